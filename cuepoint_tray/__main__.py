@@ -1,0 +1,3 @@
+from cuepoint_tray.cli import main
+
+raise SystemExit(main())

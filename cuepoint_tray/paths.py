@@ -1,0 +1,66 @@
+"""Where CuePoint keeps its database, cache, logs, reports and settings."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+DATA_DIR_ENV = "CUEPOINT_DATA_DIR"
+_APP_DIR_NAME = "CuePointTray"
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    data_dir: Path
+    cache_dir: Path
+    log_dir: Path
+    config_dir: Path
+    reports_dir: Path
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "history.sqlite3"
+
+    @property
+    def http_cache(self) -> Path:
+        return self.cache_dir / "beatport-http.sqlite3"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config_dir / "settings.toml"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "cuepoint.log"
+
+    def create(self) -> AppPaths:
+        for folder in (self.data_dir, self.cache_dir, self.log_dir, self.config_dir,
+                       self.reports_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
+    """All paths under one folder when given (or in $CUEPOINT_DATA_DIR), else the platform's."""
+    chosen = data_dir or os.environ.get(DATA_DIR_ENV)
+    if chosen:
+        root = Path(chosen).expanduser().resolve()
+        return AppPaths(
+            data_dir=root,
+            cache_dir=root / "cache",
+            log_dir=root / "logs",
+            config_dir=root / "config",
+            reports_dir=root / "reports",
+        )
+    dirs = platformdirs.PlatformDirs(_APP_DIR_NAME, appauthor=False)
+    data = Path(dirs.user_data_dir)
+    return AppPaths(
+        data_dir=data,
+        cache_dir=Path(dirs.user_cache_dir),
+        log_dir=Path(dirs.user_log_dir),
+        config_dir=Path(dirs.user_config_dir),
+        reports_dir=data / "reports",
+    )

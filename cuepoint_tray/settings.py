@@ -1,0 +1,115 @@
+"""Settings, declared once: name, default and help live in the `Settings` dataclass below.
+
+The CLI, the defaults, `cuepoint settings` and the README's table are all read from it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from cuepoint_tray.errors import SettingsError
+
+
+def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
+    return field(default=default, metadata={"help": help, "secret": secret})
+
+
+@dataclass(frozen=True)
+class Settings:
+    rekordbox_xml: str = _setting(
+        "", "Path of your Rekordbox collection exported as XML (File > Export Collection in xml "
+        "format).")
+    default_playlist: str = _setting(
+        "", "Playlist matched when none is chosen, as a path such as 'Sets/Friday'.")
+    beatport_api_url: str = _setting(
+        "https://api.beatport.com/v4", "Base URL of Beatport's API v4.")
+    beatport_web_url: str = _setting(
+        "https://www.beatport.com", "Base URL of Beatport's website.")
+    beatport_token: str = _setting(
+        "", "Beatport API access token. When set, the API is used; otherwise the website.",
+        secret=True)
+    beatport_refresh_token: str = _setting(
+        "", "Beatport API refresh token, used to renew the access token before it expires.",
+        secret=True)
+    requests_per_second: float = _setting(
+        4.0, "Most requests sent to one Beatport host per second.")
+    concurrency: int = _setting(
+        4, "Most requests in flight at once (still under requests_per_second).")
+    request_timeout_s: float = _setting(
+        15.0, "Seconds to wait for Beatport's answer before trying again.")
+    max_attempts: int = _setting(
+        5, "Tries per request on 429, server errors, timeouts and dropped connections.")
+    cache_expiry_days: float = _setting(
+        30.0, "Days a Beatport answer is reused from the local cache before it is asked again.")
+    report_format: str = _setting(
+        "html", "Format of the report written when a session ends: html, csv, json or txt.")
+    query_retention_days: int = _setting(
+        0, "Days to keep per-query rows in the history; 0 keeps them for ever.")
+
+    def shown(self) -> dict[str, Any]:
+        """The settings with secrets masked, for printing."""
+        values = asdict(self)
+        for declared in fields(self):
+            if declared.metadata["secret"] and values[declared.name]:
+                values[declared.name] = "(set)"
+        return values
+
+
+def declared() -> tuple[Field[Any], ...]:
+    return fields(Settings)
+
+
+def default_of(declaration: Field[Any]) -> Any:
+    assert declaration.default is not MISSING
+    return declaration.default
+
+
+def load_settings(path: Path) -> Settings:
+    """Read the TOML file; settings it does not name keep their defaults."""
+    if not path.exists():
+        return Settings()
+    try:
+        stored = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(
+            f"The settings file {path} is damaged ({exc}); fix it or delete it to start "
+            "from the defaults.") from exc
+    return with_values(Settings(), stored, source=str(path))
+
+
+def with_values(settings: Settings, values: dict[str, Any], *, source: str) -> Settings:
+    """A copy of `settings` with `values` applied, each checked against its declared type."""
+    known = {declaration.name: declaration for declaration in declared()}
+    changes: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in known:
+            raise SettingsError(f"Unknown setting '{name}' in {source}.")
+        changes[name] = _coerce(name, type(default_of(known[name])), value, source)
+    return replace(settings, **changes)
+
+
+def _coerce(name: str, kind: type, value: Any, source: str) -> Any:
+    try:
+        if kind is bool or isinstance(value, bool) and kind is not str:
+            raise ValueError
+        return kind(value)
+    except (TypeError, ValueError):
+        raise SettingsError(
+            f"Setting '{name}' in {source} should be a {kind.__name__}, not {value!r}.") from None
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Write the settings that differ from the defaults, readable by the user only."""
+    changed = {d.name: getattr(settings, d.name) for d in declared()
+               if getattr(settings, d.name) != default_of(d)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(tomli_w.dumps(changed), encoding="utf-8")
+    os.chmod(temporary, 0o600)
+    temporary.replace(path)
