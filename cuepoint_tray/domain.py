@@ -99,3 +99,74 @@ class ProviderResult:
     parse_ms: float = 0.0
     total: int | None = None  # how many results the search has in all, when Beatport says
     extra: dict[str, object] = field(default_factory=dict)
+
+
+Confidence = Literal["strong", "medium", "low", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One named part of a score: how alike the two sides are (0..1) and how much it counts."""
+
+    name: str  # "title", "artists", "version", "duration", "bpm", "key", "year", "label", ...
+    similarity: float
+    weight: float
+    detail: str = ""  # what was compared, in words: "432 s vs 431.5 s"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A Beatport track considered for a Rekordbox track, with why it scored as it did."""
+
+    track: BeatportTrack
+    score: float  # weighted mean of the components, 0..1
+    components: tuple[Component, ...]
+    vetoes: tuple[str, ...] = ()  # reasons it cannot be this track at all ("another remix")
+    found_by: str = ""  # type of the query that first returned it
+    rank: int = 0  # 1 = chosen / best
+    lost_because: str = ""
+
+    @property
+    def acceptable(self) -> bool:
+        return not self.vetoes
+
+
+@dataclass(frozen=True, slots=True)
+class QueryRecord:
+    """One query sent for a track, and what it cost."""
+
+    type: str  # "full", "title_artist", "title", "isrc", ...
+    text: str
+    report: RequestReport | None
+    parse_ms: float = 0.0
+    candidates: int = 0
+    error: str = ""
+
+    @property
+    def elapsed_ms(self) -> float:
+        return self.report.elapsed_ms if self.report else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """The outcome for one Rekordbox track."""
+
+    rekordbox: RekordboxTrack
+    match: BeatportTrack | None  # the track the app stands behind; None when not sure
+    confidence: Confidence
+    score: float
+    candidates: tuple[Candidate, ...]  # best first
+    queries: tuple[QueryRecord, ...]
+    review: BeatportTrack | None = None  # a doubtful best candidate, for the DJ to decide
+    reason: str = ""  # why this outcome, in words
+    error: str = ""  # set when the track could not be searched (network, blocked, ...)
+    elapsed_ms: float = 0.0
+    early_exit_at: int | None = None  # 1-based index of the query after which matching stopped
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "error"
+        if self.match is not None:
+            return "matched"
+        return "review" if self.review is not None else "unmatched"

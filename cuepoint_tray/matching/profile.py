@@ -1,0 +1,109 @@
+"""Both sides of a comparison, read once into the parts the scorer compares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
+from cuepoint_tray.keys import MusicalKey, parse_key
+from cuepoint_tray.matching.normalize import (
+    Version,
+    artist_names,
+    fold,
+    parse_version,
+    split_artists,
+    split_filename_style,
+    split_title,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A track reduced to comparable parts, whichever side it comes from."""
+
+    title: str
+    title_variants: tuple[str, ...]
+    artists: tuple[str, ...]  # display names, featured artists included
+    artist_names: tuple[str, ...]  # folded, split on every separator
+    version: Version
+    remixer_names: tuple[str, ...]
+    duration_s: float | None
+    bpm: float | None
+    key: MusicalKey | None
+    year: int | None
+    label: str  # folded
+    album: str  # folded
+    display_title: str  # the title as typed, without track number, mix or label
+
+
+def rekordbox_profile(track: RekordboxTrack) -> Profile:
+    """Read a Rekordbox track, undoing the usual damage: file-name titles, feat., brackets."""
+    name, artist = track.name, track.artist
+    if not artist.strip():
+        split = split_filename_style(name)
+        if split:
+            artist, name = split
+    parts = split_title(name)
+    artists = tuple(split_artists(artist)) + parts.featured
+    version = _rekordbox_version(track, parts.mix)
+    remixers = split_artists(track.remixer) if track.remixer else []
+    return Profile(
+        title=parts.title,
+        title_variants=parts.variants,
+        artists=artists,
+        artist_names=artist_names(artists),
+        version=version,
+        remixer_names=artist_names(remixers),
+        duration_s=float(track.total_time) if track.total_time else None,
+        bpm=track.average_bpm or None,
+        key=parse_key(track.tonality),
+        year=track.year if track.year and track.year > 1900 else None,
+        label=fold(track.label or parts.bracket_label),
+        album=fold(track.album),
+        display_title=_display_title(name, parts.title),
+    )
+
+
+def _rekordbox_version(track: RekordboxTrack, mix_in_title: str) -> Version:
+    version = parse_version(track.mix or mix_in_title)
+    if track.remixer and not version.is_credited:
+        # The DJ filled the Remixer column but not the mix: a remix by that remixer.
+        return Version("remix", fold(track.remixer), version.extended, version.edit, True)
+    return version
+
+
+def _display_title(name: str, folded_title: str) -> str:
+    """The title words as the DJ typed them (accents kept), for sending as a query."""
+    kept = [w for w in name.replace("(", " ").replace(")", " ").split()
+            if fold(w) and fold(w) in folded_title.split()]
+    return " ".join(kept) or folded_title
+
+
+@lru_cache(maxsize=8192)
+def beatport_profile(track: BeatportTrack) -> Profile:
+    """Read a Beatport track; its title may itself carry feat. or a version in brackets."""
+    parts = split_title(track.title)
+    version = parse_version(track.mix_name or parts.mix)
+    if parts.mix and not version.is_credited and parse_version(parts.mix).is_credited:
+        version = parse_version(parts.mix)  # "Diplodocus (X Remix)" with mix "Original Mix"
+    artists = tuple(track.artists) + parts.featured
+    return Profile(
+        title=parts.title,
+        title_variants=parts.variants,
+        artists=artists,
+        artist_names=artist_names(artists),
+        version=version,
+        remixer_names=artist_names(track.remixers),
+        duration_s=track.length_ms / 1000 if track.length_ms else None,
+        bpm=track.bpm or None,
+        key=parse_key(track.key_name or track.camelot),
+        year=_year(track.release_date),
+        label=fold(track.label),
+        album=fold(track.release),
+        display_title=track.title,
+    )
+
+
+def _year(date: str) -> int | None:
+    return int(date[:4]) if len(date) >= 4 and date[:4].isdigit() else None
