@@ -9,11 +9,17 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cuepoint_tray import APP_NAME, __version__
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.paths import DATA_DIR_ENV, AppPaths, resolve_paths
 from cuepoint_tray.settings import Settings, declared, load_settings, with_values
+
+if TYPE_CHECKING:
+    from cuepoint_tray.domain import Playlist
+    from cuepoint_tray.events import SessionEnded
+    from cuepoint_tray.rekordbox import Library
 
 log = logging.getLogger("cuepoint")
 Command = Callable[[argparse.Namespace, "Context"], int]
@@ -98,7 +104,8 @@ def _add_beatport_options(command: argparse.ArgumentParser) -> None:
 # --- settings ---------------------------------------------------------------------------------
 
 def _register_settings(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    command = _add(commands, "settings", cmd_settings, "show the settings and where they are stored")
+    command = _add(commands, "settings", cmd_settings,
+                   "show the settings and where they are stored")
     command.add_argument("--set", nargs=2, action="append", metavar=("NAME", "VALUE"),
                          default=[], help="change a setting and save it")
 
@@ -180,4 +187,165 @@ def cmd_catalog_server(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-_REGISTRARS = [_register_settings, _register_playlists, _register_catalog_server]
+# --- search -----------------------------------------------------------------------------------
+
+def _register_search(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = _add(commands, "search", cmd_search, "search Beatport's tracks for a text")
+    command.add_argument("text", help="what to search for, e.g. 'Noisia Purpose'")
+    command.add_argument("--per-page", type=int, default=10)
+    _add_beatport_options(command)
+
+
+def cmd_search(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.providers import make_http_client, make_provider
+
+    http = make_http_client(context.settings, context.paths)
+    try:
+        found = make_provider(context.settings, http).search(args.text, per_page=args.per_page)
+    finally:
+        http.close()
+    for track in found.tracks:
+        print(f"{track.id:>10}  {', '.join(track.artists)} - {track.title} ({track.mix_name})"
+              f"  {track.bpm or '?'} BPM  {track.camelot or '?'}  {track.label}")
+    report = found.report
+    print(f"{len(found.tracks)} tracks from {report.url} in {report.elapsed_ms:.0f} ms"
+          f"{' (from cache)' if report.from_cache else ''}")
+    return 0
+
+
+# --- match ------------------------------------------------------------------------------------
+
+def _register_match(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = _add(commands, "match", cmd_match,
+                   "match a Rekordbox playlist against Beatport and write the results")
+    command.add_argument("--xml", metavar="FILE", help="the Rekordbox XML (default: the setting)")
+    command.add_argument("--playlist", metavar="PATH", action="append",
+                         help="playlist path such as 'Sets/Friday' (repeat for a queue)")
+    command.add_argument("--out", metavar="DIR", help="folder for results, candidates and "
+                         "queries CSV (default: a new folder under the reports folder)")
+    command.add_argument("--json-out", metavar="FILE", help="also write the session as JSON")
+    _add_beatport_options(command)
+
+
+def cmd_match(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.rekordbox import read_library
+
+    library = read_library(_xml_path(args, context))
+    names = args.playlist or [context.settings.default_playlist]
+    if not any(names):
+        raise CuepointError("Which playlist? Pass --playlist 'Folder/Playlist' or set "
+                            "default_playlist; `cuepoint playlists` lists them.")
+    playlists = [library.find_playlist(name) for name in names]
+    return _match_and_report(library, playlists, args, context)
+
+
+def _match_and_report(library: Library, playlists: list[Playlist], args: argparse.Namespace,
+                      context: Context) -> int:
+    from cuepoint_tray.outputs import session_json, write_json, write_session_files
+    from cuepoint_tray.progress import ProgressLine
+    from cuepoint_tray.session import default_out_dir, run_match
+
+    outcome = run_match(library, playlists, context.settings, context.paths,
+                        listeners=[ProgressLine()])
+    out_dir = Path(args.out) if getattr(args, "out", None) else default_out_dir(
+        context.paths, playlists)
+    files = write_session_files(out_dir, outcome.rows)
+    if getattr(args, "json_out", None):
+        write_json(Path(args.json_out), session_json(outcome.meta, outcome.ended.summary,
+                                                     outcome.rows))
+        files.append(Path(args.json_out))
+    for line in summary_lines(outcome.ended):
+        print(line)
+    print("files:", *(str(f) for f in files), sep="\n  ")
+    return 0 if outcome.ended.status == "completed" else 1
+
+
+def summary_lines(ended: SessionEnded) -> list[str]:
+    s = ended.summary
+    lines = [
+        f"session {ended.status}" + (f": {ended.reason}" if ended.reason else ""),
+        f"  matched {s.matched} · to review {s.review} · unmatched {s.unmatched}"
+        + (f" · errors {s.errors}" if s.errors else "") + f"  (of {s.tracks} tracks)",
+        f"  time {s.wall_ms / 1000:.1f} s ({s.average_track_ms:.0f} ms per track)",
+        f"  requests {s.requests} ({s.requests_per_track:.2f} per track) · "
+        f"cache hits {s.cache_hit_rate:.0%} · retries {s.retries} · 429s {s.rate_limited}",
+    ]
+    return lines
+
+
+# --- eval -------------------------------------------------------------------------------------
+
+def _register_eval(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = _add(commands, "eval", cmd_eval,
+                   "measure matching on a labelled set through a local catalog server")
+    command.add_argument("--catalog", required=True, metavar="C", help="catalog .jsonl")
+    command.add_argument("--xml", required=True, metavar="X", help="Rekordbox XML")
+    command.add_argument("--playlist", required=True, metavar="P", help="playlist path")
+    command.add_argument("--truth", required=True, metavar="T", help="truth .csv")
+    command.add_argument("--families", metavar="F", help="families .csv")
+    command.add_argument("--token", help="use the API with this token (default: the website)")
+    command.add_argument("--keep-cache", action="store_true",
+                         help="use the data folder's HTTP cache (default: a fresh, cold one)")
+
+
+def cmd_eval(args: argparse.Namespace, context: Context) -> int:
+    import tempfile
+
+    from cuepoint_tray.catalog_server import CatalogServer
+    from cuepoint_tray.evaluation import evaluate, format_evaluation, read_families, read_truth
+    from cuepoint_tray.rekordbox import read_library
+    from cuepoint_tray.session import run_match
+
+    truth = read_truth(Path(args.truth))
+    families = read_families(Path(args.families)) if args.families else None
+    library = read_library(Path(args.xml))
+    playlist = library.find_playlist(args.playlist)
+    with CatalogServer(Path(args.catalog), token=args.token).start() as server, \
+            tempfile.TemporaryDirectory(prefix="cuepoint-eval-") as scratch:
+        settings = with_values(context.settings, {
+            "beatport_web_url": server.url, "beatport_api_url": server.url + "/v4",
+            "beatport_token": args.token or ""}, source="eval")
+        paths = context.paths if args.keep_cache else resolve_paths(scratch).create()
+        outcome = run_match(library, [playlist], settings, paths)
+        served = server.stats()["total"]
+    score = evaluate([result for _, result in outcome.rows], truth, families)
+    for line in summary_lines(outcome.ended):
+        print(line)
+    for line in format_evaluation(score, requests=served, tracks=len(outcome.rows)):
+        print(line)
+    return 0
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "assets" / "demo"
+
+
+def _register_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = _add(commands, "demo", cmd_demo,
+                   "match the bundled demo playlist against the bundled demo catalog")
+    command.add_argument("--playlist", default="Demo/Friday Warm-up", metavar="PATH")
+
+
+def cmd_demo(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.catalog_server import CatalogServer
+    from cuepoint_tray.rekordbox import format_tree, read_library
+
+    library = read_library(DEMO_DIR / "rekordbox.xml")
+    print(f"Demo collection {library.path}:")
+    for line in format_tree(library.root):
+        print("  " + line)
+    playlist = library.find_playlist(args.playlist)
+    with CatalogServer(DEMO_DIR / "catalog.jsonl").start() as server:
+        print(f"\nDemo catalog served on {server.url} (Beatport's formats); matching "
+              f"'{playlist.path_text}'...")
+        settings = with_values(context.settings, {
+            "beatport_web_url": server.url, "beatport_api_url": server.url + "/v4",
+            "beatport_token": ""}, source="demo")
+        demo_context = Context(context.paths, settings)
+        args.out, args.json_out = None, None
+        return _match_and_report(library, [playlist], args, demo_context)
+
+
+_REGISTRARS = [_register_settings, _register_playlists, _register_catalog_server,
+               _register_search, _register_match, _register_eval, _register_demo]

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Set up CuePoint Tray on a fresh machine: a virtual environment in .venv with the package
+# and its test tools. Safe to run again; it only installs what is missing or changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "CuePoint Tray needs Python 3.11 or newer ($python is $("$python" --version 2>&1))." >&2
+    exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+fi
+stamp=.venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)
+if [ ! -f "$stamp" ]; then
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e '.[dev]'
+    rm -f .venv/.installed-*
+    touch "$stamp"
+fi
