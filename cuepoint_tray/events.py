@@ -5,7 +5,7 @@ Plain data, emitted in order from the runner; listeners must be quick and must n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 from cuepoint_tray.domain import MatchResult, QueryRecord
@@ -125,7 +125,7 @@ class SessionSummary:
         return self.requests / self.done if self.done else 0.0
 
     def as_dict(self) -> dict[str, object]:
-        values = {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(cache_hit_rate=round(self.cache_hit_rate, 4),
                       average_track_ms=round(self.average_track_ms, 1),
                       requests_per_track=round(self.requests_per_track, 3))

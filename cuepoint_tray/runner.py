@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from cuepoint_tray.domain import MatchResult, RekordboxTrack
+from cuepoint_tray.domain import MatchResult, QueryRecord, RekordboxTrack
 from cuepoint_tray.errors import AuthError, BlockedError
 from cuepoint_tray.events import (
     Event,
@@ -120,9 +120,11 @@ class SessionRunner:
     def _work(self, queue: Iterator[TrackJob]) -> None:
         while (job := self._next_job(queue)) is not None:
             track = self.tracks[job.track_id]
+            def report(query: QueryRecord, job: TrackJob = job) -> None:
+                self._emit(QueryDone(job, query))
+
             try:
-                result = self.matcher.match(
-                    track, on_query=lambda q, job=job: self._emit(QueryDone(job, q)))
+                result = self.matcher.match(track, on_query=report)
             except (BlockedError, AuthError) as exc:
                 self.stop_for(str(exc))
                 return
