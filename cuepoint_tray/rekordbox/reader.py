@@ -1,0 +1,88 @@
+"""Read a Rekordbox XML export into a Library, safely and in one streaming pass.
+
+The export is a file the DJ picked, so it is parsed with defusedxml's SAX driver: entity
+declarations, external references and DOCTYPEs are refused, and nothing is fetched. SAX keeps
+memory flat (no element tree is built, TRACK children are skipped as they stream past) and
+gives the line number of every element for the messages.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+from xml.sax import SAXParseException
+from xml.sax.handler import feature_external_ges, feature_external_pes, property_lexical_handler
+
+from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml.expatreader import DefusedExpatParser
+
+from cuepoint_tray.errors import RekordboxError
+from cuepoint_tray.rekordbox import parse_errors
+from cuepoint_tray.rekordbox.export_handler import ExportHandler
+from cuepoint_tray.rekordbox.library import Library
+from cuepoint_tray.rekordbox.tree import EntryResolver, build_root
+
+_READ_BYTES = 1 << 20  # fewer, larger reads: the SAX default (64 KiB) costs time on big files
+
+
+def read_library(path: str | os.PathLike[str]) -> Library:
+    """Read the Rekordbox XML at path; every problem with the file raises RekordboxError."""
+    file_path = Path(path)
+    with _opened(file_path) as stream:
+        handler = _parse(stream, file_path)
+    root = build_root(handler.playlists_element, EntryResolver(handler.tracks))
+    return Library(path=file_path, tracks=handler.tracks, root=root)
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[BinaryIO]:
+    if not path.exists():
+        raise RekordboxError("The Rekordbox XML does not exist: check the path, or export "
+                             "your collection from Rekordbox first", path=str(path))
+    if path.is_dir():
+        raise RekordboxError("The Rekordbox XML path is a folder: give the .xml file inside "
+                             "it", path=str(path))
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        raise RekordboxError(f"The Rekordbox XML cannot be opened ({exc.strerror}): check the "
+                             "file's permissions", path=str(path)) from exc
+    with stream:
+        yield stream
+
+
+def _parse(stream: BinaryIO, path: Path) -> ExportHandler:
+    handler = ExportHandler(path)
+    if os.fstat(stream.fileno()).st_size == 0:
+        raise parse_errors.empty_file(path)
+    parser = _safe_parser(handler)
+    try:
+        parser.parse(stream)
+    except SAXParseException as exc:
+        raise parse_errors.syntax_error(path, exc, handler.started) from exc
+    except EntitiesForbidden as exc:
+        raise parse_errors.refused_entity(path, exc, handler.line) from exc
+    except ExternalReferenceForbidden as exc:
+        raise parse_errors.refused_reference(path, exc, handler.line) from exc
+    except (LookupError, UnicodeError) as exc:  # an encoding Python's codecs cannot read
+        raise parse_errors.undecodable(path, exc) from exc
+    except OSError as exc:
+        raise RekordboxError(f"The Rekordbox XML could not be read ({exc.strerror or exc}): "
+                             "check the disk and export again", path=str(path)) from exc
+    handler.finish()
+    return handler
+
+
+def _safe_parser(handler: ExportHandler) -> DefusedExpatParser:
+    parser = DefusedExpatParser(bufsize=_READ_BYTES, forbid_dtd=False, forbid_entities=True,
+                                forbid_external=True)
+    parser.setFeature(feature_external_ges, False)
+    parser.setFeature(feature_external_pes, False)
+    parser.setContentHandler(handler)
+    # The lexical handler sees the end of a DOCTYPE; the handler refuses it there, after
+    # defusedxml has had the chance to name an entity declaration inside it.
+    parser.setProperty(property_lexical_handler, handler)
+    return parser
