@@ -1,0 +1,29 @@
+"""Beatport providers: one interface (`Provider`), the API v4 and website implementations, and
+the one HTTP client they share."""
+
+from __future__ import annotations
+
+from cuepoint_tray.providers.api_v4 import ApiV4Provider
+from cuepoint_tray.providers.http import HttpClient, make_http_client
+from cuepoint_tray.providers.provider import Provider
+from cuepoint_tray.providers.website import WebsiteProvider
+from cuepoint_tray.settings import Settings
+
+__all__ = [
+    "ApiV4Provider",
+    "HttpClient",
+    "Provider",
+    "WebsiteProvider",
+    "make_http_client",
+    "make_provider",
+]
+
+
+def make_provider(settings: Settings, http: HttpClient) -> Provider:
+    """The API v4 provider when a token is set, else the website provider."""
+    if settings.beatport_token:
+        return ApiV4Provider(http, api_url=settings.beatport_api_url,
+                             token=settings.beatport_token,
+                             refresh_token=settings.beatport_refresh_token,
+                             web_url=settings.beatport_web_url)
+    return WebsiteProvider(http, web_url=settings.beatport_web_url)
