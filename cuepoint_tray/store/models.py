@@ -1,0 +1,344 @@
+"""The history's tables, as peewee models, and the conversions to and from domain objects.
+
+The models are bound to no database: every query names the database it runs on
+(`query.execute(db)`), so one process can hold the writer's and the readers' databases, and
+tests a fresh file each. Nothing above the store sees a model instance: rows go out as dicts
+or domain objects.
+
+Times are seconds since the epoch (UTC) as REAL; JSON columns hold text.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from peewee import (
+    SQL,
+    AutoField,
+    BooleanField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from cuepoint_tray.domain import (
+    BeatportTrack,
+    Candidate,
+    Component,
+    MatchResult,
+    QueryRecord,
+    RekordboxTrack,
+)
+
+SESSION_STATUSES = ("running", "paused", "completed", "cancelled", "interrupted", "failed")
+TRACK_STATUSES = ("matched", "review", "unmatched", "error")
+REVIEW_STATES = ("auto", "accepted", "rejected", "changed")
+
+
+class JSONField(TextField):
+    """Any JSON value, stored as compact text."""
+
+    def db_value(self, value: Any) -> str | None:
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+
+    def python_value(self, value: str | None) -> Any:
+        return None if value is None else json.loads(value)
+
+
+class _Table(Model):
+    id = AutoField()
+
+    class Meta:
+        database = None
+        legacy_table_names = False
+
+
+class Session(_Table):
+    """One matching session over one or more playlists, with its running totals."""
+
+    started_at = FloatField()
+    ended_at = FloatField(null=True)
+    status = TextField(default="running")
+    reason = TextField(default="")
+    playlists = JSONField(default=list)
+    xml_path = TextField(default="")
+    xml_sha256 = TextField(default="")
+    provider = TextField(default="")
+    settings = JSONField(default=dict)  # secrets removed
+    app_version = TextField(default="")
+    pid = IntegerField(null=True)
+    hostname = TextField(default="")
+    tracks = IntegerField(default=0)
+    done = IntegerField(default=0)
+    matched = IntegerField(default=0)
+    review = IntegerField(default=0)
+    unmatched = IntegerField(default=0)
+    errors = IntegerField(default=0)
+    queries = IntegerField(default=0)
+    requests = IntegerField(default=0)
+    cache_hits = IntegerField(default=0)
+    retries = IntegerField(default=0)
+    rate_limited = IntegerField(default=0)
+    wall_ms = FloatField(default=0.0)
+    report_path = TextField(default="")  # added in version 2
+
+    class Meta:
+        table_name = "sessions"
+        indexes = ((("started_at",), False), (("status", "started_at"), False))
+
+
+def _beatport_columns(prefix: str, *, null: bool) -> dict[str, Any]:
+    """Every BeatportTrack field as a column, so an answer can be exported without Beatport."""
+    text: dict[str, Any] = {"null": True} if null else {"default": ""}
+    listed: dict[str, Any] = {"null": True} if null else {"default": list}
+    required: dict[str, Any] = {"null": null}
+    return {
+        f"{prefix}id": IntegerField(**required),
+        f"{prefix}title": TextField(**text),
+        f"{prefix}mix_name": TextField(**text),
+        f"{prefix}artists": JSONField(**listed),
+        f"{prefix}remixers": JSONField(**listed),
+        f"{prefix}bpm": FloatField(null=True),
+        f"{prefix}key_name": TextField(**text),
+        f"{prefix}camelot": TextField(**text),
+        f"{prefix}genre": TextField(**text),
+        f"{prefix}sub_genre": TextField(**text),
+        f"{prefix}label": TextField(**text),
+        f"{prefix}release": TextField(**text),
+        f"{prefix}release_date": TextField(**text),
+        f"{prefix}length_ms": IntegerField(null=True),
+        f"{prefix}isrc": TextField(**text),
+        f"{prefix}url": TextField(**text),
+    }
+
+
+class TrackResult(_Table):
+    """One playlist entry's outcome: the Rekordbox track as read and the Beatport track chosen."""
+
+    session = ForeignKeyField(Session, on_delete="CASCADE", column_name="session_id", index=False)
+    playlist = TextField()
+    position = IntegerField()
+    rb_track_id = TextField()
+    rb_name = TextField(default="")
+    rb_artist = TextField(default="")
+    rb_album = TextField(default="")
+    rb_genre = TextField(default="")
+    rb_label = TextField(default="")
+    rb_mix = TextField(default="")
+    rb_remixer = TextField(default="")
+    rb_year = IntegerField(null=True)
+    rb_total_time = IntegerField(null=True)
+    rb_average_bpm = FloatField(null=True)
+    rb_tonality = TextField(default="")
+    rb_location = TextField(default="")
+    rb_comments = TextField(default="")
+    status = TextField()
+    confidence = TextField(default="none")
+    score = FloatField(default=0.0)
+    breakdown = JSONField(default=list)  # components of the chosen (or best) candidate
+    review_candidate_id = IntegerField(null=True)  # candidates.id of the doubtful best one
+    review_state = TextField(default="auto")
+    reviewed_at = FloatField(null=True)
+    chosen_candidate_id = IntegerField(null=True)  # candidates.id the DJ picked ("changed")
+    reason = TextField(default="")
+    error = TextField(default="")
+    elapsed_ms = FloatField(default=0.0)
+    queries = IntegerField(default=0)
+    candidates = IntegerField(default=0)
+    early_exit_at = IntegerField(null=True)
+
+    class Meta:
+        table_name = "track_results"
+        indexes = (
+            (("session", "playlist", "position"), True),
+            (("session", "rb_track_id"), False),
+            (("session", "status"), False),  # added in version 2: the review queue
+        )
+
+
+for _name, _field in _beatport_columns("bp_", null=True).items():
+    TrackResult._meta.add_field(_name, _field)
+
+
+class QueryRow(_Table):
+    """One query sent for a track, and what it cost."""
+
+    track_result = ForeignKeyField(TrackResult, on_delete="CASCADE",
+                                   column_name="track_result_id", index=False)
+    # Denormalised so a session's aggregates read one index range, without a join.
+    session = ForeignKeyField(Session, on_delete="CASCADE", column_name="session_id",
+                              index=False)
+    number = IntegerField()
+    type = TextField()
+    text = TextField(default="")
+    elapsed_ms = FloatField(default=0.0)  # request (throttle and retries included) + parsing
+    network_ms = FloatField(default=0.0)  # waiting for Beatport, throttle excluded
+    parse_ms = FloatField(default=0.0)
+    candidates = IntegerField(default=0)
+    from_cache = BooleanField(null=True)  # None when no request was made
+    attempts = IntegerField(null=True)
+    http_status = IntegerField(null=True)
+    retry_after_s = FloatField(null=True)
+    rate_limited = BooleanField(default=False)
+    error = TextField(default="")
+    throttle_wait_ms = FloatField(default=0.0)  # added in version 2
+
+    class Meta:
+        table_name = "queries"
+        indexes = ((("track_result", "number"), False), (("session", "type"), False))
+
+
+class CandidateRow(_Table):
+    """A Beatport track considered for a track, with every field needed to show or export it."""
+
+    track_result = ForeignKeyField(TrackResult, on_delete="CASCADE",
+                                   column_name="track_result_id", index=False)
+    rank = IntegerField()
+    score = FloatField(default=0.0)
+    components = JSONField(default=list)
+    vetoes = JSONField(default=list)
+    lost_because = TextField(default="")
+    found_by = TextField(default="")
+
+    class Meta:
+        table_name = "candidates"
+        indexes = ((("track_result", "rank"), False),)
+
+
+for _name, _field in _beatport_columns("bp_", null=False).items():
+    CandidateRow._meta.add_field(_name, _field)
+
+
+class SessionError(_Table):
+    """Something that went wrong during a session, where, and when."""
+
+    session = ForeignKeyField(Session, on_delete="CASCADE", column_name="session_id",
+                              index=False)
+    at = FloatField()
+    where = TextField(default="")
+    message = TextField()
+
+    class Meta:
+        table_name = "errors"
+        indexes = ((("session", "at"), False),)
+
+
+class SchemaVersion(_Table):
+    """The single row saying which migration the file has reached."""
+
+    version = IntegerField()
+
+    class Meta:
+        table_name = "schema_version"
+        constraints = [SQL("CHECK (id = 1)")]
+
+
+MODELS: tuple[type[Model], ...] = (Session, TrackResult, QueryRow, CandidateRow, SessionError)
+
+
+# --- conversions at the edge -------------------------------------------------------------
+
+def rekordbox_columns(track: RekordboxTrack) -> dict[str, Any]:
+    """A RekordboxTrack as track_results columns."""
+    return {"rb_" + name: getattr(track, name) for name in RekordboxTrack.__slots__}
+
+
+def rekordbox_from(row: dict[str, Any]) -> RekordboxTrack:
+    """The RekordboxTrack a track_results row was made from."""
+    return RekordboxTrack(**{name: row["rb_" + name] for name in RekordboxTrack.__slots__})
+
+
+def beatport_columns(track: BeatportTrack | None) -> dict[str, Any]:
+    """A BeatportTrack as bp_* columns (all None when there is no track)."""
+    if track is None:
+        return {"bp_" + name: None for name in BeatportTrack.__slots__}
+    values = {"bp_" + name: getattr(track, name) for name in BeatportTrack.__slots__}
+    values["bp_artists"] = list(track.artists)
+    values["bp_remixers"] = list(track.remixers)
+    return values
+
+
+def beatport_from(row: dict[str, Any]) -> BeatportTrack | None:
+    """The BeatportTrack in a row's bp_* columns, JSON text or lists alike; None if absent."""
+    if row.get("bp_id") is None:
+        return None
+    values = {name: row["bp_" + name] for name in BeatportTrack.__slots__}
+    for name in ("artists", "remixers"):
+        raw = values[name]
+        values[name] = tuple(json.loads(raw) if isinstance(raw, str) else raw or ())
+    return BeatportTrack(**values)
+
+
+def components_json(components: tuple[Component, ...]) -> list[dict[str, Any]]:
+    """Score components as JSON-ready dicts."""
+    return [{"name": c.name, "similarity": round(c.similarity, 4), "weight": c.weight,
+             "detail": c.detail} for c in components]
+
+
+def candidate_columns(candidate: Candidate, rank: int) -> dict[str, Any]:
+    """A Candidate as a candidates row (without its track_result_id)."""
+    return {
+        "rank": rank, "score": candidate.score,
+        "components": components_json(candidate.components),
+        "vetoes": list(candidate.vetoes), "lost_because": candidate.lost_because,
+        "found_by": candidate.found_by, **beatport_columns(candidate.track),
+    }
+
+
+def _best_candidate(result: MatchResult) -> tuple[int, Candidate] | None:
+    """The chosen (or doubtful, or best) candidate and its 1-based rank."""
+    wanted = result.match or result.review
+    for rank, candidate in enumerate(result.candidates, start=1):
+        if wanted is None or candidate.track.id == wanted.id:
+            return rank, candidate
+    return None
+
+
+def review_rank(result: MatchResult) -> int | None:
+    """The rank of the candidate offered for review, when there is one."""
+    if result.review is None:
+        return None
+    best = _best_candidate(result)
+    return best[0] if best else None
+
+
+def track_columns(session_id: int, playlist: str, position: int,
+                  result: MatchResult) -> dict[str, Any]:
+    """A MatchResult as a track_results row."""
+    best = _best_candidate(result)
+    return {
+        "session": session_id, "playlist": playlist, "position": position,
+        **rekordbox_columns(result.rekordbox), **beatport_columns(result.match),
+        "status": result.status, "confidence": result.confidence, "score": result.score,
+        "breakdown": components_json(best[1].components) if best else [],
+        "reason": result.reason, "error": result.error, "elapsed_ms": result.elapsed_ms,
+        "queries": len(result.queries), "candidates": len(result.candidates),
+        "early_exit_at": result.early_exit_at,
+    }
+
+
+def query_columns(query: QueryRecord, number: int) -> dict[str, Any]:
+    """A QueryRecord as a queries row (without its track and session ids).
+
+    elapsed_ms is the query's whole cost (request, throttle and retries included, plus
+    parsing); network_ms is the part spent waiting for Beatport itself.
+    """
+    report = query.report
+    throttle = report.throttle_wait_ms if report else 0.0
+    return {
+        "number": number, "type": query.type, "text": query.text,
+        "elapsed_ms": query.elapsed_ms + query.parse_ms,
+        "network_ms": max(0.0, query.elapsed_ms - throttle), "parse_ms": query.parse_ms,
+        "candidates": query.candidates,
+        "from_cache": report.from_cache if report else None,
+        "attempts": report.attempts if report else None,
+        "http_status": report.status if report else None,
+        "retry_after_s": report.retry_after_s if report else None,
+        "rate_limited": bool(report and (report.retry_after_s is not None
+                                         or report.status == 429)),
+        "error": query.error or (report.error if report else ""),
+        "throttle_wait_ms": throttle,
+    }

@@ -1,0 +1,436 @@
+"""The single writer of the history: runner events in, batched transactions out.
+
+The runner calls listeners from its worker threads under a lock, so `HistoryWriter.__call__`
+only puts the event on a queue. One thread drains the queue and writes: up to `batch_size`
+events, or what arrived within `batch_seconds` of the first, per transaction. A track's row,
+its queries and its candidates, and the session totals that count it, commit together, so a
+reader sees whole tracks and totals that agree with them while the session runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+from peewee import SqliteDatabase
+
+from cuepoint_tray.events import (
+    Event,
+    QueryDone,
+    SessionEnded,
+    SessionStarted,
+    SessionSummary,
+    StateChanged,
+    TrackDone,
+)
+from cuepoint_tray.settings import Settings
+from cuepoint_tray.store.database import delete_old_queries, open_history, vacuum
+from cuepoint_tray.store.migrations import HistoryError
+from cuepoint_tray.store.models import (
+    CandidateRow,
+    QueryRow,
+    Session,
+    SessionError,
+    TrackResult,
+    candidate_columns,
+    query_columns,
+    review_rank,
+    track_columns,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_TOTALS = ("done", "matched", "review", "unmatched", "errors", "queries", "requests",
+           "cache_hits", "retries", "rate_limited")
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorNote:
+    """Something that went wrong outside a track, for the session's errors table."""
+
+    where: str
+    message: str
+
+
+@dataclass(slots=True)
+class _Call:
+    run: Callable[[SqliteDatabase], Any]
+    future: Future[Any]
+    atomic: bool = True  # VACUUM refuses to run inside a transaction
+
+
+_STOP = object()
+_Item = tuple[int, Event | ErrorNote]
+
+
+def settings_snapshot(settings: Settings) -> dict[str, Any]:
+    """The settings a session ran with, without the secret ones (tokens)."""
+    return {declared.name: getattr(settings, declared.name) for declared in fields(settings)
+            if not declared.metadata.get("secret")}
+
+
+class HistoryWriter:
+    """Owns every write to the history but one (`queries.set_review`); use as a listener."""
+
+    def __init__(self, db_path: str | os.PathLike[str], *, batch_size: int = 200,
+                 batch_seconds: float = 0.1,
+                 on_error: Callable[[BaseException], None] | None = None):
+        self.path = Path(db_path)
+        self.db = open_history(self.path)
+        self.batch_size = batch_size
+        self.batch_seconds = batch_seconds
+        self.on_error = on_error
+        self.session_id: int | None = None
+        self.error: BaseException | None = None  # the last write that failed
+        self.lost_events = 0  # events that could not be written, even one by one
+        self.transactions = 0  # batches committed; tests read it to see batching
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._run_started = time.monotonic()
+        self._wall_base_ms = 0.0
+        self._closed = False
+        self._thread = threading.Thread(target=self._drain, name="history-writer", daemon=True)
+        self._thread.start()
+
+    # --- the runner's side: never blocks, never raises ----------------------------------
+
+    def __call__(self, event: Event) -> None:
+        """Queue a runner event for the session begun or resumed last."""
+        if isinstance(event, QueryDone):
+            return  # the TrackDone carries every query, written with its track
+        self._put(event)
+
+    def record_error(self, where: str, message: str) -> None:
+        """Queue an error row for the current session (a provider stop, a report failure)."""
+        self._put(ErrorNote(where, message))
+
+    def _put(self, payload: Event | ErrorNote) -> None:
+        if self.session_id is None or self._closed or not self._thread.is_alive():
+            self.lost_events += 1
+            log.warning("history writer dropped %s: no session or writer stopped",
+                        type(payload).__name__)
+            return
+        self._queue.put((self.session_id, payload))
+
+    # --- synchronous calls, run on the writer thread in queue order -----------------------
+
+    def begin_session(self, *, playlists: Iterable[str], xml_path: str, xml_sha256: str,
+                      provider: str, settings: Settings, app_version: str,
+                      total_tracks: int) -> int:
+        """Create the session's row (status running) and make it the current session."""
+        row = {"started_at": time.time(), "status": "running", "playlists": list(playlists),
+               "xml_path": str(xml_path), "xml_sha256": xml_sha256, "provider": provider,
+               "settings": settings_snapshot(settings), "app_version": app_version,
+               "pid": os.getpid(), "hostname": socket.gethostname(), "tracks": total_tracks}
+        session_id = int(self._call(lambda db: Session.insert(**row).execute(db)))
+        self._start_run(session_id, 0.0)
+        return session_id
+
+    def resume_session(self, session_id: int) -> None:
+        """Flip a paused, interrupted, cancelled or failed session back to running."""
+        wall_ms = self._call(lambda db: _reopen(db, session_id))
+        self._start_run(session_id, wall_ms)
+
+    def mark_interrupted_sessions(self) -> list[int]:
+        """Sessions of this host left running or paused by a process that is gone."""
+        return list(self._call(_mark_interrupted))
+
+    def done_positions(self, session_id: int, *,
+                       retry_errors: bool = True) -> set[tuple[str, int]]:
+        """(playlist, position) of the tracks a resume can skip; errored ones are retried."""
+        self.flush()
+        statuses = ("matched", "review", "unmatched") if retry_errors else (
+            "matched", "review", "unmatched", "error")
+        query = (TrackResult.select(TrackResult.playlist, TrackResult.position)
+                 .where((TrackResult.session == session_id)
+                        & TrackResult.status.in_(statuses)).tuples())
+        return {(playlist, position) for playlist, position in query.execute(self.db)}
+
+    def set_report_path(self, session_id: int, report_path: str) -> None:
+        """Remember where the session's report was written."""
+        self._call(lambda db: Session.update(report_path=report_path)
+                   .where(Session.id == session_id).execute(db))
+
+    def delete_old_queries(self, days: float) -> int:
+        """Retention: drop per-query rows of sessions older than `days` (see database.py)."""
+        return int(self._call(lambda db: delete_old_queries(db, days)))
+
+    def vacuum(self) -> None:
+        """Compact the file, on the writer's connection so no write is in flight."""
+        self._call(vacuum, atomic=False)
+
+    def flush(self) -> None:
+        """Wait until every event queued so far is committed."""
+        self._call(lambda db: None)
+
+    def close(self) -> None:
+        """Write what is queued, stop the thread and close this thread's connection."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join(timeout=60)
+        if self._thread.is_alive():
+            log.error("history writer did not stop within 60 s")
+        self.db.close()
+
+    def __enter__(self) -> HistoryWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _start_run(self, session_id: int, wall_base_ms: float) -> None:
+        self.session_id = session_id
+        self._wall_base_ms = wall_base_ms
+        self._run_started = time.monotonic()
+
+    def _call(self, run: Callable[[SqliteDatabase], T], *, atomic: bool = True) -> T:
+        if self._closed or not self._thread.is_alive():
+            raise HistoryError("The history writer is closed.")
+        future: Future[T] = Future()
+        self._queue.put(_Call(run, future, atomic))
+        return future.result()
+
+    # --- the writer thread -------------------------------------------------------------
+
+    def _drain(self) -> None:
+        pending: list[_Item] = []
+        deadline = 0.0
+        try:
+            while True:
+                timeout = max(0.0, deadline - time.monotonic()) if pending else None
+                try:
+                    item = self._queue.get(timeout=timeout)
+                except queue.Empty:
+                    pending = self._write_batch(pending)
+                    continue
+                if isinstance(item, tuple):
+                    if not pending:
+                        deadline = time.monotonic() + self.batch_seconds
+                    pending.append(item)
+                    if len(pending) >= self.batch_size:
+                        pending = self._write_batch(pending)
+                    continue
+                pending = self._write_batch(pending)
+                if item is _STOP:
+                    return
+                self._run_call(item)
+        except BaseException as exc:  # the thread must not die silently
+            self._failed(exc)
+            raise
+        finally:
+            self.db.close()
+
+    def _run_call(self, call: _Call) -> None:
+        try:
+            if call.atomic:
+                with self.db.atomic("IMMEDIATE"):
+                    result = call.run(self.db)
+            else:
+                result = call.run(self.db)
+        except Exception as exc:
+            call.future.set_exception(exc)
+            return
+        call.future.set_result(result)
+
+    def _write_batch(self, items: list[_Item]) -> list[_Item]:
+        """Write the items in one transaction; on failure, one by one. Returns []."""
+        if not items:
+            return []
+        try:
+            with self.db.atomic("IMMEDIATE"):
+                self._write(items)
+            self.transactions += 1
+        except Exception as exc:
+            self._failed(exc)
+            if len(items) == 1:
+                self.lost_events += 1
+            else:  # a bad event must not take the others with it
+                for item in items:
+                    self._write_batch([item])
+        return []
+
+    def _write(self, items: list[_Item]) -> None:
+        added: dict[int, SessionSummary] = {}
+        recount: set[int] = set()
+        for session_id, payload in items:
+            if isinstance(payload, TrackDone):
+                summary = added.setdefault(session_id, SessionSummary())
+                if _write_track(self.db, session_id, payload):
+                    recount.add(session_id)
+                summary.add(payload.result)
+            elif isinstance(payload, SessionEnded):
+                # The runner's own clock for this run, when it gives one, plus earlier runs.
+                ran_ms = payload.summary.wall_ms
+                wall_ms = self._wall_base_ms + ran_ms if ran_ms else self._wall_ms()
+                _write_end(self.db, session_id, payload, wall_ms)
+                recount.add(session_id)
+            else:
+                _write_other(self.db, session_id, payload)
+        for session_id, summary in added.items():
+            _add_totals(self.db, session_id, summary, self._wall_ms())
+        for session_id in recount:
+            _recount(self.db, session_id)
+
+    def _wall_ms(self) -> float:
+        return self._wall_base_ms + (time.monotonic() - self._run_started) * 1000
+
+    def _failed(self, exc: BaseException) -> None:
+        self.error = exc
+        log.error("history writer failed: %s", exc, exc_info=exc)
+        if self.on_error is not None:
+            try:
+                self.on_error(exc)
+            except Exception:
+                log.exception("history writer's on_error failed")
+
+
+# --- writes, each inside the caller's transaction --------------------------------------
+
+def _write_track(db: SqliteDatabase, session_id: int, done: TrackDone) -> bool:
+    """Insert a track with its queries and candidates; True when it replaced an older row."""
+    job, result = done.job, done.result
+    replaced = (TrackResult.delete()
+                .where((TrackResult.session == session_id)
+                       & (TrackResult.playlist == job.playlist)
+                       & (TrackResult.position == job.position))
+                .execute(db)) > 0
+    track_id = TrackResult.insert(
+        **track_columns(session_id, job.playlist, job.position, result)).execute(db)
+    if result.queries:
+        QueryRow.insert_many(
+            [{**query_columns(query, number), "track_result": track_id, "session": session_id}
+             for number, query in enumerate(result.queries, start=1)]).execute(db)
+    if result.candidates:
+        CandidateRow.insert_many(
+            [{**candidate_columns(candidate, rank), "track_result": track_id}
+             for rank, candidate in enumerate(result.candidates, start=1)]).execute(db)
+    _link_review_candidate(db, track_id, review_rank(result))
+    if result.error:
+        SessionError.insert(session=session_id, at=time.time(), message=result.error,
+                            where=f"{job.playlist} #{job.position} "
+                                  f"({result.rekordbox.name})").execute(db)
+    return replaced
+
+
+def _link_review_candidate(db: SqliteDatabase, track_id: int, rank: int | None) -> None:
+    if rank is None:
+        return
+    candidate = (CandidateRow.select(CandidateRow.id)
+                 .where((CandidateRow.track_result == track_id) & (CandidateRow.rank == rank)))
+    TrackResult.update(review_candidate_id=candidate).where(
+        TrackResult.id == track_id).execute(db)
+
+
+def _add_totals(db: SqliteDatabase, session_id: int, summary: SessionSummary,
+                wall_ms: float) -> None:
+    """Add a batch's tracks to the session's totals, in the batch's transaction."""
+    changes: dict[Any, Any] = {getattr(Session, name): getattr(Session, name)
+                               + getattr(summary, name) for name in _TOTALS}
+    changes[Session.wall_ms] = wall_ms
+    Session.update(changes).where(Session.id == session_id).execute(db)
+
+
+def _recount(db: SqliteDatabase, session_id: int) -> None:
+    """Totals from the rows themselves: after a track was replaced, and when a session ends."""
+    tracks = db.execute_sql(
+        "SELECT count(*), coalesce(sum(status = 'matched'), 0), "
+        "coalesce(sum(status = 'review'), 0), coalesce(sum(status = 'unmatched'), 0), "
+        "coalesce(sum(status = 'error'), 0) FROM track_results WHERE session_id = ?",
+        (session_id,)).fetchone()
+    queries = db.execute_sql(
+        "SELECT count(*), coalesce(sum(from_cache = 0), 0), coalesce(sum(from_cache = 1), 0), "
+        "coalesce(sum(max(attempts - 1, 0)), 0), coalesce(sum(rate_limited), 0) "
+        "FROM queries WHERE session_id = ?", (session_id,)).fetchone()
+    Session.update(dict(zip(_TOTALS, (*tracks, *queries), strict=True))).where(
+        Session.id == session_id).execute(db)
+
+
+def _write_end(db: SqliteDatabase, session_id: int, ended: SessionEnded,
+               wall_ms: float) -> None:
+    Session.update(status=ended.status, reason=ended.reason, ended_at=time.time(),
+                   tracks=ended.summary.tracks, wall_ms=wall_ms).where(
+        Session.id == session_id).execute(db)
+
+
+def _write_other(db: SqliteDatabase, session_id: int, payload: Event | ErrorNote) -> None:
+    if isinstance(payload, SessionStarted):
+        Session.update(tracks=payload.total_tracks, status="running").where(
+            Session.id == session_id).execute(db)
+    elif isinstance(payload, StateChanged):
+        Session.update(status=payload.status, reason=payload.reason).where(
+            Session.id == session_id).execute(db)
+    elif isinstance(payload, ErrorNote):
+        SessionError.insert(session=session_id, at=time.time(), where=payload.where,
+                            message=payload.message).execute(db)
+
+
+def _reopen(db: SqliteDatabase, session_id: int) -> float:
+    """Mark a session running again in this process; returns its wall time so far."""
+    found = list(Session.select(Session.status, Session.wall_ms, Session.pid, Session.hostname)
+                 .where(Session.id == session_id).dicts().execute(db))
+    if not found:
+        raise HistoryError(f"There is no session {session_id} in the history.")
+    row = found[0]
+    if (row["status"] == "running" and row["hostname"] == socket.gethostname()
+            and row["pid"] != os.getpid() and pid_alive(row["pid"])):
+        raise HistoryError(f"Session {session_id} is still running in another CuePoint "
+                           f"(process {row['pid']}).")
+    Session.update(status="running", reason="", ended_at=None, pid=os.getpid(),
+                   hostname=socket.gethostname()).where(Session.id == session_id).execute(db)
+    return float(row["wall_ms"])
+
+
+def _mark_interrupted(db: SqliteDatabase) -> list[int]:
+    host = socket.gethostname()
+    rows = (Session.select(Session.id, Session.pid)
+            .where(Session.status.in_(("running", "paused")) & (Session.hostname == host))
+            .tuples().execute(db))
+    gone = [session_id for session_id, pid in rows if not pid_alive(pid)]
+    if gone:
+        Session.update(status="interrupted",
+                       reason="CuePoint stopped while this session was running").where(
+            Session.id.in_(gone)).execute(db)
+    return gone
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this id runs on this machine (a zombie counts as alive)."""
+    if pid is None or pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":
+        return _windows_pid_alive(pid)
+    try:
+        os.kill(pid, 0)  # signal 0 asks only whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, run by another user
+    return True
+
+
+def _windows_pid_alive(pid: int) -> bool:
+    # os.kill on Windows terminates the process whatever the signal: ask the kernel instead.
+    import ctypes
+
+    kernel32 = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined,unused-ignore]
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return False
+    code = ctypes.c_ulong()
+    kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+    kernel32.CloseHandle(handle)
+    return code.value == 259  # STILL_ACTIVE
