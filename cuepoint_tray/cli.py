@@ -286,6 +286,9 @@ def _register_eval(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     command.add_argument("--token", help="use the API with this token (default: the website)")
     command.add_argument("--keep-cache", action="store_true",
                          help="use the data folder's HTTP cache (default: a fresh, cold one)")
+    command.add_argument("--requests-per-second", type=float, default=50.0, metavar="R",
+                         help="client throttle; the local server needs no politeness "
+                         "(default: %(default)s)")
 
 
 def cmd_eval(args: argparse.Namespace, context: Context) -> int:
@@ -304,7 +307,8 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
             tempfile.TemporaryDirectory(prefix="cuepoint-eval-") as scratch:
         settings = with_values(context.settings, {
             "beatport_web_url": server.url, "beatport_api_url": server.url + "/v4",
-            "beatport_token": args.token or ""}, source="eval")
+            "beatport_token": args.token or "",
+            "requests_per_second": args.requests_per_second}, source="eval")
         paths = context.paths if args.keep_cache else resolve_paths(scratch).create()
         outcome = run_match(library, [playlist], settings, paths)
         served = server.stats()["total"]

@@ -30,3 +30,37 @@ def require(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent")
     return path
+
+
+# --- catalog_server: the local Beatport-compatible server (providers' block) ----------------------
+# One server a test module, over the dev catalog (loading and indexing it takes ~0.6 s); each
+# test gets it with no faults and zeroed /_stats.
+
+from collections.abc import Iterator  # noqa: E402  (imports of this appended block)
+from typing import TYPE_CHECKING  # noqa: E402
+
+import requests  # noqa: E402
+
+if TYPE_CHECKING:
+    from cuepoint_tray.catalog_server import CatalogServer
+
+
+@pytest.fixture(scope="module")
+def catalog_server_for_module() -> Iterator[CatalogServer]:
+    """A started CatalogServer over ../shared/eval/dev/catalog.jsonl, shared by a test module."""
+    from cuepoint_tray.catalog_server import CatalogServer
+
+    with CatalogServer(require(DEV_SET / "catalog.jsonl")).start() as server:
+        yield server
+
+
+@pytest.fixture
+def catalog_server(catalog_server_for_module: CatalogServer) -> Iterator[CatalogServer]:
+    """The module's catalog server with its fault switches off and its counts at zero."""
+    from cuepoint_tray.catalog_server import Faults
+
+    server = catalog_server_for_module
+    server.faults = Faults()
+    requests.delete(f"{server.url}/_stats", timeout=5).raise_for_status()
+    yield server
+    server.faults = Faults()

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DEV_SET, require
 
 from cuepoint_tray.cli import main
+
+from conftest import DEV_SET, require
 
 BROKEN = '<?xml version="1.0" encoding="UTF-8"?>\n<DJ_PLAYLISTS>\n<COLLECTION>\n<TRACK\n'
 NESTED = """<?xml version="1.0" encoding="UTF-8"?>

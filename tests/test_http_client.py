@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import DEV_SET, require
 
 from cuepoint_tray import __version__
 from cuepoint_tray.catalog_server import CatalogServer, Faults
@@ -33,6 +32,8 @@ from cuepoint_tray.providers.http import (
     retry_after_s,
 )
 from cuepoint_tray.settings import Settings
+
+from conftest import DEV_SET, require
 
 FAST = {"backoff_s": 0.01, "backoff_max_s": 0.05}  # retries that cost milliseconds, not seconds
 

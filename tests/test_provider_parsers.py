@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from conftest import REAL_CAPTURES, require
 
 from cuepoint_tray.domain import BeatportTrack
 from cuepoint_tray.providers.parse import (
@@ -27,6 +26,8 @@ from cuepoint_tray.providers.website import (
     search_text,
     track_of_page,
 )
+
+from conftest import REAL_CAPTURES, require
 
 FIXTURES = Path(__file__).parent / "fixtures" / "beatport"
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEV_SET, require
 
 from cuepoint_tray.catalog_server import CatalogServer, Faults
 from cuepoint_tray.domain import BeatportTrack
@@ -25,6 +24,8 @@ from cuepoint_tray.providers import (
 )
 from cuepoint_tray.providers.http import BLOCKED_MESSAGE
 from cuepoint_tray.settings import Settings
+
+from conftest import DEV_SET, require
 
 FIXTURES = Path(__file__).parent / "fixtures" / "beatport"
 LOVE_ID, LOVE_ISRC = 10016989, "QZE261390632"  # a remix in the dev catalog

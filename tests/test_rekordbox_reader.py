@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DEV_SET, PROJECT_ROOT, require
 
 from cuepoint_tray.domain import Playlist, PlaylistFolder, RekordboxTrack
 from cuepoint_tray.errors import RekordboxError
 from cuepoint_tray.rekordbox import Library, format_tree, read_library
+
+from conftest import DEV_SET, PROJECT_ROOT, require
 
 DEV_XML = DEV_SET / "rekordbox.xml"
 HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
