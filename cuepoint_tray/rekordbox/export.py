@@ -1,0 +1,305 @@
+"""Write a copy of the DJ's Rekordbox XML with Beatport's values in the matched tracks.
+
+The copy is a streaming byte-level rewrite of the original: one expat pass finds where each
+matched COLLECTION TRACK's start tag begins, a second pass copies the file through and
+rewrites only those start tags. Everything else (declaration, attribute order, TEMPO and
+POSITION_MARK, playlists, whitespace) comes out byte for byte, and memory stays flat for a
+50,000-track collection. The result is checked with the hardened reader before it replaces
+anything, and a CSV of every old → new value lets the DJ undo.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from xml.parsers import expat
+
+from cuepoint_tray.domain import BeatportTrack
+from cuepoint_tray.errors import CuepointError, RekordboxError
+from cuepoint_tray.keys import parse_key
+from cuepoint_tray.rekordbox.reader import read_library
+
+_CHUNK = 1 << 20
+# Encodings whose bytes for '<', '>', '"' and "'" are ASCII: the byte-level splicing needs it.
+_UNSAFE_ENCODINGS = ("utf-16", "utf-32", "ucs-2", "ucs-4", "utf16", "utf32")
+_ATTRIBUTE = re.compile(r"""(\s)([^\s=/>]+)(\s*=\s*)("[^"]*"|'[^']*')""")
+_START_TAG = re.compile(rb"""<[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
+CHANGES_COLUMNS = ("track_id", "artist", "title", "field", "old", "new")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSummary:
+    """What an export changed and where it wrote."""
+
+    out_xml: Path
+    changes_csv: Path
+    tracks_changed: int
+    fields_changed: int
+    tracks_not_found: tuple[str, ...]  # matched TrackIDs the XML's collection lacks
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One attribute of one track, before and after."""
+
+    track_id: str
+    artist: str
+    title: str
+    field: str
+    old: str
+    new: str
+
+
+def export_enriched(source_xml: Path, out_xml: Path, matches: dict[str, BeatportTrack], *,
+                    write_bpm: bool = False, marker: str = "CuePoint") -> ExportSummary:
+    """Copy source_xml to out_xml with Beatport's values in the tracks of `matches`.
+
+    `matches` maps Rekordbox TrackIDs to the Beatport track to take values from. Only
+    Tonality, Label, Genre, Year, Mix, Remixer (and AverageBpm when `write_bpm`) change, and
+    a "<marker>: Beatport <id>" note is put at the end of Comments (replaced, never repeated,
+    on a later export). Writes `<out stem>-changes.csv` beside out_xml. Raises CuepointError
+    when out_xml is the source itself.
+    """
+    source, out = Path(source_xml), Path(out_xml)
+    _refuse_overwrite(source, out)
+    found = _find_tracks(source, set(matches))
+    changes: list[FieldChange] = []
+    with _atomic(out, "wb") as (stream, temp), source.open("rb") as original:
+        for edit in _copy_with_edits(original, stream, found):
+            _apply_beatport(edit, matches[edit.track_id], write_bpm, marker)
+            changes.extend(edit.changes)
+        stream.flush()
+        read_library(temp)  # the copy must read back before it replaces anything
+    changes_csv = out.with_name(out.stem + "-changes.csv")
+    _write_changes(changes_csv, changes)
+    return ExportSummary(out_xml=out, changes_csv=changes_csv,
+                         tracks_changed=len({change.track_id for change in changes}),
+                         fields_changed=len(changes),
+                         tracks_not_found=tuple(sorted(set(matches) - set(found.tracks))))
+
+
+def _refuse_overwrite(source: Path, out: Path) -> None:
+    same = source.resolve() == out.resolve()
+    if not same and out.exists() and source.exists():
+        same = os.path.samefile(source, out)  # a hard link is the same file too
+    if same:
+        raise CuepointError(f"CuePoint never overwrites your Rekordbox export; choose another "
+                            f"file name than {out}")
+
+
+# --- pass 1: where the matched tracks' start tags are ----------------------------------
+
+@dataclass(slots=True)
+class _Found:
+    """The file's encoding, and each wanted TRACK's start-tag offset and attributes."""
+
+    encoding: str = "utf-8"
+    tracks: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)
+
+
+def _find_tracks(source: Path, wanted: set[str]) -> _Found:
+    """Where the start tag of every COLLECTION TRACK whose TrackID is wanted begins."""
+    found = _Found()
+    parser = _hardened_expat(source, found)
+    stack: list[str] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        track_id = attrs.get("TrackID", "").strip()
+        if name == "TRACK" and stack[-1:] == ["COLLECTION"] and track_id in wanted:
+            found.tracks.setdefault(track_id, (parser.CurrentByteIndex, attrs))
+        stack.append(name)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = lambda name: stack.pop()
+    _feed(parser, source)
+    return found
+
+
+def _hardened_expat(source: Path, found: _Found) -> Any:
+    """An expat parser that refuses what read_library refuses: DOCTYPEs, entities, references.
+
+    pyexpat is used directly (not through SAX) because only it gives the byte offset of each
+    start tag, which the byte-for-byte copy needs.
+    """
+    parser = expat.ParserCreate()
+
+    def refuse(*_: object) -> None:
+        raise RekordboxError("The Rekordbox XML contains a DOCTYPE or entity declaration, "
+                             "which Rekordbox never writes; refused for safety",
+                             path=str(source))
+
+    def check_encoding(version: str, encoding: str | None, standalone: int) -> None:
+        if encoding and encoding.lower().replace("_", "-").startswith(_UNSAFE_ENCODINGS):
+            raise RekordboxError(f"The Rekordbox XML is encoded in {encoding}; CuePoint "
+                                 "writes copies of UTF-8 exports only (Rekordbox's own)",
+                                 path=str(source))
+        found.encoding = encoding or "utf-8"
+
+    def refuse_reference(*_: object) -> int:
+        refuse()
+        return 0
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse_reference
+    parser.XmlDeclHandler = check_encoding
+    return parser
+
+
+def _feed(parser: Any, source: Path) -> None:
+    try:
+        with source.open("rb") as stream:
+            while chunk := stream.read(_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    except expat.ExpatError as exc:
+        raise RekordboxError(f"The Rekordbox XML is not well-formed ({exc})",
+                             path=str(source)) from exc
+    except OSError as exc:
+        raise RekordboxError(f"The Rekordbox XML could not be read ({exc.strerror or exc})",
+                             path=str(source)) from exc
+
+
+# --- pass 2: copy, rewriting those start tags ------------------------------------------
+
+def _copy_with_edits(original: IO[bytes], stream: IO[bytes],
+                     found: _Found) -> Iterator[_TagEdit]:
+    """Copy original to stream; yield each wanted track's start tag to edit before it is written."""
+    position = 0
+    for offset, track_id in sorted((at, key) for key, (at, _) in found.tracks.items()):
+        _copy_bytes(original, stream, offset - position)
+        tag = _read_start_tag(original)
+        position = offset + len(tag)
+        edit = _TagEdit(tag.decode(found.encoding), track_id, found.tracks[track_id][1])
+        yield edit
+        stream.write(edit.text.encode(found.encoding, "xmlcharrefreplace"))
+    while chunk := original.read(_CHUNK):
+        stream.write(chunk)
+
+
+def _copy_bytes(original: IO[bytes], stream: IO[bytes], count: int) -> None:
+    while count > 0:
+        chunk = original.read(min(count, _CHUNK))
+        if not chunk:
+            break
+        stream.write(chunk)
+        count -= len(chunk)
+
+
+def _read_start_tag(original: IO[bytes]) -> bytes:
+    """The bytes from '<' to the '>' that ends the tag ('>' inside a quoted value is text)."""
+    start, size = original.tell(), 1 << 12
+    while True:
+        block = original.read(size)
+        tag = _START_TAG.match(block)
+        if tag or len(block) < size:  # found, or the file ends inside the tag (checked later)
+            found = tag.group(0) if tag else block
+            original.seek(start + len(found))
+            return found
+        original.seek(start)
+        size *= 4
+
+
+class _TagEdit:
+    """A TRACK start tag's text with some attributes set; records each real change."""
+
+    def __init__(self, text: str, track_id: str, values: dict[str, str]) -> None:
+        self.text = text
+        self.track_id = track_id
+        self.values = dict(values)
+        self.changes: list[FieldChange] = []
+
+    def set(self, name: str, value: str) -> None:
+        old = self.values.get(name)
+        if old == value or (old is None and not value):
+            return
+        self.text = _with_attribute(self.text, name, value, present=old is not None)
+        self.values[name] = value
+        self.changes.append(FieldChange(self.track_id, self.values.get("Artist", ""),
+                                        self.values.get("Name", ""), name, old or "", value))
+
+
+def _with_attribute(tag: str, name: str, value: str, *, present: bool) -> str:
+    quoted = '"' + _escape(value) + '"'
+    if present:
+        def replace(match: re.Match[str]) -> str:
+            if match.group(2) != name:
+                return match.group(0)
+            return match.group(1) + name + match.group(3) + quoted
+        return _ATTRIBUTE.sub(replace, tag)
+    body = tag[:len(tag) - (2 if tag.endswith("/>") else 1)].rstrip()
+    return f"{body} {name}={quoted}{tag[len(body):]}"
+
+
+def _escape(value: str) -> str:
+    # Character references for whitespace controls, or attribute normalisation would turn
+    # them into spaces when Rekordbox reads the file back.
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
+            .replace("\t", "&#9;"))
+
+
+# --- what changes ------------------------------------------------------------------------
+
+def _apply_beatport(edit: _TagEdit, track: BeatportTrack, write_bpm: bool, marker: str) -> None:
+    """Set the fields Rekordbox re-imports from the Beatport track; empty values never erase."""
+    for name, value in beatport_fields(track, write_bpm=write_bpm).items():
+        if value:
+            edit.set(name, value)
+    edit.set("Comments", with_marker(edit.values.get("Comments", ""), marker, track.id))
+
+
+def beatport_fields(track: BeatportTrack, *, write_bpm: bool = False) -> dict[str, str]:
+    """The Rekordbox attribute values a Beatport track gives (empty where Beatport has none)."""
+    key = parse_key(track.key_name) or parse_key(track.camelot)
+    year = track.release_date[:4]
+    fields = {
+        "Tonality": key.rekordbox_name if key else "",
+        "Label": track.label,
+        "Genre": track.genre,
+        "Year": year if year.isdigit() and int(year) > 0 else "",
+        "Mix": track.mix_name,
+        "Remixer": ", ".join(track.remixers),
+    }
+    if write_bpm:
+        fields["AverageBpm"] = f"{track.bpm:.2f}" if track.bpm else ""
+    return fields
+
+
+def with_marker(comments: str, marker: str, beatport_id: int) -> str:
+    """Comments ending in "<marker>: Beatport <id>", any earlier such note removed first."""
+    earlier = re.compile(r"\s*(?:\|\s*)?" + re.escape(marker) + r": Beatport \d+")
+    kept = earlier.sub("", comments).strip()
+    note = f"{marker}: Beatport {beatport_id}"
+    return f"{kept} | {note}" if kept else note
+
+
+# --- writing -------------------------------------------------------------------------------
+
+@contextmanager
+def _atomic(path: Path, mode: str, **options: Any) -> Iterator[tuple[Any, Path]]:
+    """A temporary file (stream, path) beside path that replaces it when the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, mode, **options) as stream:
+            yield stream, Path(temp)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _write_changes(path: Path, changes: list[FieldChange]) -> None:
+    # utf-8-sig: Excel, where a DJ is likely to open it, reads UTF-8 only with the BOM.
+    with _atomic(path, "w", encoding="utf-8-sig", newline="") as (stream, _):
+        write_rows: Callable[[list[list[str]]], None] = csv.writer(stream).writerows
+        write_rows([list(CHANGES_COLUMNS)])
+        write_rows([[c.track_id, c.artist, c.title, c.field, c.old, c.new] for c in changes])
