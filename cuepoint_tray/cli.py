@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from cuepoint_tray.domain import Playlist
     from cuepoint_tray.events import SessionEnded
     from cuepoint_tray.rekordbox import Library
+    from cuepoint_tray.session import MatchOutcome
 
 log = logging.getLogger("cuepoint")
 Command = Callable[[argparse.Namespace, "Context"], int]
@@ -241,22 +243,33 @@ def cmd_match(args: argparse.Namespace, context: Context) -> int:
 
 def _match_and_report(library: Library, playlists: list[Playlist], args: argparse.Namespace,
                       context: Context) -> int:
-    from cuepoint_tray.outputs import session_json, write_json, write_session_files
     from cuepoint_tray.progress import ProgressLine
-    from cuepoint_tray.session import default_out_dir, run_match
+    from cuepoint_tray.session import run_match
 
     outcome = run_match(library, playlists, context.settings, context.paths,
                         listeners=[ProgressLine()])
+    return _report_outcome(outcome, args, context)
+
+
+def _report_outcome(outcome: MatchOutcome, args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.outputs import session_json, write_json, write_session_files
+    from cuepoint_tray.session import default_out_dir
+
     out_dir = Path(args.out) if getattr(args, "out", None) else default_out_dir(
-        context.paths, playlists)
+        context.paths, outcome.session_id, outcome.meta["playlists"])
     files = write_session_files(out_dir, outcome.rows)
     if getattr(args, "json_out", None):
         write_json(Path(args.json_out), session_json(outcome.meta, outcome.ended.summary,
                                                      outcome.rows))
         files.append(Path(args.json_out))
+    if outcome.report_path:
+        files.append(outcome.report_path)
+    print(f"session {outcome.session_id}")
     for line in summary_lines(outcome.ended):
         print(line)
     print("files:", *(str(f) for f in files), sep="\n  ")
+    if outcome.ended.status in ("paused", "cancelled"):
+        print(f"to continue: cuepoint resume {outcome.session_id}")
     return 0 if outcome.ended.status == "completed" else 1
 
 
@@ -351,5 +364,151 @@ def cmd_demo(args: argparse.Namespace, context: Context) -> int:
         return _match_and_report(library, [playlist], args, demo_context)
 
 
+# --- history ----------------------------------------------------------------------------------
+
+def _register_history(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = _add(commands, "sessions", cmd_sessions, "list past sessions, newest first")
+    command.add_argument("--limit", type=int, default=20)
+    command.add_argument("--status", help="only sessions with this status")
+    command.add_argument("--search", help="only sessions whose playlists contain this text")
+    command = _add(commands, "show", cmd_show, "one session: totals, query costs, tips")
+    command.add_argument("session", type=int, metavar="SESSION")
+    command = _add(commands, "compare", cmd_compare, "two sessions side by side")
+    command.add_argument("a", type=int, metavar="A")
+    command.add_argument("b", type=int, metavar="B")
+    command = _add(commands, "report", cmd_report, "write a session's report")
+    command.add_argument("session", type=int, metavar="SESSION")
+    command.add_argument("--format", default="html", choices=("html", "csv", "json", "txt"))
+    command.add_argument("--out", metavar="DIR", help="folder (default: the reports folder)")
+    command = _add(commands, "export", cmd_export, "write an enriched copy of the Rekordbox "
+                   "XML with the session's accepted Beatport values, for re-import")
+    command.add_argument("session", type=int, metavar="SESSION")
+    command.add_argument("--rekordbox-xml", required=True, metavar="OUT",
+                         help="the new XML file (never the original)")
+    command.add_argument("--bpm", action="store_true", help="also write Beatport's BPM")
+    command = _add(commands, "resume", cmd_resume,
+                   "continue a paused, interrupted or cancelled session")
+    command.add_argument("session", type=int, metavar="SESSION")
+    _add_beatport_options(command)
+    _add(commands, "vacuum", cmd_vacuum,
+         "apply query_retention_days and compact the history database")
+
+
+def cmd_sessions(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.store.queries import list_sessions
+
+    page = list_sessions(context.paths.database, limit=args.limit, status=args.status,
+                         search=args.search)
+    print(f"{'id':>5}  {'started':<16}  {'status':<11}  {'tracks':>9}  {'matched':>7}  "
+          f"{'review':>6}  {'unmatched':>9}  {'s/track':>7}  {'req/track':>9}  playlists")
+    for row in page["sessions"]:
+        started = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["started_at"]))
+        print(f"{row['id']:>5}  {started:<16}  {row['status']:<11}  "
+              f"{row['done']:>4}/{row['tracks']:<4}  {row['matched']:>7}  {row['review']:>6}  "
+              f"{row['unmatched']:>9}  {row['ms_per_track'] / 1000:>7.2f}  "
+              f"{row['requests_per_track']:>9.2f}  {', '.join(row['playlists'])}")
+    print(f"{len(page['sessions'])} of {page['total']} sessions")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.store.queries import (
+        query_stats_by_type,
+        session_overview,
+        slowest_tracks,
+        tips,
+    )
+
+    db = context.paths.database
+    row = session_overview(db, args.session)
+    print(f"session {row['id']} · {row['status']}"
+          + (f" ({row['reason']})" if row.get("reason") else "")
+          + f" · {', '.join(row['playlists'])} · {row['provider']}")
+    print(f"  {row['done']}/{row['tracks']} tracks: matched {row['matched']} · review "
+          f"{row['review']} · unmatched {row['unmatched']} · errors {row['errors']}")
+    print(f"  {row['wall_ms'] / 1000:.1f} s, {row['ms_per_track']:.0f} ms per track; "
+          f"{row['requests']} requests ({row['requests_per_track']:.2f} per track), cache "
+          f"hits {row['cache_hit_rate']:.0%}, retries {row['retries']}, "
+          f"429s {row['rate_limited']}")
+    print("queries by type:")
+    for stat in query_stats_by_type(db, args.session):
+        print(f"  {stat['type']:<14} {stat['count']:>6}  avg {stat['avg_ms']:>7.1f} ms  "
+              f"p95 {stat['p95_ms']:>7.1f} ms  cache {stat['cache_hit_rate']:.0%}")
+    print("slowest tracks:")
+    for track in slowest_tracks(db, args.session, limit=5):
+        print(f"  {track['elapsed_ms']:>8.0f} ms  {track['rb_artist']} - {track['rb_name']}")
+    for tip in tips(db, args.session):
+        print(f"tip: {tip['message']}")
+    if row.get("report_path"):
+        print(f"report: {row['report_path']}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.store.queries import compare_sessions
+
+    compared = compare_sessions(context.paths.database, args.a, args.b)
+    print(f"{'':<22}{'session ' + str(args.a):>14}{'session ' + str(args.b):>14}{'change':>12}")
+    for metric in compared["metrics"]:
+        print(f"{metric['name']:<22}{metric['a']:>14}{metric['b']:>14}{metric['delta']:>+12}")
+    changes = compared["changes"]
+    print("tracks that differ: " + (", ".join(f"{k} {v}" for k, v in changes.items())
+                                     or "none"))
+    for track in compared["tracks"][:50]:
+        print(f"  {track['change']:<22} {track['artist']} - {track['name']}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.reports import write_report
+
+    folder = Path(args.out) if args.out else context.paths.reports_dir
+    print(write_report(context.paths.database, args.session, args.format, folder))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.rekordbox.export import export_enriched
+    from cuepoint_tray.reports import export_matches
+    from cuepoint_tray.store.queries import session_overview
+
+    db = context.paths.database
+    source = Path(session_overview(db, args.session)["xml_path"])
+    summary = export_enriched(source, Path(args.rekordbox_xml), export_matches(db, args.session),
+                              write_bpm=args.bpm)
+    print(f"{summary.tracks_changed} tracks, {summary.fields_changed} fields changed")
+    print(f"enriched XML: {summary.out_xml}")
+    print(f"old -> new values (to undo): {summary.changes_csv}")
+    if summary.tracks_not_found:
+        print(f"warning: {len(summary.tracks_not_found)} matched tracks are no longer in "
+              f"{source.name}: {', '.join(map(str, summary.tracks_not_found[:10]))}")
+    print("In Rekordbox: File > Import, choose the enriched XML, then import the tracks from "
+          "the rekordbox xml tree.")
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.progress import ProgressLine
+    from cuepoint_tray.session import resume_match
+
+    outcome = resume_match(args.session, context.settings, context.paths,
+                           listeners=[ProgressLine()])
+    return _report_outcome(outcome, args, context)
+
+
+def cmd_vacuum(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.store import HistoryWriter
+
+    before = context.paths.database.stat().st_size if context.paths.database.exists() else 0
+    with HistoryWriter(context.paths.database) as writer:
+        days = context.settings.query_retention_days
+        dropped = writer.delete_old_queries(days) if days > 0 else 0
+        writer.vacuum()
+    after = context.paths.database.stat().st_size
+    print(f"dropped {dropped} query rows; {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
+    return 0
+
+
 _REGISTRARS = [_register_settings, _register_playlists, _register_catalog_server,
-               _register_search, _register_match, _register_eval, _register_demo]
+               _register_search, _register_match, _register_eval, _register_demo,
+               _register_history]

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from cuepoint_tray.domain import MatchResult, QueryRecord, RekordboxTrack
 from cuepoint_tray.errors import AuthError, BlockedError
@@ -55,7 +55,8 @@ class SessionRunner:
         self._stopping = False  # no more tracks will be taken: cancelled or provider down
         self._state = threading.Condition()
         self._queue_lock = threading.Lock()
-        self._emit_lock = threading.Lock()
+        # Re-entrant: a listener may pause or cancel, which emits StateChanged on its thread.
+        self._emit_lock = threading.RLock()
 
     @property
     def status(self) -> SessionStatus:
@@ -75,13 +76,22 @@ class SessionRunner:
         queue = iter(jobs)
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="match") as pool:
             workers = [pool.submit(self._work, queue) for _ in range(self.concurrency)]
-            for worker in workers:
-                worker.result()
+            self._wait_for(workers)
         self.summary.wall_ms = (time.perf_counter() - started) * 1000
         status: SessionStatus = "completed" if self._status == "running" else self._status
         ended = SessionEnded(status, self.summary, self._reason)
         self._emit(ended)
         return ended
+
+    def _wait_for(self, workers: list[Future[None]]) -> None:
+        """Wait for the workers; Ctrl-C cancels cleanly: tracks in flight finish and are kept."""
+        for worker in workers:
+            while True:
+                try:
+                    worker.result()
+                    break
+                except KeyboardInterrupt:
+                    self.cancel("stopped with Ctrl-C")
 
     def pause(self, reason: str = "paused by you") -> None:
         self._set_state("paused", reason, only_from="running")

@@ -1,35 +1,43 @@
-"""Running a match session end to end: Rekordbox playlists in, results and files out.
+"""Running a match session end to end: Rekordbox playlists in, history, report and files out.
 
-The composition used by the CLI (and by the tray later): HTTP client, provider, matcher and
-runner, wired together and closed again.
+The composition used by the CLI (and by the tray later): HTTP client, provider, matcher,
+runner and the history writer, wired together and closed again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cuepoint_tray import __version__
 from cuepoint_tray.domain import MatchResult, Playlist
+from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.events import Event, SessionEnded, TrackDone, TrackJob
 from cuepoint_tray.matching import TrackMatcher
 from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.providers import make_http_client, make_provider
-from cuepoint_tray.rekordbox import Library
+from cuepoint_tray.rekordbox import Library, read_library
 from cuepoint_tray.runner import Listener, SessionRunner, jobs_for
 from cuepoint_tray.settings import Settings
+from cuepoint_tray.store import HistoryWriter
+from cuepoint_tray.store.queries import session_overview
 
+log = logging.getLogger(__name__)
 Row = tuple[TrackJob, MatchResult]
 
 
 @dataclass
 class MatchOutcome:
+    session_id: int
     ended: SessionEnded
-    rows: list[Row]  # in playlist order
+    rows: list[Row]  # the tracks matched in this run, in playlist order
     meta: dict[str, Any] = field(default_factory=dict)
+    report_path: Path | None = None
 
 
 class _Collector:
@@ -43,36 +51,115 @@ class _Collector:
             self.rows.append((event.job, event.result))
 
 
+RunnerReady = Callable[[SessionRunner], None]
+
+
 def run_match(library: Library, playlists: Sequence[Playlist], settings: Settings,
-              paths: AppPaths, *, listeners: Sequence[Listener] = ()) -> MatchOutcome:
-    """Match the playlists' tracks against Beatport; blocks until the session ends."""
+              paths: AppPaths, *, listeners: Sequence[Listener] = (),
+              on_runner: RunnerReady | None = None) -> MatchOutcome:
+    """Match the playlists' tracks against Beatport, kept in the history; blocks until the
+    session ends (completed, cancelled, or paused because Beatport cannot be reached).
+
+    `on_runner` receives the runner before it starts, so another thread can pause, resume or
+    cancel it."""
     for playlist in playlists:
         library.tracks_of(playlist)  # says clearly which playlist is empty or broken
     jobs = jobs_for([(p.path_text, p.track_ids) for p in playlists])
+    with HistoryWriter(paths.database) as writer:
+        writer.mark_interrupted_sessions()
+
+        def begin(provider_name: str) -> int:
+            return writer.begin_session(
+                playlists=[p.path_text for p in playlists], xml_path=str(library.path),
+                xml_sha256=file_sha256(library.path), provider=provider_name,
+                settings=settings, app_version=__version__, total_tracks=len(jobs))
+
+        return _run(library, jobs, settings, paths, writer, begin, listeners, on_runner,
+                    already_done=0)
+
+
+def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
+                 listeners: Sequence[Listener] = (),
+                 on_runner: RunnerReady | None = None) -> MatchOutcome:
+    """Continue a paused, interrupted or cancelled session from its first unfinished track."""
+    with HistoryWriter(paths.database) as writer:
+        writer.mark_interrupted_sessions()
+        session = session_overview(writer.db, session_id)
+        if session["status"] in ("completed", "running"):
+            raise CuepointError(f"Session {session_id} is {session['status']}: nothing to resume.")
+        library = read_library(Path(session["xml_path"]))
+        if file_sha256(library.path) != session["xml_sha256"]:
+            log.warning("the Rekordbox XML changed since session %s started", session_id)
+        playlists = [library.find_playlist(path) for path in session["playlists"]]
+        jobs = jobs_for([(p.path_text, p.track_ids) for p in playlists])
+        done = writer.done_positions(session_id)
+        remaining = [job for job in jobs if (job.playlist, job.position) not in done]
+
+        def begin(_provider_name: str) -> int:
+            writer.resume_session(session_id)
+            return session_id
+
+        return _run(library, remaining, settings, paths, writer, begin, listeners, on_runner,
+                    already_done=len(jobs) - len(remaining))
+
+
+def _run(library: Library, jobs: list[TrackJob], settings: Settings, paths: AppPaths,
+         writer: HistoryWriter, begin: Callable[[str], int], listeners: Sequence[Listener],
+         on_runner: RunnerReady | None, *, already_done: int) -> MatchOutcome:
     collector = _Collector()
     http = make_http_client(settings, paths)
     try:
         provider = make_provider(settings, http)
+        session_id = begin(provider.name)
         runner = SessionRunner(TrackMatcher(provider), library.tracks,
-                               provider_name=provider.name,
-                               concurrency=settings.concurrency,
-                               listeners=[collector, *listeners])
-        started = time.time()
-        ended = runner.run(jobs)
+                               provider_name=provider.name, concurrency=settings.concurrency,
+                               listeners=[writer, collector, *listeners])
+        if on_runner:
+            on_runner(runner)
+        ended = runner.run(jobs, already_done=already_done)
     finally:
         http.close()
+    if ended.reason and ended.status != "completed":
+        writer.record_error("session", ended.reason)
+    writer.flush()
+    report_path = _write_report(writer, session_id, settings, paths)
+    if settings.query_retention_days > 0:
+        writer.delete_old_queries(settings.query_retention_days)
     order = {(job.playlist, job.position): i for i, job in enumerate(jobs)}
     rows = sorted(collector.rows, key=lambda row: order[(row[0].playlist, row[0].position)])
     meta = {
-        "status": ended.status, "reason": ended.reason,
-        "playlists": [p.path_text for p in playlists], "xml": str(library.path),
-        "provider": provider.name, "app_version": __version__, "started_at": started,
+        "id": session_id, "status": ended.status, "reason": ended.reason,
+        "playlists": list(dict.fromkeys(job.playlist for job in jobs)),
+        "xml": str(library.path), "provider": provider.name, "app_version": __version__,
     }
-    return MatchOutcome(ended, rows, meta)
+    return MatchOutcome(session_id, ended, rows, meta, report_path)
 
 
-def default_out_dir(paths: AppPaths, playlists: Sequence[Playlist]) -> Path:
+def _write_report(writer: HistoryWriter, session_id: int, settings: Settings,
+                  paths: AppPaths) -> Path | None:
+    """The report written when a session ends; a failure is recorded, never fatal."""
+    from cuepoint_tray.reports import write_report
+
+    try:
+        path = write_report(writer.db, session_id, settings.report_format, paths.reports_dir)
+    except (CuepointError, OSError) as exc:
+        log.exception("report for session %s failed", session_id)
+        writer.record_error("report", str(exc))
+        return None
+    writer.set_report_path(session_id, str(path))
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def default_out_dir(paths: AppPaths, session_id: int, playlists: Sequence[str]) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    name = "+".join(p.name for p in playlists)
+    name = "+".join(p.rsplit("/", 1)[-1] for p in playlists)
     safe = "".join(c if c.isalnum() or c in "-_ " else "_" for c in name).strip() or "session"
-    return paths.reports_dir / f"{stamp} {safe}"
+    return paths.reports_dir / f"session-{session_id} {safe} {stamp}"
