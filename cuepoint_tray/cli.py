@@ -55,15 +55,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _context(args: argparse.Namespace) -> Context:
     paths = resolve_paths(args.data_dir).create()
-    settings = load_settings(paths.settings_file)
+    return Context(paths=paths, settings=_settings_now(paths, args))
+
+
+def _settings_now(paths: AppPaths, args: argparse.Namespace) -> Settings:
+    """The settings file as it is now, with the command line's Beatport options over it."""
     overrides: dict[str, object] = {}
     if getattr(args, "beatport_url", None):
         base = args.beatport_url.rstrip("/")
         overrides.update(beatport_web_url=base, beatport_api_url=base + "/v4")
     if getattr(args, "token", None):
         overrides["beatport_token"] = args.token
-    settings = with_values(settings, overrides, source="the command line")
-    return Context(paths=paths, settings=settings)
+    return with_values(load_settings(paths.settings_file), overrides, source="the command line")
 
 
 def _log_to_file(paths: AppPaths) -> None:
@@ -509,6 +512,45 @@ def cmd_vacuum(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
+# --- dashboard --------------------------------------------------------------------------------
+
+def _register_dashboard(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = _add(commands, "dashboard", cmd_dashboard,
+                   "serve the dashboard (live session, history, review, exports) on 127.0.0.1")
+    command.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    command.add_argument("--token", dest="dashboard_token", metavar="T",
+                         help="the page's access token (default: a new random one)")
+    command.add_argument("--no-window", action="store_true",
+                         help="print the address without opening the browser")
+    command.add_argument(
+        "--beatport-url", metavar="URL",
+        help="sessions started here use this server for the website (URL) and API (URL/v4)")
+
+
+def cmd_dashboard(args: argparse.Namespace, context: Context) -> int:
+    import webbrowser
+
+    from cuepoint_tray.controller import SessionController
+    from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
+
+    controller = SessionController(context.paths, lambda: _settings_now(context.paths, args))
+    server = DashboardServer(DashboardAPI(context.paths, controller), port=args.port,
+                             token=args.dashboard_token)
+    print(f"Dashboard: {server.page_url()}", flush=True)
+    print("Keep this address private: it carries the dashboard's access token. "
+          "Ctrl-C stops.", flush=True)
+    if not args.no_window:
+        webbrowser.open(server.page_url())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("stopping...", file=sys.stderr)
+    finally:
+        controller.shut_down()
+        server.stop()
+    return 0
+
+
 _REGISTRARS = [_register_settings, _register_playlists, _register_catalog_server,
                _register_search, _register_match, _register_eval, _register_demo,
-               _register_history]
+               _register_history, _register_dashboard]

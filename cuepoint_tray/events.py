@@ -34,6 +34,7 @@ class SessionStarted:
 class QueryDone:
     job: TrackJob
     query: QueryRecord
+    track_name: str = ""  # "Artist - Title" as in Rekordbox, for "searching now" displays
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,8 +130,10 @@ class SessionRunner:
     def _work(self, queue: Iterator[TrackJob]) -> None:
         while (job := self._next_job(queue)) is not None:
             track = self.tracks[job.track_id]
-            def report(query: QueryRecord, job: TrackJob = job) -> None:
-                self._emit(QueryDone(job, query))
+            name = f"{track.artist} - {track.name}" if track.artist else track.name
+
+            def report(query: QueryRecord, job: TrackJob = job, name: str = name) -> None:
+                self._emit(QueryDone(job, query, name))
 
             try:
                 result = self.matcher.match(track, on_query=report)

@@ -51,7 +51,7 @@ class _Collector:
             self.rows.append((event.job, event.result))
 
 
-RunnerReady = Callable[[SessionRunner], None]
+RunnerReady = Callable[[SessionRunner, int], None]  # the runner and its session's id
 
 
 def run_match(library: Library, playlists: Sequence[Playlist], settings: Settings,
@@ -60,8 +60,8 @@ def run_match(library: Library, playlists: Sequence[Playlist], settings: Setting
     """Match the playlists' tracks against Beatport, kept in the history; blocks until the
     session ends (completed, cancelled, or paused because Beatport cannot be reached).
 
-    `on_runner` receives the runner before it starts, so another thread can pause, resume or
-    cancel it."""
+    `on_runner` receives the runner and the session id before it starts, so another thread
+    can pause, resume or cancel it."""
     for playlist in playlists:
         library.tracks_of(playlist)  # says clearly which playlist is empty or broken
     jobs = jobs_for([(p.path_text, p.track_ids) for p in playlists])
@@ -72,7 +72,8 @@ def run_match(library: Library, playlists: Sequence[Playlist], settings: Setting
             return writer.begin_session(
                 playlists=[p.path_text for p in playlists], xml_path=str(library.path),
                 xml_sha256=file_sha256(library.path), provider=provider_name,
-                settings=settings, app_version=__version__, total_tracks=len(jobs))
+                settings=settings, app_version=__version__, total_tracks=len(jobs),
+                playlist_tracks=[len(p.track_ids) for p in playlists])
 
         return _run(library, jobs, settings, paths, writer, begin, listeners, on_runner,
                     already_done=0)
@@ -115,7 +116,7 @@ def _run(library: Library, jobs: list[TrackJob], settings: Settings, paths: AppP
                                provider_name=provider.name, concurrency=settings.concurrency,
                                listeners=[writer, collector, *listeners])
         if on_runner:
-            on_runner(runner)
+            on_runner(runner, session_id)
         ended = runner.run(jobs, already_done=already_done)
     finally:
         http.close()

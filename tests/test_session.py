@@ -94,7 +94,7 @@ def test_cancel_then_resume_ends_as_an_uninterrupted_run(catalog_server, library
             runners[0].cancel()
 
     first = run_match(library, [playlist], settings, paths, listeners=[cancel_after_40],
-                      on_runner=runners.append)
+                      on_runner=lambda runner, _session_id: runners.append(runner))
     assert first.ended.status == "cancelled"
     assert 40 <= first.ended.summary.done < 150
 

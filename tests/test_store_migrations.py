@@ -44,7 +44,7 @@ def indexes(connection: sqlite3.Connection, table: str) -> set[tuple[bool, tuple
 def test_a_fresh_history_reaches_the_newest_version_without_a_backup(tmp_path: Path) -> None:
     path = db_file(tmp_path)
     db = open_history(path)
-    assert schema_version(db) == LATEST == 2
+    assert schema_version(db) == LATEST == 3
     db.close()
     assert not list(tmp_path.glob("*.bak-*"))
 
@@ -53,10 +53,10 @@ def test_a_version_1_history_is_backed_up_then_migrated(tmp_path: Path) -> None:
     path = db_file(tmp_path)
     version_1_file(path)
     db = open_history(path)
-    assert schema_version(db) == 2
-    session = db.execute_sql("SELECT playlists, matched, report_path FROM sessions "
-                             "WHERE id = 7").fetchone()
-    assert session == ('["Sets/Old"]', 1, "")
+    assert schema_version(db) == LATEST
+    session = db.execute_sql("SELECT playlists, matched, report_path, playlist_tracks "
+                             "FROM sessions WHERE id = 7").fetchone()
+    assert session == ('["Sets/Old"]', 1, "", "[]")
     track = db.execute_sql("SELECT rb_name, bp_id FROM track_results WHERE id = 3").fetchone()
     assert track == ("Old Tune", 99)
     assert db.execute_sql("SELECT elapsed_ms, throttle_wait_ms FROM queries").fetchall() == [
@@ -100,11 +100,11 @@ def test_a_failing_step_leaves_the_file_at_the_previous_version(tmp_path: Path) 
 
     def broken(db: SqliteDatabase) -> None:
         db.execute_sql("ALTER TABLE sessions ADD COLUMN half_done TEXT")
-        raise RuntimeError("step 3 failed half way")
+        raise RuntimeError("the new step failed half way")
 
     db = SqliteDatabase(str(path))
     with pytest.raises(RuntimeError):
         migrate(db, path, steps=(*STEPS, broken))
-    assert schema_version(db) == 2
+    assert schema_version(db) == LATEST
     assert "half_done" not in columns(db.connection(), "sessions")
-    assert len(list(tmp_path.glob("history.sqlite3.bak-v2-*"))) == 1
+    assert len(list(tmp_path.glob(f"history.sqlite3.bak-v{LATEST}-*"))) == 1

@@ -118,8 +118,13 @@ def _report_paths_and_throttle(db: SqliteDatabase) -> None:
         "CREATE INDEX track_results_session_id_status ON track_results (session_id, status)")
 
 
+def _playlist_sizes(db: SqliteDatabase) -> None:
+    """How many tracks each playlist of a session has, for a queue's per-playlist progress."""
+    db.execute_sql("ALTER TABLE sessions ADD COLUMN playlist_tracks TEXT NOT NULL DEFAULT '[]'")
+
+
 Step = Callable[[SqliteDatabase], None]
-STEPS: tuple[Step, ...] = (_create_version_1, _report_paths_and_throttle)
+STEPS: tuple[Step, ...] = (_create_version_1, _report_paths_and_throttle, _playlist_sizes)
 LATEST = len(STEPS)
 
 

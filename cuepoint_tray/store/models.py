@@ -84,6 +84,7 @@ class Session(_Table):
     rate_limited = IntegerField(default=0)
     wall_ms = FloatField(default=0.0)
     report_path = TextField(default="")  # added in version 2
+    playlist_tracks = JSONField(default=list)  # added in version 3: sizes, as `playlists`
 
     class Meta:
         table_name = "sessions"

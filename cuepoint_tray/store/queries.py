@@ -70,7 +70,7 @@ def _ratio(part: float, whole: float, digits: int = 4) -> float:
 def _session_out(row: Row) -> Row:
     """A sessions row with its JSON decoded and the rates the dashboard shows."""
     row = dict(row)
-    for name in ("playlists", "settings"):
+    for name in ("playlists", "settings", "playlist_tracks"):
         if isinstance(row.get(name), str):
             row[name] = json.loads(row[name])
     done = row["done"]
@@ -119,7 +119,7 @@ def _session_filter(status: str | None, search: str | None) -> tuple[str, list[A
         clauses.append("status = ?")
         params.append(status)
     if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _like(search)
         clauses.append("(playlists LIKE ? ESCAPE '\\' OR xml_path LIKE ? ESCAPE '\\' "
                        "OR reason LIKE ? ESCAPE '\\')")
         params += [pattern] * 3
@@ -214,6 +214,49 @@ def slowest_tracks(source: DatabaseOrPath, session_id: int, limit: int = 10) -> 
                      "WHERE t.session_id = ? ORDER BY t.elapsed_ms DESC LIMIT ?",
                  (session_id, limit))
     return [_track_out(row) for row in rows]
+
+
+_TRACK_FILTERS = {
+    "status": "t.status = ?",
+    "confidence": "t.confidence = ?",
+    "review_state": "t.review_state = ?",
+}
+
+
+def session_tracks(source: DatabaseOrPath, session_id: int, *, limit: int = 500,
+                   offset: int = 0, search: str | None = None,
+                   **filters: str | None) -> Row:
+    """A page of a session's tracks in playlist order: {"total": n, "tracks": [...]}.
+
+    `filters` take status, confidence and review_state; `search` looks in the Rekordbox
+    name and artist and the Beatport title.
+    """
+    db = reader(source)
+    clauses: list[str] = ["t.session_id = ?"]
+    params: list[Any] = [session_id]
+    for name, value in filters.items():
+        if name not in _TRACK_FILTERS:
+            raise HistoryError(f"Tracks cannot be filtered by '{name}'.")
+        if value:
+            clauses.append(_TRACK_FILTERS[name])
+            params.append(value)
+    if search:
+        clauses.append("(t.rb_name LIKE ? ESCAPE '\\' OR t.rb_artist LIKE ? ESCAPE '\\' "
+                       "OR t.bp_title LIKE ? ESCAPE '\\')")
+        params += [_like(search)] * 3
+    where = " AND ".join(clauses)
+    total = db.execute_sql(f"SELECT count(*) FROM track_results t WHERE {where}",
+                           params).fetchone()[0]
+    rows = _rows(db, f"SELECT {_TRACK_LIST_COLUMNS}, t.reason, t.error FROM track_results t "
+                     f"WHERE {where} ORDER BY t.playlist, t.position LIMIT ? OFFSET ?",
+                 [*params, limit, offset])
+    return {"total": total, "limit": limit, "offset": offset,
+            "tracks": [_track_out(row) for row in rows]}
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern finding `text` anywhere, its wildcards taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 # --- tips ------------------------------------------------------------------------------

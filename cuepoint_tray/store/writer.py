@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from peewee import SqliteDatabase
+from peewee import AutoField, Field, Model, SqliteDatabase
 
 from cuepoint_tray.events import (
     Event,
@@ -126,9 +126,12 @@ class HistoryWriter:
 
     def begin_session(self, *, playlists: Iterable[str], xml_path: str, xml_sha256: str,
                       provider: str, settings: Settings, app_version: str,
-                      total_tracks: int) -> int:
-        """Create the session's row (status running) and make it the current session."""
+                      total_tracks: int, playlist_tracks: Iterable[int] = ()) -> int:
+        """Create the session's row (status running) and make it the current session.
+
+        `playlist_tracks` gives each playlist's size, in the order of `playlists`."""
         row = {"started_at": time.time(), "status": "running", "playlists": list(playlists),
+               "playlist_tracks": list(playlist_tracks),
                "xml_path": str(xml_path), "xml_sha256": xml_sha256, "provider": provider,
                "settings": settings_snapshot(settings), "app_version": app_version,
                "pid": os.getpid(), "hostname": socket.gethostname(), "tracks": total_tracks}
@@ -308,20 +311,43 @@ def _write_track(db: SqliteDatabase, session_id: int, done: TrackDone) -> bool:
                 .execute(db)) > 0
     track_id = TrackResult.insert(
         **track_columns(session_id, job.playlist, job.position, result)).execute(db)
-    if result.queries:
-        QueryRow.insert_many(
-            [{**query_columns(query, number), "track_result": track_id, "session": session_id}
-             for number, query in enumerate(result.queries, start=1)]).execute(db)
-    if result.candidates:
-        CandidateRow.insert_many(
-            [{**candidate_columns(candidate, rank), "track_result": track_id}
-             for rank, candidate in enumerate(result.candidates, start=1)]).execute(db)
+    _insert_many(db, QueryRow,
+                 [{**query_columns(query, number), "track_result": track_id, "session": session_id}
+                  for number, query in enumerate(result.queries, start=1)])
+    _insert_many(db, CandidateRow,
+                 [{**candidate_columns(candidate, rank), "track_result": track_id}
+                  for rank, candidate in enumerate(result.candidates, start=1)])
     _link_review_candidate(db, track_id, review_rank(result))
     if result.error:
         SessionError.insert(session=session_id, at=time.time(), message=result.error,
                             where=f"{job.playlist} #{job.position} "
                                   f"({result.rekordbox.name})").execute(db)
     return replaced
+
+
+def _insert_many(db: SqliteDatabase, model: type[Model], rows: list[dict[str, Any]]) -> None:
+    """Insert rows through one prepared statement, each value converted as peewee would.
+
+    peewee's insert_many builds its SQL value by value in Python; for a track's ~30
+    candidates that took more CPU than SQLite's own work, and the GIL with it, slowing the
+    matching threads by half on a fast catalog (scripts/bench_persistence.py)."""
+    if not rows:
+        return
+    columns = [column for column in model._meta.sorted_fields
+               if not isinstance(column, AutoField)]
+    names = ", ".join(f'"{column.column_name}"' for column in columns)
+    marks = ", ".join("?" * len(columns))
+    db.cursor().executemany(
+        f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})',
+        [tuple(_db_value(column, row) for column in columns) for row in rows])
+
+
+def _db_value(column: Field, row: dict[str, Any]) -> Any:
+    """A row's value for a column in SQLite's terms; the column's default when it is absent."""
+    if column.name in row:
+        return column.db_value(row[column.name])
+    default = column.default
+    return column.db_value(default() if callable(default) else default)
 
 
 def _link_review_candidate(db: SqliteDatabase, track_id: int, rank: int | None) -> None:

@@ -1,0 +1,258 @@
+"""The dashboard's API: plain methods returning JSON-ready data, no HTTP in sight.
+
+Every page of the dashboard renders what one or two of these methods return; `server.py`
+only parses requests and calls them. Errors are the app's own (`NotFoundError`,
+`CuepointError`, ...), which the HTTP layer turns into status codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from cuepoint_tray import __version__
+from cuepoint_tray.controller import SessionController
+from cuepoint_tray.domain import Playlist, PlaylistFolder
+from cuepoint_tray.errors import CuepointError, SettingsError
+from cuepoint_tray.paths import AppPaths
+from cuepoint_tray.rekordbox.current import NO_XML_MESSAGE
+from cuepoint_tray.settings import Settings, default_of, load_settings, save_settings, with_values
+from cuepoint_tray.store import queries
+from cuepoint_tray.store.live import live_session
+
+Row = dict[str, Any]
+CONTROLS = ("pause", "resume", "cancel")
+REPORT_TYPES = {"html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8",
+                "json": "application/json", "txt": "text/plain; charset=utf-8"}
+MAX_COMPARED = 6
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file for the browser to save: where it is on disk and the name to save it under."""
+
+    path: Path
+    filename: str
+    content_type: str
+
+
+class DashboardAPI:
+    """What the dashboard can ask and do. `controller` is None when sessions cannot be
+    started from here (a dashboard over someone else's history, in tests)."""
+
+    def __init__(self, paths: AppPaths, controller: SessionController | None = None) -> None:
+        self.paths = paths
+        self.controller = controller
+        self.db = paths.database
+
+    # --- the app ------------------------------------------------------------------------
+
+    def status(self) -> Row:
+        """Version, whether a Rekordbox XML is set, and what the controller is doing."""
+        settings = self.load_settings()
+        return {"version": __version__, "xml_set": bool(settings.rekordbox_xml),
+                "setup_hint": "" if settings.rekordbox_xml else NO_XML_MESSAGE,
+                "default_playlist": settings.default_playlist,
+                "can_match": self.controller is not None, "now": self._now()}
+
+    def _now(self) -> Row | None:
+        if self.controller is None:
+            return None
+        state = self.controller.state()
+        now = asdict(state)
+        now["busy"] = state.busy
+        return now
+
+    # --- live ---------------------------------------------------------------------------
+
+    def live(self, session_id: int | None = None, after_track: int = 0) -> Row:
+        """The session running now (else the latest), as the history has it, plus what the
+        controller knows beyond it: the track and query in flight."""
+        session = live_session(self.db, session_id, after_track=after_track)
+        now = self._now()
+        if session is not None and now is not None and now["session_id"] == session["id"]:
+            session["now"] = now
+            session["controllable"] = now["busy"]
+        elif session is not None:
+            session["now"] = None
+            session["controllable"] = False
+        return {"session": session, "status": self.status()}
+
+    def control(self, action: str) -> Row:
+        """Pause, resume or cancel the session this app is running."""
+        if action not in CONTROLS:
+            raise CuepointError(f"Unknown action '{action}': use pause, resume or cancel.")
+        controller = self._controller()
+        if not controller.state().busy:
+            raise CuepointError("No session is running.")
+        getattr(controller, action)()
+        return self.status()
+
+    def match(self, playlists: Sequence[str]) -> Row:
+        """Start matching these playlists as one session (a queue, in this order)."""
+        wanted = [p for p in playlists if p.strip()] or [self.load_settings().default_playlist]
+        if not any(wanted):
+            raise CuepointError("Choose a playlist to match, or set a default playlist.")
+        self._controller().match(wanted)
+        return self.status()
+
+    def resume_session(self, session_id: int) -> Row:
+        """Continue an unfinished session from its first unmatched track."""
+        queries.session_overview(self.db, session_id)  # a clear 404 for an unknown id
+        self._controller().resume_session(session_id)
+        return self.status()
+
+    def _controller(self) -> SessionController:
+        if self.controller is None:
+            raise CuepointError("This dashboard only shows the history: start CuePoint's tray "
+                                "app (or `cuepoint dashboard`) to run sessions.")
+        return self.controller
+
+    def playlists(self) -> Row:
+        """The playlist tree of the Rekordbox XML in the settings, or why it cannot be read."""
+        settings = self.load_settings()
+        if not settings.rekordbox_xml:
+            return {"xml": "", "tree": None, "error": NO_XML_MESSAGE}
+        try:
+            library = self._library(settings)
+        except CuepointError as exc:
+            return {"xml": settings.rekordbox_xml, "tree": None, "error": str(exc)}
+        return {"xml": str(library.path), "tree": _tree(library.root), "error": ""}
+
+    def _library(self, settings: Settings) -> Any:
+        if self.controller is not None:
+            return self.controller.library.get(settings.rekordbox_xml)
+        from cuepoint_tray.rekordbox import read_library
+
+        return read_library(settings.rekordbox_xml)
+
+    # --- history ------------------------------------------------------------------------
+
+    def sessions(self, *, limit: int = 50, offset: int = 0, status: str | None = None,
+                 search: str | None = None, order_by: str = "-started_at") -> Row:
+        return queries.list_sessions(self.db, min(limit, 500), offset, status, search, order_by)
+
+    def trends(self, limit: int = 100) -> list[Row]:
+        return queries.trends(self.db, min(limit, 1000))
+
+    def session(self, session_id: int) -> Row:
+        """One session's page: overview, query performance, slowest tracks, tips."""
+        overview = queries.session_overview(self.db, session_id)
+        overview.pop("settings", None)
+        return {"overview": overview,
+                "query_stats": queries.query_stats_by_type(self.db, session_id),
+                "slowest": queries.slowest_tracks(self.db, session_id),
+                "tips": queries.tips(self.db, session_id)}
+
+    def tracks(self, session_id: int, *, status: str | None = None,
+               confidence: str | None = None, review_state: str | None = None,
+               search: str | None = None, limit: int = 500, offset: int = 0) -> Row:
+        queries.session_overview(self.db, session_id)
+        return queries.session_tracks(self.db, session_id, limit=min(limit, 2000),
+                                      offset=offset, search=search, status=status,
+                                      confidence=confidence, review_state=review_state)
+
+    def track(self, track_result_id: int) -> Row:
+        return queries.track_detail(self.db, track_result_id)
+
+    def review(self, track_result_id: int, state: str, beatport_id: int | None = None) -> Row:
+        """The DJ's decision on a track: accepted, rejected, changed (to `beatport_id`) or
+        auto (undo); exports follow it."""
+        return queries.set_review(self.db, track_result_id, state, beatport_id)
+
+    def compare(self, session_ids: Sequence[int]) -> Row:
+        """Sessions side by side; track differences are against the first one."""
+        ids = list(dict.fromkeys(session_ids))
+        if not 2 <= len(ids) <= MAX_COMPARED:
+            raise CuepointError(f"Choose between 2 and {MAX_COMPARED} sessions to compare.")
+        pairs = [queries.compare_sessions(self.db, ids[0], other) for other in ids[1:]]
+        sessions = [pairs[0]["a"], *(pair["b"] for pair in pairs)]
+        metrics = [{"name": metric["name"],
+                    "values": [pairs[0]["metrics"][i]["a"],
+                               *(pair["metrics"][i]["b"] for pair in pairs)]}
+                   for i, metric in enumerate(pairs[0]["metrics"])]
+        differences = [{"session_id": other, "changes": pair["changes"],
+                        "tracks": pair["tracks"]} for other, pair in zip(ids[1:], pairs,
+                                                                          strict=True)]
+        return {"sessions": sessions, "metrics": metrics, "differences": differences}
+
+    # --- settings -----------------------------------------------------------------------
+
+    def load_settings(self) -> Settings:
+        return load_settings(self.paths.settings_file)
+
+    def settings(self) -> Row:
+        """Every setting with its help; secrets are write-only: only whether one is set."""
+        current = self.load_settings()
+        listed = []
+        for declared in fields(Settings):
+            value = getattr(current, declared.name)
+            secret = declared.metadata["secret"]
+            listed.append({"name": declared.name, "help": declared.metadata["help"],
+                           "secret": secret, "is_set": bool(value),
+                           "value": None if secret else value,
+                           "default": None if secret else default_of(declared),
+                           "kind": type(default_of(declared)).__name__})
+        return {"settings": listed, "file": str(self.paths.settings_file)}
+
+    def save_settings(self, values: dict[str, Any]) -> Row:
+        """Change settings; an empty secret keeps the stored one, `None` clears it."""
+        current = self.load_settings()
+        secrets = {d.name for d in fields(Settings) if d.metadata["secret"]}
+        changes = {}
+        for name, value in values.items():
+            if name in secrets and value == "":
+                continue
+            changes[name] = "" if value is None else value
+        updated = with_values(current, changes, source="the settings page")
+        _check(updated)
+        save_settings(updated, self.paths.settings_file)
+        return self.settings()
+
+    # --- exports ------------------------------------------------------------------------
+
+    def report(self, session_id: int, fmt: str) -> Download:
+        """The session's report in a format, written to the reports folder."""
+        from cuepoint_tray.reports import write_report
+
+        if fmt not in REPORT_TYPES:
+            raise CuepointError(f"Unknown report format '{fmt}': use html, csv, json or txt.")
+        path = write_report(self.db, session_id, fmt, self.paths.reports_dir)
+        return Download(path, path.name, REPORT_TYPES[fmt])
+
+    def rekordbox_export(self, session_id: int, *, write_bpm: bool = False,
+                         changes: bool = False) -> Download:
+        """The enriched copy of the session's Rekordbox XML (or, with `changes`, the CSV of
+        old → new values), written next to the reports."""
+        from cuepoint_tray.rekordbox.export import export_enriched
+        from cuepoint_tray.reports import export_matches
+
+        source = Path(queries.session_overview(self.db, session_id)["xml_path"])
+        folder = self.paths.reports_dir / "rekordbox"
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / f"{source.stem}-cuepoint-session-{session_id}.xml"
+        summary = export_enriched(source, out, export_matches(self.db, session_id),
+                                  write_bpm=write_bpm)
+        if changes:
+            return Download(summary.changes_csv, summary.changes_csv.name,
+                            "text/csv; charset=utf-8")
+        return Download(summary.out_xml, summary.out_xml.name, "application/xml")
+
+
+def _check(settings: Settings) -> None:
+    if settings.report_format not in REPORT_TYPES:
+        raise SettingsError("report_format must be html, csv, json or txt.")
+    if settings.requests_per_second <= 0 or settings.concurrency < 1:
+        raise SettingsError("requests_per_second must be above 0 and concurrency at least 1.")
+    if settings.cache_expiry_days < 0 or settings.query_retention_days < 0:
+        raise SettingsError("cache_expiry_days and query_retention_days cannot be negative.")
+
+
+def _tree(node: PlaylistFolder | Playlist) -> Row:
+    if isinstance(node, Playlist):
+        return {"type": "playlist", "name": node.name, "path": node.path_text,
+                "tracks": len(node.track_ids)}
+    return {"type": "folder", "name": node.name, "path": "/".join(node.path),
+            "children": [_tree(child) for child in node.children]}

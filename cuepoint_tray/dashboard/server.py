@@ -1,0 +1,309 @@
+"""The dashboard's HTTP layer: bottle on 127.0.0.1, thin over `DashboardAPI`.
+
+Security, in the order a request meets it (`_guard`):
+- only the loopback address is bound, and the Host header must name it with our port (a
+  page on another site cannot reach us through DNS rebinding);
+- an Origin header, when sent, must be ours, and there is no CORS (a page on another site
+  cannot read or post anything);
+- every /api/ call carries the per-launch token as `Authorization: Bearer <token>`;
+- request bodies are small JSON documents: anything over 64 KiB is refused.
+Static files come from `web/` only (bottle's `static_file` refuses paths leading out of it),
+and plotly.js from the installed plotly package.
+"""
+
+from __future__ import annotations
+
+import hmac
+import importlib.resources
+import json
+import logging
+import secrets
+import socketserver
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import bottle
+
+from cuepoint_tray.dashboard.api import DashboardAPI, Download
+from cuepoint_tray.errors import CuepointError, SettingsError
+from cuepoint_tray.store.migrations import HistoryError
+from cuepoint_tray.store.queries import NotFoundError
+
+log = logging.getLogger(__name__)
+
+WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "web"
+MAX_BODY = 64 * 1024
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+       "form-action 'none'; frame-ancestors 'none'")
+_ERRORS: tuple[tuple[type[Exception], int], ...] = (
+    (NotFoundError, 404), (SettingsError, 400), (HistoryError, 400), (CuepointError, 409),
+    (ValueError, 400))
+
+StartResponse = Callable[..., Any]
+
+
+class DashboardServer:
+    """The dashboard on http://127.0.0.1:<port>; `start()` serves it on a daemon thread."""
+
+    def __init__(self, api: DashboardAPI, *, port: int = 0, token: str | None = None,
+                 web_root: Path = WEB_ROOT) -> None:
+        self.api = api
+        self.token = token or secrets.token_urlsafe(24)
+        self.web_root = web_root
+        self._server = make_server("127.0.0.1", port, self._guard, server_class=_ThreadedServer,
+                                   handler_class=_QuietHandler)
+        self.port = self._server.server_port
+        self.app = _routes(api, web_root)
+        self._thread: threading.Thread | None = None
+        self._serving = False  # shutdown() would wait for ever on a loop never started
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def page_url(self, page: str = "live") -> str:
+        """The address the app opens: the token rides in the fragment, never sent to a
+        server, and the page moves it out of the address bar."""
+        return f"{self.url}/#/{page}?token={self.token}"
+
+    def start(self) -> DashboardServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="dashboard-server",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._serving = True
+        self._server.serve_forever(0.2)
+
+    def stop(self) -> None:
+        if self._serving:
+            self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def __enter__(self) -> DashboardServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # --- the guard --------------------------------------------------------------------
+
+    def _guard(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        refusal = self._refusal(environ)
+        if refusal is not None:
+            status, message = refusal
+            return _plain(start_response, status, message)
+        return self.app(environ, start_response)
+
+    def _refusal(self, environ: dict[str, Any]) -> tuple[str, str] | None:
+        ours = {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
+        if environ.get("HTTP_HOST", "") not in ours:
+            return "403 Forbidden", "This dashboard answers only at its own loopback address."
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and origin.removeprefix("http://") not in ours:
+            return "403 Forbidden", "Requests from other sites are refused."
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD", "POST"):
+            return "405 Method Not Allowed", "Only GET and POST are served."
+        if _content_length(environ) > MAX_BODY:
+            return "413 Payload Too Large", "Request bodies are limited to 64 KiB."
+        if environ.get("PATH_INFO", "").startswith("/api/") and not self._authorised(environ):
+            return "401 Unauthorized", ("Open the dashboard from CuePoint (tray menu > Open "
+                                        "dashboard) so the page has its access token.")
+        return None
+
+    def _authorised(self, environ: dict[str, Any]) -> bool:
+        scheme, _, given = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
+                                                                  self.token.encode())
+
+
+def _content_length(environ: dict[str, Any]) -> int:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return MAX_BODY + 1
+    # chunked bodies have no length: bottle reads them up to MEMFILE_MAX into memory
+
+
+def _plain(start_response: StartResponse, status: str, message: str) -> list[bytes]:
+    body = json.dumps({"error": message}).encode()
+    start_response(status, [("Content-Type", "application/json"),
+                            ("Content-Length", str(len(body))), *_SECURITY_HEADERS])
+    return [body]
+
+
+_SECURITY_HEADERS = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
+                     ("Content-Security-Policy", CSP), ("X-Frame-Options", "DENY")]
+
+
+class _ThreadedServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True  # a poll in flight must not keep the app from quitting
+    allow_reuse_address = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("dashboard: " + format, *args)
+
+    def address_string(self) -> str:
+        return str(self.client_address[0])  # no reverse DNS lookup per request
+
+
+# --- routes ------------------------------------------------------------------------------
+
+def _routes(api: DashboardAPI, web_root: Path) -> bottle.Bottle:
+    app = bottle.Bottle(catchall=True)
+    app.config["json.enable"] = False
+
+    def get(path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        return app.route(path, method="GET")
+
+    def post(path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        return app.route(path, method="POST")
+
+    get("/api/status")(_json(api.status))
+    get("/api/live")(_json(lambda: api.live(_int_arg("session"), _int_arg("after") or 0)))
+    post("/api/live/<action>")(_json(api.control))
+    post("/api/match")(_json(lambda: api.match(_body().get("playlists") or [])))
+    get("/api/playlists")(_json(api.playlists))
+    get("/api/sessions")(_json(lambda: api.sessions(
+        limit=_int_arg("limit") or 50, offset=_int_arg("offset") or 0,
+        status=_arg("status"), search=_arg("search"),
+        order_by=_arg("order") or "-started_at")))
+    get("/api/trends")(_json(lambda: api.trends(_int_arg("limit") or 100)))
+    get("/api/sessions/<session_id:int>")(_json(api.session))
+    post("/api/sessions/<session_id:int>/resume")(_json(api.resume_session))
+    get("/api/sessions/<session_id:int>/tracks")(_json(lambda session_id: api.tracks(
+        session_id, status=_arg("status"), confidence=_arg("confidence"),
+        review_state=_arg("review_state"), search=_arg("search"),
+        limit=_int_arg("limit") or 500, offset=_int_arg("offset") or 0)))
+    get("/api/tracks/<track_id:int>")(_json(lambda track_id: api.track(track_id)))
+    post("/api/tracks/<track_id:int>/review")(_json(lambda track_id: _review(api, track_id)))
+    get("/api/compare")(_json(lambda: api.compare(_int_list(_arg("ids") or ""))))
+    get("/api/settings")(_json(api.settings))
+    post("/api/settings")(_json(lambda: api.save_settings(_body().get("values") or {})))
+    get("/api/sessions/<session_id:int>/report.<fmt>")(_file(api.report))
+    get("/api/sessions/<session_id:int>/rekordbox.xml")(_file(
+        lambda session_id: api.rekordbox_export(session_id, write_bpm=_arg("bpm") == "1")))
+    get("/api/sessions/<session_id:int>/rekordbox-changes.csv")(_file(
+        lambda session_id: api.rekordbox_export(session_id, write_bpm=_arg("bpm") == "1",
+                                                changes=True)))
+    get("/plotly.min.js")(_plotly)
+    get("/")(lambda: _static("index.html", web_root))
+    get("/<path:path>")(lambda path: _static(path, web_root))
+    app.error(403)(lambda _error: _error_body("Access denied."))
+    app.error(404)(lambda _error: _error_body("Not found."))
+    app.error(405)(lambda _error: _error_body("Method not allowed."))
+    app.error(500)(lambda _error: _error_body("Something went wrong; the log has details."))
+    return app
+
+
+def _review(api: DashboardAPI, track_id: int) -> dict[str, Any]:
+    body = _body()
+    return api.review(track_id, str(body.get("state", "")),
+                      _optional_int(body.get("beatport_id")))
+
+
+def _json(handler: Callable[..., Any]) -> Callable[..., Any]:
+    def respond(**arguments: Any) -> str:
+        try:
+            result = handler(**arguments)
+        except Exception as exc:  # the app's own errors carry words for the DJ
+            return _failure(exc)
+        return _send_json(result)
+    return respond
+
+
+def _failure(exc: Exception) -> str:
+    for kind, status in _ERRORS:
+        if isinstance(exc, kind):
+            bottle.response.status = status
+            return _send_json({"error": str(exc)})
+    log.exception("dashboard API call failed")
+    bottle.response.status = 500
+    return _send_json({"error": "Something went wrong; the log has details."})
+
+
+def _send_json(value: Any) -> str:
+    bottle.response.content_type = "application/json"
+    bottle.response.set_header("Cache-Control", "no-store")
+    _secure(bottle.response)
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+
+
+def _error_body(message: str) -> str:
+    return _send_json({"error": message})
+
+
+def _file(handler: Callable[..., Download]) -> Callable[..., Any]:
+    def respond(**arguments: Any) -> Any:
+        try:
+            download = handler(**arguments)
+        except Exception as exc:
+            return _failure(exc)
+        sent = bottle.static_file(download.path.name, root=str(download.path.parent),
+                                  mimetype=download.content_type, download=download.filename)
+        sent.set_header("Cache-Control", "no-store")
+        _secure(sent)
+        return sent
+    return respond
+
+
+def _static(path: str, web_root: Path) -> Any:
+    sent = bottle.static_file(path, root=str(web_root))
+    sent.set_header("Cache-Control", "no-cache")
+    _secure(sent)
+    return sent
+
+
+def _plotly() -> Any:
+    folder = importlib.resources.files("plotly") / "package_data"
+    sent = bottle.static_file("plotly.min.js", root=str(folder),
+                              mimetype="text/javascript", charset="utf-8")
+    sent.set_header("Cache-Control", "max-age=86400")
+    _secure(sent)
+    return sent
+
+
+def _secure(response: bottle.BaseResponse) -> None:
+    for name, value in _SECURITY_HEADERS:
+        response.set_header(name, value)
+
+
+def _arg(name: str) -> str | None:
+    value = bottle.request.query.getunicode(name)
+    return value or None
+
+
+def _int_arg(name: str) -> int | None:
+    return _optional_int(_arg(name))
+
+
+def _optional_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"'{value}' is not a whole number.") from None
+
+
+def _int_list(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
+
+
+def _body() -> dict[str, Any]:
+    try:
+        value = json.loads(bottle.request.body.read(MAX_BODY + 1) or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("The request body is not JSON.") from None
+    if not isinstance(value, dict):
+        raise ValueError("The request body must be a JSON object.")
+    return value
