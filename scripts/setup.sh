@@ -9,6 +9,9 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
     echo "CuePoint Tray needs Python 3.11 or newer ($python is $("$python" --version 2>&1))." >&2
     exit 1
 fi
+if [ "$(uname -s)" = Linux ]; then
+    scripts/install-system-packages.sh  # GTK/WebKit for the window, Xvfb & co. for GUI tests
+fi
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi

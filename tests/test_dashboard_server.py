@@ -223,3 +223,37 @@ def test_the_dashboard_command_prints_its_address_and_serves(tmp_path: Path) -> 
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_fifty_clients_polling_while_a_session_writes_all_get_answers(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cuepoint_tray.catalog_server import Faults
+    from cuepoint_tray.controller import SessionController
+    from cuepoint_tray.settings import load_settings, save_settings
+
+    paths = resolve_paths(tmp_path / "data").create()
+    with CatalogServer(DEMO / "catalog.jsonl", faults=Faults(latency_ms=20)).start() as catalog:
+        save_settings(Settings(rekordbox_xml=str(DEMO / "rekordbox.xml"),
+                               beatport_web_url=catalog.url,
+                               beatport_api_url=catalog.url + "/v4",
+                               requests_per_second=200.0), paths.settings_file)
+        controller = SessionController(paths, lambda: load_settings(paths.settings_file))
+        with DashboardServer(DashboardAPI(paths, controller), token=TOKEN) as server:
+            requests.post(server.url + "/api/match", json={"playlists": ["Demo/Peak Time"]},
+                          headers=bearer(), timeout=10).raise_for_status()
+
+            def poll(_client: int) -> list[int]:
+                statuses = []
+                with requests.Session() as http:
+                    while not controller.wait(0.05):
+                        statuses.append(http.get(server.url + "/api/live", headers=bearer(),
+                                                 timeout=10).status_code)
+                return statuses
+
+            with ThreadPoolExecutor(50) as clients:
+                answers = [s for found in clients.map(poll, range(50)) for s in found]
+            final = requests.get(server.url + "/api/live", headers=bearer(),
+                                 timeout=10).json()["session"]
+    assert len(answers) >= 100 and set(answers) == {200}
+    assert final["status"] == "completed" and final["done"] == 40

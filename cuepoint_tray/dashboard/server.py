@@ -18,9 +18,9 @@ import importlib.resources
 import json
 import logging
 import secrets
-import socketserver
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -54,7 +54,7 @@ class DashboardServer:
         self.api = api
         self.token = token or secrets.token_urlsafe(24)
         self.web_root = web_root
-        self._server = make_server("127.0.0.1", port, self._guard, server_class=_ThreadedServer,
+        self._server = make_server("127.0.0.1", port, self._guard, server_class=_PooledServer,
                                    handler_class=_QuietHandler)
         self.port = self._server.server_port
         self.app = _routes(api, web_root)
@@ -143,9 +143,32 @@ _SECURITY_HEADERS = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", 
                      ("Content-Security-Policy", CSP), ("X-Frame-Options", "DENY")]
 
 
-class _ThreadedServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True  # a poll in flight must not keep the app from quitting
+class _PooledServer(WSGIServer):
+    """Requests are served by a fixed pool of threads, so each keeps its SQLite connection
+    (a thread per request would open, set up and drop a connection for every poll)."""
+
     allow_reuse_address = True
+    request_queue_size = 128  # the default 5 drops connections from a burst of polls
+    workers = 16
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="dashboard")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._pool.submit(self._serve, request, client_address)
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _QuietHandler(WSGIRequestHandler):

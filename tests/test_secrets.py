@@ -1,0 +1,67 @@
+"""The Beatport token never leaves the settings file: not in logs, history, cache, reports,
+exports or the dashboard's answers."""
+
+from __future__ import annotations
+
+import logging
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from cuepoint_tray.catalog_server import CatalogServer
+from cuepoint_tray.cli import main
+from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
+from cuepoint_tray.paths import resolve_paths
+from cuepoint_tray.settings import Settings, save_settings
+
+from conftest import PROJECT_ROOT
+
+DEMO = PROJECT_ROOT / "assets" / "demo"
+TOKEN = "bp-SECRET-token-5f0c2a9e71"
+REFRESH = "bp-SECRET-refresh-77d1b3"
+
+
+@pytest.fixture
+def api_server() -> Iterator[CatalogServer]:
+    with CatalogServer(DEMO / "catalog.jsonl", token=TOKEN,
+                       refresh_token=REFRESH).start() as server:
+        yield server
+
+
+def test_the_token_appears_in_no_file_but_the_settings(api_server: CatalogServer,
+                                                       isolated_dirs: Path,
+                                                       tmp_path: Path) -> None:
+    paths = resolve_paths(isolated_dirs).create()
+    save_settings(Settings(beatport_api_url=api_server.url + "/v4",
+                           beatport_web_url=api_server.url, beatport_token=TOKEN,
+                           beatport_refresh_token=REFRESH, requests_per_second=500.0),
+                  paths.settings_file)
+    logging.getLogger().setLevel(logging.DEBUG)  # the most the log could ever say
+    xml = str(DEMO / "rekordbox.xml")
+    assert main(["match", "--xml", xml, "--playlist", "Crate Digging"]) == 0
+    assert api_server.stats()["total"] > 0
+    for fmt in ("html", "csv", "json", "txt"):
+        assert main(["report", "1", "--format", fmt]) == 0
+    assert main(["export", "1", "--rekordbox-xml", str(tmp_path / "out" / "enriched.xml")]) == 0
+    assert main(["settings"]) == 0
+
+    with DashboardServer(DashboardAPI(paths), token="dash") as dashboard:
+        for path in ("/api/settings", "/api/status", "/api/sessions/1", "/api/live"):
+            answer = requests.get(dashboard.url + path, timeout=10,
+                                  headers={"Authorization": "Bearer dash"})
+            assert answer.status_code == 200
+            assert TOKEN not in answer.text and REFRESH not in answer.text
+
+    written = [p for p in [*isolated_dirs.rglob("*"), *tmp_path.joinpath("out").rglob("*")]
+               if p.is_file() and p != paths.settings_file]
+    assert any(p.name == "history.sqlite3" for p in written)
+    assert any(p.suffix == ".log" for p in written)
+    for path in written:
+        content = path.read_bytes()
+        for secret in (TOKEN, REFRESH):
+            assert secret.encode() not in content, f"{secret} found in {path}"
+    mode = stat.S_IMODE(paths.settings_file.stat().st_mode)
+    assert mode == 0o600 and TOKEN in paths.settings_file.read_text(encoding="utf-8")
