@@ -37,8 +37,9 @@ DEV = ROOT.parent / "shared" / "eval" / "dev"
 
 def main() -> int:
     args = _arguments()
+    catalog_server = CatalogServer(args.catalog, faults=Faults(latency_ms=args.latency_ms))
     with tempfile.TemporaryDirectory(prefix="cuepoint-load-") as scratch, \
-            CatalogServer(args.catalog, faults=Faults(latency_ms=args.latency_ms)).start() as catalog:
+            catalog_server.start() as catalog:
         paths = resolve_paths(scratch).create()
         save_settings(Settings(rekordbox_xml=str(args.xml), beatport_web_url=catalog.url,
                                beatport_api_url=catalog.url + "/v4",
