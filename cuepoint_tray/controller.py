@@ -85,6 +85,7 @@ class SessionController:
         self._state = ControllerState()
         self._runner: SessionRunner | None = None
         self._thread: threading.Thread | None = None
+        self._shutting_down = False  # a session still starting stops as soon as it has a runner
 
     def state(self) -> ControllerState:
         with self._lock:
@@ -129,7 +130,9 @@ class SessionController:
             runner.cancel()
 
     def shut_down(self, timeout: float = 30.0) -> None:
-        """Stop taking tracks (the session is kept as paused, to resume later) and wait."""
+        """Stop taking tracks (the session is kept as paused, to resume later) and wait.
+        No session starts after this."""
+        self._shutting_down = True
         if runner := self._runner:
             runner.stop_for(QUIT_REASON)
         self.wait(timeout)
@@ -146,6 +149,8 @@ class SessionController:
 
     def _launch(self, playlists: tuple[str, ...], run: Callable[[], MatchOutcome]) -> None:
         with self._lock:
+            if self._shutting_down:
+                raise CuepointError("CuePoint is closing.")
             if self._state.busy:
                 raise CuepointError("A session is already running: pause or cancel it first.")
             self._state = ControllerState(phase="starting", playlists=playlists,
@@ -177,6 +182,8 @@ class SessionController:
 
     def _on_runner(self, runner: SessionRunner, session_id: int) -> None:
         self._runner = runner
+        if self._shutting_down:  # quit came while the session was starting
+            runner.stop_for(QUIT_REASON)
         self._update(session_id=session_id)
 
     def _on_event(self, event: Event) -> None:

@@ -274,3 +274,17 @@ def _wait_for(condition, timeout: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+def test_quitting_while_a_session_starts_leaves_it_paused_to_resume(
+        api: DashboardAPI, demo_server: CatalogServer) -> None:
+    controller = api.controller
+    assert controller is not None
+    api.match([SMALL])
+    controller.shut_down(timeout=30)  # at once: the session may not have its runner yet
+    assert not controller.state().busy
+    last = controller.state().last
+    assert last is not None and last.status == "paused"
+    assert "resume" in last.reason
+    with pytest.raises(CuepointError, match="closing"):
+        api.match([SMALL])

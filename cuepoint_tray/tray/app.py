@@ -1,0 +1,410 @@
+"""`cuepoint-tray`: the composition root of the tray app.
+
+Threads and processes:
+
+    main thread ─────── pystray's loop (GTK on Linux): draws the icon, pops the menu
+    tray-intents ────── carries out what the menu posted, one intent at a time
+    tray-update ─────── recomputes `TrayState` (settings, XML, history) every 2 s and on
+                        every controller change, then refreshes menu, icon and tooltip
+    session (+ pool) ── the controller's worker: matching; its listener wakes tray-update
+    dashboard-server ── the local HTTP server the window loads
+    single-instance ─── answers a second launch's "show"
+    child process ───── the pywebview window (window.py)
+
+Menu actions never block the loop: they post an `Intent` to a queue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from cuepoint_tray import APP_NAME, __version__
+from cuepoint_tray.controller import ControllerState, SessionController
+from cuepoint_tray.errors import CuepointError
+from cuepoint_tray.paths import DATA_DIR_ENV, AppPaths, resolve_paths
+from cuepoint_tray.settings import Settings, load_settings, save_settings, with_values
+from cuepoint_tray.tray.intents import Intent
+from cuepoint_tray.tray.look import IconLook, draw_icon, icon_look, load_base_icon
+from cuepoint_tray.tray.menu import MenuEntry, build_menu, status_text
+from cuepoint_tray.tray.notification import Notification, could_not, session_ended
+from cuepoint_tray.tray.opener import open_with_os
+from cuepoint_tray.tray.single_instance import SingleInstance, ask_running_to_show
+from cuepoint_tray.tray.state import LibraryView, TrayState, library_now, recent_sessions_now
+from cuepoint_tray.tray.window import PRGNAME, DashboardWindow
+
+log = logging.getLogger("cuepoint.tray")
+
+POLL_S = 2.0  # how often the XML, the settings and the history are looked at again
+MIN_UPDATE_S = 0.25  # bursts of progress events refresh the menu at most this often
+QUIT_WAIT_S = 30.0
+
+
+class TrayApp:
+    """The tray icon, the dashboard server and window, and the controller, wired together."""
+
+    def __init__(self, paths: AppPaths, settings: Callable[[], Settings], *,
+                 toolkit: Any = None) -> None:
+        """`toolkit` is the pystray module (tests pass a stand-in with Icon, Menu, MenuItem)."""
+        from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
+
+        if toolkit is None:
+            import pystray  # only now: the GTK backends open the display on import
+
+            toolkit = pystray
+        self._pystray = toolkit
+        self.paths = paths
+        self.settings = settings
+        self.controller = SessionController(paths, settings, listeners=[self._on_session])
+        self.server = DashboardServer(DashboardAPI(paths, self.controller))
+        self.window = DashboardWindow()
+        self._base_icon = load_base_icon()
+        self._intents: queue.Queue[Intent | None] = queue.Queue()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()  # guards _state
+        self._display_lock = threading.Lock()  # one refresh of menu and icon at a time
+        self._state = TrayState()
+        self._shown: tuple[tuple[MenuEntry, ...], IconLook, str] | None = None
+        self._library_key: tuple[object, ...] | None = None
+        self._library_cache = LibraryView()
+        self.icon = toolkit.Icon(PRGNAME, draw_icon(self._base_icon, IconLook()), APP_NAME)
+
+    # --- running ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve the dashboard and run the tray on this (the main) thread until Quit."""
+        self.server.start()
+        self._refresh()
+        threads = [threading.Thread(target=self._take_intents, name="tray-intents", daemon=True),
+                   threading.Thread(target=self._keep_updated, name="tray-update", daemon=True)]
+        for thread in threads:
+            thread.start()
+        log.info("tray running; dashboard at %s", self.server.url)
+        self.icon.run(self._on_ready)
+        self._stopped.set()
+        self._intents.put(None)
+        for thread in threads:
+            thread.join(5)
+
+    def _on_ready(self, icon: Any) -> None:
+        icon.visible = True
+        log.info("tray icon shown")
+        if not self.state().library.xml_set:  # first run: say how to export the XML
+            self.post(Intent("open_page", "settings"))
+
+    def post(self, intent: Intent) -> None:
+        """Ask for something; any thread may call it."""
+        self._intents.put(intent)
+
+    def state(self) -> TrayState:
+        with self._lock:
+            return self._state
+
+    # --- intents ------------------------------------------------------------------------
+
+    def _take_intents(self) -> None:
+        while (intent := self._intents.get()) is not None:
+            log.info("intent %s %s", intent.action, intent.argument or "")
+            try:
+                if self._handle(intent) == "quit":
+                    return
+            except CuepointError as exc:
+                self._notify(could_not(_WHAT.get(intent.action, "do that"), str(exc)))
+            except Exception as exc:  # the tray must stay up whatever an intent does
+                log.exception("intent %s failed", intent)
+                self._notify(could_not(_WHAT.get(intent.action, "do that"),
+                                       f"Something went wrong: {exc}. The log has the details."))
+
+    def _handle(self, intent: Intent) -> str | None:
+        action, argument = intent.action, intent.argument
+        if action == "quit":
+            self._quit()
+            return "quit"
+        if action == "match":
+            self._set(seen_last=True)
+            self.controller.match([str(argument)])
+        elif action == "choose_playlist":
+            self._choose_playlist(str(argument))
+        elif action == "resume_session":
+            self._set(seen_last=True)
+            self.controller.resume_session(int(argument or 0))
+        elif action in ("pause", "resume", "cancel"):
+            getattr(self.controller, action)()
+        elif action == "open_page":
+            self._open_page(str(argument))
+        elif action == "show_window":
+            self._show_window()
+        elif action in ("open_file", "show_folder"):
+            open_with_os(Path(str(argument)), reveal=action == "show_folder")
+        return None
+
+    def _choose_playlist(self, path: str) -> None:
+        """Remember the playlist as the settings' default_playlist (the dashboard's too)."""
+        stored = load_settings(self.paths.settings_file)
+        save_settings(with_values(stored, {"default_playlist": path}, source="the tray"),
+                      self.paths.settings_file)
+        self._refresh()
+
+    def _open_page(self, page: str) -> None:
+        self._set(seen_last=True)
+        url = self.server.page_url(page)
+        self.window.show(url, start_url=url)
+
+    def _show_window(self) -> None:
+        page = "settings" if self.state().needs_setup else "live"
+        self.window.show(None, start_url=self.server.page_url(page))
+
+    def _quit(self) -> None:
+        """Pause a running session (to resume later), close the window and the server, stop."""
+        self._set(quitting=True)
+        self._apply()
+        try:
+            deadline = time.monotonic() + QUIT_WAIT_S
+            # A session still starting has no runner to stop yet: ask until it is idle.
+            while self.controller.state().busy and time.monotonic() < deadline:
+                self.controller.shut_down(timeout=0.5)
+            log.info("quit: session %s; closing the window", self.controller.state().phase)
+            self.window.close()
+            self.server.stop()
+        finally:  # whatever failed above, the app must still end
+            self._stopped.set()
+            self._wake.set()
+            log.info("quit: stopping the tray")
+            self.icon.stop()
+
+    # --- state and its display ----------------------------------------------------------
+
+    def _on_session(self, session: ControllerState) -> None:
+        """The controller's listener (its worker threads): keep the state, wake the display,
+        and say how a session ended."""
+        with self._lock:
+            previous = self._state.session.last
+            self._state = replace(self._state, session=session)
+            quitting = self._state.quitting
+        self._wake.set()
+        if session.last is not None and session.last is not previous and not session.busy:
+            self._set(seen_last=False)
+            self._apply()  # the notification carries the icon as it is now
+            notification = session_ended(session.last, session.playlists)
+            if notification is not None and not quitting:
+                self._notify(notification)
+
+    def _keep_updated(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(POLL_S)
+            self._wake.clear()
+            if self._stopped.is_set():
+                return
+            try:
+                self._refresh()
+            except Exception:  # a bad moment (a half-written XML): try again next time
+                log.exception("refreshing the tray failed")
+            time.sleep(MIN_UPDATE_S)
+
+    def _refresh(self) -> None:
+        """Look at the settings, the XML and the history again, then show the state."""
+        library = self._library_view(self.settings())
+        recent = recent_sessions_now(self.paths)
+        with self._lock:
+            self._state = replace(self._state, library=library, recent=recent)
+        self._apply()
+
+    def _library_view(self, settings: Settings) -> LibraryView:
+        """The XML as the menu needs it, read again only when the file or the settings naming
+        it change (a broken export is not parsed again every two seconds)."""
+        key = (settings.rekordbox_xml, settings.default_playlist,
+               _file_stamp(settings.rekordbox_xml))
+        if self._library_key != key:
+            self._library_cache = library_now(settings, self.controller.library)
+            self._library_key = key
+        return self._library_cache
+
+    def _apply(self) -> None:
+        """Show the state as it is now: menu, icon and tooltip, each only when it changed.
+        The state is read under the display lock, so the last refresh shows the newest."""
+        with self._display_lock:
+            state = self.state()
+            menu, look, status = build_menu(state), icon_look(state), status_text(state)
+            previous = self._shown
+            if previous == (menu, look, status):
+                return
+            self._shown = (menu, look, status)
+            if previous is None or previous[0] != menu:
+                self.icon.menu = self._to_pystray(menu)
+                _dump_menu(menu)
+            if previous is None or previous[1] != look:
+                self.icon.icon = draw_icon(self._base_icon, look)
+            self.icon.title = f"{APP_NAME}: {status}"[:127]
+
+    def _to_pystray(self, menu: tuple[MenuEntry, ...]) -> Any:
+        from cuepoint_tray.tray.pystray_menu import to_pystray_menu
+
+        return to_pystray_menu(self._pystray, menu, self.post)
+
+    def _set(self, **changes: Any) -> None:
+        with self._lock:
+            self._state = replace(self._state, **changes)
+        self._wake.set()
+
+    def _notify(self, notification: Notification) -> None:
+        log.info("notify: %s: %s", notification.title, notification.message)
+        try:
+            self.icon.notify(notification.message, notification.title)
+        except Exception:  # no notification service: the menu's status line still tells
+            log.exception("the notification could not be shown")
+
+
+def _file_stamp(path: str) -> tuple[int, int] | None:
+    try:
+        stat = Path(path).expanduser().stat()
+    except (OSError, ValueError):
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+_WHAT = {"match": "start matching", "choose_playlist": "remember the playlist",
+         "resume_session": "resume the session", "pause": "pause", "resume": "resume",
+         "cancel": "cancel", "open_page": "open the dashboard", "show_window": "open the window",
+         "open_file": "open the report", "show_folder": "show the report's folder"}
+
+MENU_DUMP_ENV = "CUEPOINT_TRAY_MENU_DUMP"
+
+
+def _dump_menu(menu: tuple[MenuEntry, ...]) -> None:
+    """Testing mode: write the menu as shown to a JSON file, so GUI tests can find entries."""
+    target = os.environ.get(MENU_DUMP_ENV)
+    if not target:
+        return
+    import json
+    from dataclasses import asdict
+
+    temporary = Path(target + ".tmp")
+    temporary.write_text(json.dumps([asdict(entry) for entry in menu]), encoding="utf-8")
+    temporary.replace(target)
+
+
+# --- the command ------------------------------------------------------------------------------
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    paths = resolve_paths(args.data_dir).create()
+    _log_to_file(paths)
+    instance = SingleInstance(paths.data_dir)
+    if not instance.acquire():
+        if ask_running_to_show(paths.data_dir):
+            print(f"{APP_NAME} is already running: its window is shown.", file=sys.stderr)
+            return 0
+        print(f"{APP_NAME} is already running for {paths.data_dir} but does not answer; "
+              "quit it (or end its process) and start again.", file=sys.stderr)
+        return 1
+    try:
+        choose_backend(os.environ, sys.platform)
+        _set_prgname()
+        try:
+            app = TrayApp(paths, _settings_loader(paths, args.beatport_url))
+        except (ImportError, ValueError) as exc:  # pystray finds no display or tray to use
+            print(f"{APP_NAME} needs a desktop session with a system tray: {exc}",
+                  file=sys.stderr)
+            return 1
+        instance.listen(lambda: app.post(Intent("show_window")))
+        _quit_on_terminate(app)
+        app.run()
+    except CuepointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        instance.release()
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cuepoint-tray",
+        description=f"{APP_NAME} in the system tray: click the icon to match your playlist.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--data-dir", metavar="DIR", default=os.environ.get(DATA_DIR_ENV),
+        help=f"keep the database, cache, logs and settings in DIR (also ${DATA_DIR_ENV})")
+    parser.add_argument(
+        "--beatport-url", metavar="URL",
+        help="one server for both the website (URL) and the API (URL/v4), e.g. a local catalog")
+    return parser
+
+
+def _settings_loader(paths: AppPaths, beatport_url: str | None) -> Callable[[], Settings]:
+    """The settings file as it is at each call, with the command line's Beatport URL over it
+    (never saved)."""
+    overrides: dict[str, object] = {}
+    if beatport_url:
+        base = beatport_url.rstrip("/")
+        overrides = {"beatport_web_url": base, "beatport_api_url": base + "/v4"}
+
+    def settings() -> Settings:
+        return with_values(load_settings(paths.settings_file), overrides,
+                           source="the command line")
+
+    return settings
+
+
+def choose_backend(environ: Any, platform: str) -> str | None:
+    """pystray's backend on Linux: gtk unless the user chose appindicator; never xorg (it
+    ignores clicks, has no menus and may hang on stop). Sets PYSTRAY_BACKEND; returns it."""
+    if not platform.startswith("linux"):
+        return environ.get("PYSTRAY_BACKEND")
+    chosen = environ.get("PYSTRAY_BACKEND", "")
+    if chosen not in ("gtk", "appindicator"):
+        if chosen:
+            log.warning("PYSTRAY_BACKEND=%s is not supported by %s: using gtk", chosen, APP_NAME)
+        environ["PYSTRAY_BACKEND"] = "gtk"
+    return str(environ["PYSTRAY_BACKEND"])
+
+
+def _set_prgname() -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            from gi.repository import GLib
+        except ImportError:
+            return
+        GLib.set_prgname(PRGNAME)
+        GLib.set_application_name(APP_NAME)
+
+
+def _quit_on_terminate(app: TrayApp) -> None:
+    """SIGTERM (logging out, `kill`) quits like the menu's Quit: the session is paused."""
+    import signal
+
+    if sys.platform.startswith("linux"):
+        try:
+            from gi.repository import GLib
+        except ImportError:
+            return
+        def on_terminate() -> bool:
+            app.post(Intent("quit"))
+            return False  # handled once; a second SIGTERM ends the process as usual
+
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, on_terminate)
+    elif hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, lambda *_: app.post(Intent("quit")))
+
+
+def _log_to_file(paths: AppPaths) -> None:
+    handler = logging.FileHandler(paths.log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)s %(name)s [%(threadName)s]: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""One tray app per data folder. The first holds a lock file and listens on a loopback port;
+a second launch finds the port in a small file, asks the first to show its window, and
+leaves.
+
+The lock is the operating system's (flock / msvcrt), so it goes away with the process even
+when it crashes; the port file of a crashed process is simply overwritten by the next one.
+A random secret in the port file (readable by the user only) keeps other local programs
+from poking the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "tray.lock"
+ADDRESS_NAME = "tray.address"
+SHOW = "show"
+
+
+class SingleInstance:
+    def __init__(self, folder: Path) -> None:
+        self.lock_path = folder / LOCK_NAME
+        self.address_path = folder / ADDRESS_NAME
+        self._lock_file: IO[str] | None = None
+        self._server: socket.socket | None = None
+        self._secret = secrets.token_hex(16)
+        self._stopping = threading.Event()
+
+    def acquire(self) -> bool:
+        """Take the lock; False when another instance holds it."""
+        handle = open(self.lock_path, "a+", encoding="utf-8")  # noqa: SIM115  # held for life
+        if not _try_lock(handle):
+            handle.close()
+            return False
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._lock_file = handle
+        return True
+
+    def listen(self, on_show: Callable[[], None]) -> None:
+        """Answer "show" requests on a loopback port (written to the address file)."""
+        server = socket.create_server(("127.0.0.1", 0))
+        server.settimeout(0.5)
+        self._server = server
+        _write_private(self.address_path, json.dumps(
+            {"port": server.getsockname()[1], "secret": self._secret, "pid": os.getpid()}))
+        threading.Thread(target=self._serve, args=(on_show,), name="single-instance",
+                         daemon=True).start()
+
+    def _serve(self, on_show: Callable[[], None]) -> None:
+        assert self._server is not None
+        while not self._stopping.is_set():
+            try:
+                connection, _ = self._server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with connection:
+                self._answer(connection, on_show)
+
+    def _answer(self, connection: socket.socket, on_show: Callable[[], None]) -> None:
+        connection.settimeout(2)
+        try:
+            request = connection.makefile("r", encoding="utf-8").readline().split()
+            if request == [SHOW, self._secret]:
+                on_show()
+                connection.sendall(b"ok\n")
+            else:
+                connection.sendall(b"refused\n")
+        except OSError:
+            log.warning("a second launch did not finish its request")
+
+    def release(self) -> None:
+        self._stopping.set()
+        if self._server is not None:
+            self._server.close()
+        with contextlib.suppress(OSError):
+            self.address_path.unlink()
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing releases the lock
+            self._lock_file = None
+
+
+def ask_running_to_show(folder: Path, timeout: float = 10.0) -> bool:
+    """Ask the instance holding `folder`'s lock to show its window; True when it said ok.
+
+    The first instance may still be starting (lock taken, port not yet written), so this
+    tries again until `timeout`.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            address = json.loads((folder / ADDRESS_NAME).read_text(encoding="utf-8"))
+            with socket.create_connection(("127.0.0.1", int(address["port"])), timeout=3) as s:
+                s.sendall(f"{SHOW} {address['secret']}\n".encode())
+                if s.makefile("r", encoding="utf-8").readline().strip() == "ok":
+                    return True
+        time.sleep(0.1)
+    return False
+
+
+def _write_private(path: Path, text: str) -> None:
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    temporary.replace(path)
+
+
+def _try_lock(handle: IO[str]) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,176 @@
+"""The dashboard window: one pywebview window in a child process started with `spawn`.
+
+pystray and pywebview both want the main thread (and GTK's main loop) on some platforms, so
+the tray keeps this process's main thread and the window gets a fresh interpreter of its own
+(`spawn`: nothing of the tray's GTK state is inherited). They talk over two queues:
+
+    tray → window   ("show", url | None)   show the window, on this page when a url is given
+                    ("quit", None)          close for good
+    window → tray   ("shown" | "hidden" | "loaded" | "failed", detail)
+
+Closing the window hides it; the tray stays, and "show" brings it back at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import queue
+import sys
+import threading
+import webbrowser
+from collections.abc import Callable
+from multiprocessing.process import BaseProcess
+from typing import Any
+from urllib.parse import urlsplit
+
+from cuepoint_tray import APP_NAME
+
+log = logging.getLogger(__name__)
+
+PRGNAME = "cuepoint-tray"  # the X class of the app's windows and menus (GLib's prgname)
+WIDTH, HEIGHT = 1100, 720
+Listener = Callable[[str, str], None]
+
+
+class DashboardWindow:
+    """The tray's handle on the window process; every method returns at once."""
+
+    def __init__(self, title: str = APP_NAME, *, on_event: Listener | None = None) -> None:
+        self.title = title
+        self.on_event = on_event
+        self.visible = False
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._process: BaseProcess | None = None
+        self._commands: Any = None
+        self._shown_once = False
+
+    def show(self, url: str | None, *, start_url: str) -> None:
+        """Show the window (on `url` when given); start it on `start_url` if it is not open."""
+        with self._lock:
+            if self._process is not None and self._process.is_alive():
+                self._commands.put(("show", url))
+                return
+            self._start(url or start_url)
+
+    def _start(self, url: str) -> None:
+        commands, events = self._context.Queue(), self._context.Queue()
+        process = self._context.Process(target=run_window, args=(url, self.title, commands,
+                                                                 events),
+                                        name="dashboard-window", daemon=True)
+        process.start()
+        self._process, self._commands, self._shown_once = process, commands, False
+        threading.Thread(target=self._watch, args=(process, events, url),
+                         name="window-events", daemon=True).start()
+
+    def _watch(self, process: BaseProcess, events: Any, url: str) -> None:
+        """Relay the window's events until its process ends; fall back to the browser when
+        the window could not open at all (no GTK/WebKit, a broken install)."""
+        while process.is_alive() or not events.empty():
+            try:
+                kind, detail = events.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            except (EOFError, OSError):
+                break
+            self._on_event(kind, detail)
+        self.visible = False
+        if not self._shown_once and process.exitcode not in (0, None):
+            log.warning("the window process failed (exit %s): opening the browser instead",
+                        process.exitcode)
+            webbrowser.open(url)
+
+    def _on_event(self, kind: str, detail: str) -> None:
+        if kind in ("shown", "loaded"):
+            self.visible = self._shown_once = True
+        elif kind == "hidden":
+            self.visible = False
+        log.info("window %s %s", kind, detail)
+        if self.on_event is not None:
+            self.on_event(kind, detail)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the window for good and wait for its process."""
+        with self._lock:
+            process, self._process = self._process, None
+            if process is None:
+                return
+            if process.is_alive():
+                self._commands.put(("quit", None))
+                process.join(timeout)
+            if process.is_alive():
+                log.warning("the window did not close in %.0f s: terminating it", timeout)
+                process.terminate()
+                process.join(2)
+
+
+def page_of(url: str) -> str:
+    """The dashboard page a URL shows, without its token: "live", "settings", "session/3"."""
+    fragment = urlsplit(url).fragment
+    return fragment.split("?", 1)[0].strip("/") or "live"
+
+
+# --- the child process ------------------------------------------------------------------------
+
+def run_window(url: str, title: str, commands: Any, events: Any) -> None:
+    """The window process's main: one window on `url`, driven by `commands`."""
+    _set_prgname()
+    try:
+        import webview
+    except ImportError as exc:  # reported to the tray, which opens the browser instead
+        events.put(("failed", f"pywebview cannot be imported: {exc}"))
+        raise SystemExit(1) from exc
+
+    window = webview.create_window(title, url, width=WIDTH, height=HEIGHT,
+                                   min_size=(760, 520), text_select=True)
+    assert window is not None
+
+    def hide_instead_of_closing() -> bool:
+        window.hide()
+        events.put(("hidden", ""))
+        return False  # False cancels the close
+
+    window.events.closing += hide_instead_of_closing
+    window.events.shown += lambda: events.put(("shown", ""))
+    window.events.loaded += lambda: events.put(("loaded", page_of(window.get_current_url()
+                                                                   or url)))
+
+    def obey() -> None:
+        _obey(window, commands, events, hide_instead_of_closing)
+
+    webview.start(obey, gui="gtk" if sys.platform.startswith("linux") else None)
+
+
+def _obey(window: Any, commands: Any, events: Any, on_closing: Callable[[], bool]) -> None:
+    parent = multiprocessing.parent_process()
+    while True:
+        try:
+            command, argument = commands.get(timeout=0.5)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                command, argument = "quit", None  # the tray is gone: so is its window
+            else:
+                continue
+        except (EOFError, OSError):
+            command, argument = "quit", None
+        if command == "quit":
+            window.events.closing -= on_closing
+            window.destroy()
+            return
+        if argument:
+            window.load_url(argument)
+        window.hidden = False  # pywebview 6.2 (GTK) ignores show() on a window it thinks hidden
+        window.show()
+        window.restore()  # de-iconify and raise it above other windows
+        events.put(("shown", page_of(argument or "")))
+
+
+def _set_prgname() -> None:
+    """Name the process for the window system (its windows' X class), before GTK starts."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(ImportError, ValueError):
+            from gi.repository import GLib
+
+            GLib.set_prgname(PRGNAME)
