@@ -1,0 +1,459 @@
+// Live: the session running now (or the latest one), polled every 700 ms without reloading;
+// when nothing runs, a way to start a match.
+
+import {api, post} from "../api.js";
+import {chart, extend, plotText} from "../charts.js";
+import {append, card, fill, h, message, names, setText} from "../dom.js";
+import * as f from "../format.js";
+
+const POLL_MS = 700;
+const RECENT = 12;
+const STATUSES = ["matched", "review", "unmatched", "error"];
+const STATUS_COLOURS = {matched: "ok", review: "warn", unmatched: "neutral", error: "bad"};
+
+export async function render(main) {
+  const view = new LiveView(main);
+  await view.poll();
+  view.schedule();
+  return () => view.stop();
+}
+
+class LiveView {
+  constructor(main) {
+    this.main = main;
+    this.sessionId = undefined;
+    this.after = 0;
+    this.points = 0;
+    this.recent = [];
+    this.stopped = false;
+    this.timer = null;
+    this.start = null;
+    this.refs = null;
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  schedule() {
+    if (this.stopped) return;
+    this.timer = setTimeout(async () => {
+      try {
+        await this.poll();
+        this.setProblem("");
+      } catch (error) {
+        this.setProblem(error.message);
+      }
+      this.schedule();
+    }, POLL_MS);
+  }
+
+  async poll() {
+    let data = await api(`/api/live?after=${this.after}`);
+    if (this.stopped) return;
+    const session = data.session;
+    if ((session ? session.id : null) !== this.sessionId) {
+      if (session && this.after) data = await api(`/api/live?session=${session.id}&after=0`);
+      if (this.stopped) return;
+      this.sessionId = session ? session.id : null;
+      this.after = 0;
+      this.points = 0;
+      this.recent = [];
+      await this.build(data);
+    }
+    this.update(data);
+  }
+
+  setProblem(text) {
+    if (this.refs) {
+      this.refs.problem.hidden = !text;
+      setText(this.refs.problem, text ? `Lost contact with CuePoint: ${text}` : "");
+    }
+  }
+
+  // --- the skeleton, built once per session -------------------------------------------
+
+  async build(data) {
+    const session = data.session;
+    const refs = {};
+    refs.problem = h("p", {class: "message error", role: "alert", hidden: true});
+    refs.title = h("h1", {}, "Live");
+    refs.sub = h("p", {class: "sub"});
+    refs.badge = h("span", {class: "badge"});
+    refs.startBox = h("div");
+    const head = h("div", {class: "page-head"},
+      h("div", {class: "titles"}, h("div", {class: "inline"}, refs.title, refs.badge), refs.sub),
+      session ? h("div", {class: "actions"},
+        h("a", {class: "button", href: `#/session/${session.id}`}, "Open session"),
+        h("a", {class: "button", href: `#/export/${session.id}`}, "Export")) : null);
+    if (!session) {
+      fill(this.main, refs.problem, head, refs.startBox,
+        h("div", {class: "notice"}, h("h2", {}, "No session yet"),
+          h("p", {class: "muted"}, "Matched playlists will show here while they run, and in History afterwards.")));
+      this.refs = refs;
+      setText(refs.sub, "Nothing has been matched yet.");
+      return;
+    }
+    fill(this.main, refs.problem, head, refs.startBox,
+      this.progressPanel(refs), this.cards(refs), this.queuePanel(refs),
+      h("div", {class: "grid-2 row-gap"}, this.chartPanel(refs), this.recentPanel(refs)));
+    this.refs = refs;
+    await chart(refs.chart, (p) => ({
+      data: STATUSES.map((status) => ({
+        type: "scatter", mode: "markers", name: f.label(f.TRACK_STATUS, status), x: [], y: [], text: [],
+        marker: {color: p[STATUS_COLOURS[status]], size: 7, opacity: .85},
+        hovertemplate: "#%{x} %{text}<br>%{y:.2f} s<extra>%{fullData.name}</extra>",
+      })),
+      layout: {showlegend: true, xaxis: {title: "Track (in the order finished)", rangemode: "tozero"},
+        yaxis: {title: "Seconds", rangemode: "tozero"}, margin: {l: 52, r: 12, t: 30, b: 44}},
+    }));
+  }
+
+  progressPanel(refs) {
+    refs.bar = h("span");
+    refs.progress = h("div", {class: "progress", role: "progressbar", "aria-label": "Tracks done",
+      "aria-valuemin": "0", "aria-valuemax": "100"}, refs.bar);
+    refs.figures = h("span", {class: "figures"});
+    refs.nowTrack = h("dd", {dir: "auto", id: "now-track"});
+    refs.nowQuery = h("dd", {dir: "auto", class: "mono", id: "now-query"});
+    refs.state = h("dd");
+    refs.lastTrack = h("dd");
+    refs.controls = this.controls(refs);
+    refs.nowLines = h("dl", {class: "now-lines"},
+      h("dt", {}, "State"), refs.state,
+      h("dt", {}, "Searching"), refs.nowTrack,
+      h("dt", {}, "Query"), refs.nowQuery,
+      h("dt", {}, "Last finished"), refs.lastTrack);
+    return h("section", {class: "panel", "aria-label": "Progress"},
+      h("div", {class: "live-progress"}, refs.progress, refs.figures), refs.nowLines, refs.controls);
+  }
+
+  controls(refs) {
+    const act = (action) => async () => {
+      setText(refs.controlError, "");
+      try {
+        await post(`/api/live/${action}`);
+        refs.confirm.hidden = true;
+        await this.poll();
+      } catch (error) {
+        setText(refs.controlError, error.message);
+      }
+    };
+    refs.pause = h("button", {type: "button", on: {click: act("pause")}}, "Pause");
+    refs.resume = h("button", {type: "button", on: {click: act("resume")}}, "Resume");
+    refs.cancel = h("button", {type: "button", class: "danger", on: {click: () => {
+      refs.confirm.hidden = false;
+      refs.confirmYes.focus();
+    }}}, "Cancel…");
+    refs.confirmYes = h("button", {type: "button", class: "danger solid", on: {click: act("cancel")}},
+      "Yes, cancel the session");
+    refs.confirm = h("span", {class: "inline", hidden: true, role: "group", "aria-label": "Confirm cancel"},
+      h("span", {class: "muted"}, "Tracks matched so far are kept."), refs.confirmYes,
+      h("button", {type: "button", on: {click: () => { refs.confirm.hidden = true; refs.cancel.focus(); }}},
+        "Keep going"));
+    refs.controlNote = h("span", {class: "muted small"});
+    refs.controlError = h("span", {class: "small", role: "alert", style: "color: var(--bad)"});
+    return h("div", {class: "controls"}, refs.pause, refs.resume, refs.cancel, refs.confirm,
+      refs.controlNote, refs.controlError);
+  }
+
+  cards(refs) {
+    const names = [["matched", "Matched", "ok"], ["review", "To review", ""],
+      ["unmatched", "Unmatched", ""], ["errors", "Errors", ""], ["tpm", "Tracks per minute", ""],
+      ["eta", "Time left", ""], ["requests", "Requests", ""], ["cache", "Cache hit rate", ""],
+      ["retries", "Retries", ""], ["limited", "429s (rate limited)", ""]];
+    refs.cards = {};
+    const cards = names.map(([id, label, tone]) => {
+      const element = card(label, "—", {tone, id});
+      refs.cards[id] = element.querySelector("[data-value]");
+      return element;
+    });
+    return h("div", {class: "cards", "aria-label": "Totals"}, cards);
+  }
+
+  queuePanel(refs) {
+    refs.queue = h("tbody");
+    refs.queuePanel = h("section", {class: "panel", hidden: true},
+      h("h2", {}, "Playlists in this session"),
+      h("div", {class: "table-wrap"}, h("table", {},
+        h("thead", {}, h("tr", {}, ["Playlist", "Progress", "Done", "Matched", "To review",
+          "Unmatched", "Errors", "State"].map((text, i) => h("th", {class: i > 1 && i < 7 ? "num" : null}, text)))),
+        refs.queue)));
+    return refs.queuePanel;
+  }
+
+  chartPanel(refs) {
+    refs.chart = h("div", {class: "chart tall", id: "live-chart", role: "img",
+      "aria-label": "Time per track, growing as tracks finish"});
+    return h("section", {class: "panel chart-box"}, h("h2", {}, "Time per track"), refs.chart);
+  }
+
+  recentPanel(refs) {
+    refs.recent = h("ol", {class: "recent", id: "recent-tracks", reversed: true});
+    return h("section", {class: "panel"}, h("h2", {}, "Last tracks finished"), refs.recent);
+  }
+
+  // --- each poll ------------------------------------------------------------------------
+
+  update(data) {
+    const {session, status} = data;
+    this.renderStart(status);
+    if (!session || !this.refs.progress) return;
+    const refs = this.refs;
+    const now = session.now;
+    const active = ["running", "paused"].includes(session.status);
+    setText(refs.title, active ? "Matching now" : "Latest session");
+    if (!refs.sub.childNodes.length) {
+      fill(refs.sub, `Session ${session.id} · `, names(session.playlists), ` · started ${f.when(session.started_at)}`);
+    }
+    refs.badge.className = `badge ${f.tone(f.SESSION_STATUS, session.status)}`;
+    setText(refs.badge, f.label(f.SESSION_STATUS, session.status));
+    this.updateProgress(session, now);
+    this.updateCards(session);
+    this.updateQueue(session);
+    this.addTracks(session.new_tracks || []);
+    this.updateControls(session, now, active);
+  }
+
+  updateProgress(session, now) {
+    const refs = this.refs;
+    const percent = Math.round((session.progress || 0) * 1000) / 10;
+    refs.bar.style.width = `${percent}%`;
+    refs.progress.setAttribute("aria-valuenow", String(percent));
+    refs.progress.className = `progress ${session.status === "completed" ? "done" : ""} ${session.status === "paused" ? "paused" : ""}`;
+    setText(refs.figures, `${f.count(session.done)} of ${f.count(session.tracks)} tracks · ${f.percent(session.progress, 0)}`);
+    const phase = now ? now.phase : null;
+    setText(refs.state, now ? `${phaseWords(phase)}${now.reason ? ` — ${now.reason}` : ""}`
+      : `${f.label(f.SESSION_STATUS, session.status)}${session.reason ? ` — ${session.reason}` : ""}`);
+    setText(refs.nowTrack, now && now.current_track ? now.current_track : "—");
+    setText(refs.nowQuery, now && now.current_query ? now.current_query : "—");
+    const last = session.last_track;
+    const lastKey = last ? `${last.id}` : "";
+    if (refs.lastTrack.dataset.track !== lastKey) {
+      refs.lastTrack.dataset.track = lastKey;
+      fill(refs.lastTrack, last ? [h("span", {dir: "auto"}, f.trackName(last.rb_artist, last.rb_name)),
+        last.bp_title ? [" → ", h("span", {dir: "auto"}, f.beatportName(last.bp_title, last.bp_mix_name, []))] : "",
+        ` (${f.label(f.TRACK_STATUS, last.status)})`] : "—");
+    }
+    const active = Boolean(now) || ["running", "paused"].includes(session.status);
+    for (const element of [refs.nowTrack, refs.nowQuery]) {
+      element.hidden = !active;
+      element.previousElementSibling.hidden = !active;
+    }
+  }
+
+  updateCards(session) {
+    const c = this.refs.cards;
+    setText(c.matched, f.count(session.matched));
+    setText(c.review, f.count(session.review));
+    setText(c.unmatched, f.count(session.unmatched));
+    setText(c.errors, f.count(session.errors));
+    c.errors.parentElement.classList.toggle("bad", session.errors > 0);
+    c.review.parentElement.classList.toggle("warn", session.review > 0);
+    setText(c.tpm, f.decimal(session.tracks_per_minute));
+    setText(c.eta, session.status === "running" ? f.eta(session.eta_s) : "—");
+    setText(c.requests, f.count(session.requests));
+    setText(c.cache, f.percent(session.cache_hit_rate));
+    setText(c.retries, f.count(session.retries));
+    setText(c.limited, f.count(session.rate_limited));
+  }
+
+  updateQueue(session) {
+    const list = session.playlist_progress || [];
+    this.refs.queuePanel.hidden = list.length < 2;
+    if (list.length < 2) return;
+    fill(this.refs.queue, list.map((item) => {
+      const share = item.tracks ? item.done / item.tracks : 0;
+      return h("tr", {},
+        h("td", {class: "name", dir: "auto"}, item.playlist),
+        h("td", {}, h("div", {class: `progress small ${item.state === "done" ? "done" : ""}`},
+          h("span", {style: `width: ${(share * 100).toFixed(1)}%`}))),
+        h("td", {class: "num"}, `${f.count(item.done)} / ${f.count(item.tracks)}`),
+        h("td", {class: "num"}, f.count(item.matched)), h("td", {class: "num"}, f.count(item.review)),
+        h("td", {class: "num"}, f.count(item.unmatched)), h("td", {class: "num"}, f.count(item.errors)),
+        h("td", {}, h("span", {class: `badge ${f.tone(f.PLAYLIST_STATE, item.state)}`},
+          f.label(f.PLAYLIST_STATE, item.state))));
+    }));
+  }
+
+  addTracks(tracks) {
+    if (!tracks.length) return;
+    this.after = Math.max(this.after, ...tracks.map((t) => t.id));
+    const byStatus = STATUSES.map(() => ({x: [], y: [], text: []}));
+    for (const track of tracks) {
+      this.points += 1;
+      const series = byStatus[Math.max(0, STATUSES.indexOf(track.status))];
+      series.x.push(this.points);
+      series.y.push(track.elapsed_ms / 1000);
+      series.text.push(plotText(f.trackName(track.rb_artist, track.rb_name)));
+    }
+    const indices = byStatus.map((_, i) => i).filter((i) => byStatus[i].x.length);
+    extend(this.refs.chart, {x: indices.map((i) => byStatus[i].x), y: indices.map((i) => byStatus[i].y),
+      text: indices.map((i) => byStatus[i].text)}, indices);
+    this.recent = [...tracks.slice(-RECENT).reverse(), ...this.recent].slice(0, RECENT);
+    fill(this.refs.recent, this.recent.map((track) => h("li", {"data-track": track.id},
+      h("span", {class: "num muted"}, f.ms(track.elapsed_ms)),
+      h("span", {class: "name", dir: "auto"}, f.trackName(track.rb_artist, track.rb_name)),
+      h("span", {class: `badge ${f.tone(f.TRACK_STATUS, track.status)}`}, f.label(f.TRACK_STATUS, track.status)))));
+  }
+
+  updateControls(session, now, active) {
+    const refs = this.refs;
+    const controllable = Boolean(session.controllable);
+    const phase = now ? now.phase : "";
+    refs.controls.hidden = !active && !controllable;
+    refs.pause.disabled = !(controllable && phase === "running");
+    refs.resume.disabled = !(controllable && phase === "paused");
+    refs.cancel.disabled = !(controllable && ["running", "paused", "starting"].includes(phase));
+    if (refs.cancel.disabled) refs.confirm.hidden = true;
+    setText(refs.controlNote, controllable ? "" : active
+      ? "This session runs in another CuePoint window or command: control it there." : "");
+  }
+
+  // --- starting a match -----------------------------------------------------------------
+
+  renderStart(status) {
+    const box = this.refs.startBox;
+    const busy = status.now && status.now.busy;
+    this.showLastFailure(status.now && status.now.last);
+    if (busy) {
+      this.start = null;
+      const starting = status.now.phase === "starting";
+      fill(box, starting ? message("info", "Starting the session…") : null);
+      return;
+    }
+    if (this.start) return;
+    this.start = new StartPanel(status, () => this.poll());
+    fill(box, this.start.element);
+  }
+
+  /** A session that could not start leaves no trace in the history: say why here. */
+  showLastFailure(last) {
+    const refs = this.refs;
+    if (!refs.failure) {
+      refs.failure = h("div", {id: "last-failure"});
+      refs.startBox.before(refs.failure);
+    }
+    const reason = last && last.status === "failed" ? last.reason : "";
+    if (refs.failure.dataset.reason === reason) return;
+    refs.failure.dataset.reason = reason;
+    fill(refs.failure, reason ? message("error", `The last session stopped: ${reason}`) : null);
+  }
+}
+
+function phaseWords(phase) {
+  return {idle: "Idle", starting: "Starting", running: "Running", paused: "Paused",
+    stopping: "Stopping"}[phase] || phase || "—";
+}
+
+/** Choose playlists from the Rekordbox XML's tree (several make a queue) and start. */
+class StartPanel {
+  constructor(status, onStarted) {
+    this.status = status;
+    this.onStarted = onStarted;
+    this.selected = [];
+    this.element = h("section", {class: "panel", id: "start-panel"}, h("h2", {}, "Start a match"));
+    this.body = h("div");
+    this.element.appendChild(this.body);
+    this.load();
+  }
+
+  async load() {
+    const status = this.status;
+    if (!status.can_match) {
+      fill(this.body, h("p", {class: "muted"}, "This dashboard only shows the history: start CuePoint's tray app (or ",
+        h("code", {}, "cuepoint dashboard"), ") to match playlists."));
+      return;
+    }
+    if (!status.xml_set) {
+      fill(this.body, message("info", status.setup_hint),
+        h("p", {}, h("a", {class: "button primary", href: "#/settings"}, "Open Settings")));
+      return;
+    }
+    fill(this.body, h("p", {class: "muted"}, "Reading your Rekordbox playlists…"));
+    let data;
+    try {
+      data = await api("/api/playlists");
+    } catch (error) {
+      fill(this.body, message("error", error.message));
+      return;
+    }
+    if (!data.tree) {
+      fill(this.body, message("error", data.error), h("p", {}, h("a", {href: "#/settings"}, "Check the settings")));
+      return;
+    }
+    this.draw(data);
+  }
+
+  draw(data) {
+    const boxes = [];
+    const tree = h("ul", {class: "tree"}, (data.tree.children || [data.tree]).map((node) => this.node(node, boxes, 0)));
+    const preset = this.status.default_playlist;
+    for (const box of boxes) {
+      if (preset && box.value === preset) {
+        box.checked = true;
+        this.selected.push(box.value);
+      }
+    }
+    const filter = h("input", {type: "search", placeholder: "Find a playlist", "aria-label": "Find a playlist",
+      on: {input: () => filterTree(tree, filter.value)}});
+    this.queue = h("ol", {class: "queue", "aria-label": "Queue"});
+    this.error = h("div");
+    this.button = h("button", {type: "button", class: "primary", id: "start-match",
+      on: {click: () => this.submit()}}, "Start matching");
+    const from = h("p", {class: "muted small"}, "From ", h("span", {dir: "auto", class: "mono"}, data.xml));
+    fill(this.body, from,
+      h("div", {class: "grid-2"},
+        h("div", {}, h("div", {class: "toolbar"}, filter), h("div", {class: "tree-box"}, tree)),
+        h("div", {}, h("h3", {}, "Queue"),
+          h("p", {class: "muted small"}, "Playlists are matched one after another, in the order you tick them, as one session."),
+          this.queue, h("div", {class: "controls"}, this.button), this.error)));
+    this.showQueue();
+  }
+
+  node(node, boxes, depth) {
+    if (node.type === "playlist") {
+      const box = h("input", {type: "checkbox", value: node.path, on: {change: () => this.toggle(box)}});
+      boxes.push(box);
+      return h("li", {"data-name": node.name.toLowerCase()}, h("label", {}, box,
+        h("span", {dir: "auto"}, node.name), h("span", {class: "count"}, `${f.count(node.tracks)} tracks`)));
+    }
+    return h("li", {}, h("details", {open: depth < 2},
+      h("summary", {dir: "auto"}, node.name),
+      h("ul", {class: "tree"}, (node.children || []).map((child) => this.node(child, boxes, depth + 1)))));
+  }
+
+  toggle(box) {
+    this.selected = this.selected.filter((path) => path !== box.value);
+    if (box.checked) this.selected.push(box.value);
+    this.showQueue();
+  }
+
+  showQueue() {
+    fill(this.queue, this.selected.length ? this.selected.map((path) => h("li", {dir: "auto"}, path))
+      : h("li", {class: "muted"}, this.status.default_playlist ? "None ticked" : "Tick one or more playlists"));
+    this.button.disabled = !this.selected.length;
+    setText(this.button, this.selected.length > 1 ? `Start matching ${this.selected.length} playlists` : "Start matching");
+  }
+
+  async submit() {
+    fill(this.error);
+    this.button.disabled = true;
+    try {
+      await post("/api/match", {playlists: this.selected});
+      append(this.error, message("ok", "Starting…"));
+      await this.onStarted();
+    } catch (error) {
+      fill(this.error, message("error", error.message));
+      this.button.disabled = false;
+    }
+  }
+}
+
+function filterTree(tree, text) {
+  const wanted = text.trim().toLowerCase();
+  for (const item of tree.querySelectorAll("li[data-name]")) {
+    item.hidden = Boolean(wanted) && !item.dataset.name.includes(wanted);
+  }
+}

@@ -1,0 +1,246 @@
+// Settings: the form over /api/settings. Secrets are write-only: the page only knows whether
+// one is set; a blank field keeps it, Clear removes it.
+
+import {api, post} from "../api.js";
+import {fill, h, message, setText} from "../dom.js";
+
+const MAIN = ["rekordbox_xml", "default_playlist", "beatport_token", "requests_per_second", "concurrency",
+  "cache_expiry_days", "query_retention_days", "report_format"];
+const LABELS = {
+  rekordbox_xml: "Rekordbox XML file", default_playlist: "Default playlist",
+  beatport_token: "Beatport API token", beatport_refresh_token: "Beatport refresh token",
+  requests_per_second: "Requests per second", concurrency: "Requests at once",
+  request_timeout_s: "Request timeout (seconds)", max_attempts: "Tries per request",
+  cache_expiry_days: "Cache expiry (days)", query_retention_days: "Keep query details (days)",
+  report_format: "Report format", beatport_api_url: "Beatport API address", beatport_web_url: "Beatport website address",
+};
+const REPORT_FORMATS = [["html", "HTML (opens in a browser)"], ["csv", "CSV (spreadsheet)"], ["json", "JSON"], ["txt", "Plain text"]];
+// The same limits the app checks when saving, so most mistakes show before sending.
+const LIMITS = {
+  requests_per_second: [(v) => v > 0, "must be above 0"], concurrency: [(v) => v >= 1, "must be at least 1"],
+  request_timeout_s: [(v) => v > 0, "must be above 0"], max_attempts: [(v) => v >= 1, "must be at least 1"],
+  cache_expiry_days: [(v) => v >= 0, "cannot be negative"], query_retention_days: [(v) => v >= 0, "cannot be negative"],
+};
+
+export async function render(main) {
+  const [data, playlists] = await Promise.all([api("/api/settings"), api("/api/playlists").catch(() => null)]);
+  const form = new SettingsForm(data, playlists);
+  fill(main,
+    h("div", {class: "page-head"}, h("div", {class: "titles"}, h("h1", {}, "Settings"),
+      h("p", {class: "sub"}, "Saved in ", h("span", {class: "mono", dir: "auto"}, data.file),
+        ". New values apply to the next session."))),
+    form.firstRun, form.element);
+}
+
+class SettingsForm {
+  constructor(data, playlists) {
+    this.fields = {};
+    this.banner = h("div", {"aria-live": "polite"});
+    this.firstRun = h("div");
+    this.xmlCheck = h("div", {class: "help", id: "xml-check"});
+    this.playlists = playlists;
+    const byName = Object.fromEntries(data.settings.map((s) => [s.name, s]));
+    const main = MAIN.filter((name) => byName[name]).map((name) => this.field(byName[name]));
+    const advanced = data.settings.filter((s) => !MAIN.includes(s.name)).map((s) => this.field(s));
+    this.save = h("button", {type: "submit", class: "primary", id: "save-settings"}, "Save settings");
+    this.element = h("form", {class: "panel", id: "settings-form", novalidate: true},
+      this.banner,
+      h("div", {class: "form-grid"}, main),
+      h("details", {class: "advanced"}, h("summary", {}, "Advanced"), h("div", {class: "form-grid"}, advanced)),
+      h("div", {class: "controls"}, this.save));
+    this.element.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    this.showFirstRun(byName.rekordbox_xml);
+    this.showXmlCheck();
+  }
+
+  field(setting) {
+    const id = `setting-${setting.name}`;
+    const errorText = h("div", {class: "error-text", id: `${id}-error`, role: "alert", hidden: true});
+    const input = this.input(setting, id);
+    input.setAttribute("aria-describedby", `${id}-help ${id}-error`);
+    const extra = [];
+    if (setting.name === "default_playlist" && this.playlistNames().length) {
+      extra.push(h("datalist", {id: "playlist-names"}, this.playlistNames().map((path) => h("option", {value: path}))));
+    }
+    if (setting.name === "rekordbox_xml") extra.push(this.xmlCheck);
+    this.fields[setting.name] = {setting, input, errorText};
+    return [
+      h("label", {for: id}, LABELS[setting.name] || setting.name,
+        h("span", {class: "muted small mono", style: "display:block; font-weight:400"}, setting.name)),
+      h("div", {class: "field"},
+        setting.secret ? h("div", {class: "inline"}, input, this.secretControls(setting, input)) : input,
+        extra,
+        h("div", {class: "help", id: `${id}-help`}, setting.help,
+          !setting.secret && setting.default !== "" && setting.default !== null ? ` Default: ${setting.default}.` : ""),
+        errorText),
+    ];
+  }
+
+  input(setting, id) {
+    const name = setting.name;
+    if (name === "report_format") {
+      return h("select", {id, name}, REPORT_FORMATS.map(([value, text]) =>
+        h("option", {value, props: {selected: value === setting.value}}, text)));
+    }
+    if (setting.secret) {
+      return h("input", {type: "password", id, name, autocomplete: "off", spellcheck: "false",
+        placeholder: setting.is_set ? "Set — leave blank to keep it" : "Not set"});
+    }
+    const numeric = setting.kind === "int" || setting.kind === "float";
+    const input = h("input", {type: numeric ? "number" : "text", id, name, spellcheck: "false",
+      step: setting.kind === "float" ? "any" : numeric ? "1" : null, inputmode: setting.kind === "float" ? "decimal" : null,
+      list: name === "default_playlist" && this.playlistNames().length ? "playlist-names" : null,
+      placeholder: name === "rekordbox_xml" ? "/Users/you/Music/rekordbox.xml" : name === "default_playlist" ? "Sets/Friday" : null});
+    input.value = setting.value === null || setting.value === undefined ? "" : String(setting.value);
+    return input;
+  }
+
+  playlistNames() {
+    const names = [];
+    const walk = (node) => {
+      if (!node) return;
+      if (node.type === "playlist") names.push(node.path);
+      (node.children || []).forEach(walk);
+    };
+    walk(this.playlists && this.playlists.tree);
+    return names;
+  }
+
+  secretControls(setting, input) {
+    const state = h("span", {class: `badge ${setting.is_set ? "ok" : ""}`, "data-secret-state": setting.name},
+      setting.is_set ? "set" : "not set");
+    const clear = h("button", {type: "button", class: "danger", id: `clear-${setting.name}`, disabled: !setting.is_set,
+      on: {click: async () => {
+        try {
+          const data = await post("/api/settings", {values: {[setting.name]: null}});
+          const now = data.settings.find((s) => s.name === setting.name);
+          this.markSecret(setting.name, now.is_set);
+          input.value = "";
+          fill(this.banner, message("ok", `${LABELS[setting.name] || setting.name} cleared.`));
+        } catch (error) {
+          fill(this.banner, message("error", error.message));
+        }
+      }}}, "Clear");
+    this.secretParts = {...(this.secretParts || {}), [setting.name]: {state, clear, input}};
+    return [state, clear];
+  }
+
+  markSecret(name, isSet) {
+    const parts = this.secretParts[name];
+    parts.state.className = `badge ${isSet ? "ok" : ""}`;
+    setText(parts.state, isSet ? "set" : "not set");
+    parts.clear.disabled = !isSet;
+    parts.input.placeholder = isSet ? "Set — leave blank to keep it" : "Not set";
+  }
+
+  showFirstRun(xml) {
+    if (xml && xml.value) {
+      fill(this.firstRun);
+      return;
+    }
+    fill(this.firstRun, h("section", {class: "panel", id: "first-run"},
+      h("h2", {}, "First time here? Give CuePoint your Rekordbox collection"),
+      h("ol", {class: "steps"},
+        h("li", {}, "In Rekordbox, choose ", h("strong", {}, "File > Export Collection in xml format"), "."),
+        h("li", {}, "Save the file somewhere you will find again, for example your Music folder. Export it again whenever your collection or playlists change."),
+        h("li", {}, "Paste the file's full path into ", h("strong", {}, "Rekordbox XML file"), " below, for example ",
+          h("code", {}, "/Users/you/Music/rekordbox.xml"), " or ", h("code", {}, "C:\\Users\\you\\Music\\rekordbox.xml"), ", and save."),
+        h("li", {}, "Optionally name a default playlist (its path, like ", h("code", {}, "Sets/Friday"), ") to match from the tray in one click."))));
+  }
+
+  showXmlCheck() {
+    const data = this.playlists;
+    if (!data || !data.xml && !data.error) {
+      fill(this.xmlCheck);
+      return;
+    }
+    if (data.tree) {
+      fill(this.xmlCheck, h("span", {style: "color: var(--ok)"}, `✓ Read ${this.playlistNames().length} playlists from this file.`));
+    } else if (data.xml) {
+      fill(this.xmlCheck, h("span", {style: "color: var(--bad)", dir: "auto"}, data.error));
+    } else {
+      fill(this.xmlCheck);
+    }
+  }
+
+  /** The values to send, or null when a field is wrong (its message shown beside it). */
+  values() {
+    const values = {};
+    let ok = true;
+    for (const [name, {setting, input}] of Object.entries(this.fields)) {
+      this.setError(name, "");
+      const raw = input.value.trim();
+      if (setting.secret) {
+        values[name] = raw;  // "" keeps the stored one
+        continue;
+      }
+      if (setting.kind === "int" || setting.kind === "float") {
+        const number = Number(raw);
+        if (raw === "" || !Number.isFinite(number)) {
+          ok = this.setError(name, "Enter a number.");
+          continue;
+        }
+        if (setting.kind === "int" && !Number.isInteger(number)) {
+          ok = this.setError(name, "Enter a whole number.");
+          continue;
+        }
+        const [fine, words] = LIMITS[name] || [() => true, ""];
+        if (!fine(number)) {
+          ok = this.setError(name, `${LABELS[name] || name} ${words}.`);
+          continue;
+        }
+        values[name] = number;
+      } else {
+        values[name] = raw;
+      }
+    }
+    return ok ? values : null;
+  }
+
+  setError(name, text) {
+    const field = this.fields[name];
+    field.errorText.hidden = !text;
+    setText(field.errorText, text);
+    if (text) field.input.setAttribute("aria-invalid", "true");
+    else field.input.removeAttribute("aria-invalid");
+    return false;
+  }
+
+  async submit() {
+    fill(this.banner);
+    const values = this.values();
+    if (!values) {
+      fill(this.banner, message("error", "Some settings need fixing: see the messages below them."));
+      this.element.querySelector("[aria-invalid='true']")?.focus();
+      return;
+    }
+    this.save.disabled = true;
+    try {
+      const data = await post("/api/settings", {values});
+      for (const setting of data.settings) {
+        if (setting.secret) {
+          this.markSecret(setting.name, setting.is_set);
+          this.fields[setting.name].input.value = "";
+        }
+      }
+      this.playlists = await api("/api/playlists").catch(() => null);
+      this.showFirstRun(data.settings.find((s) => s.name === "rekordbox_xml"));
+      this.showXmlCheck();
+      fill(this.banner, message("ok", "Settings saved."));
+    } catch (error) {
+      this.showServerError(error.message);
+    } finally {
+      this.save.disabled = false;
+    }
+  }
+
+  showServerError(text) {
+    const named = Object.keys(this.fields).filter((name) => new RegExp(`\\b${name}\\b`).test(text));
+    for (const name of named) this.setError(name, text);
+    fill(this.banner, message("error", named.length ? "Not saved: see the message below the setting." : `Not saved: ${text}`));
+    if (named.length) this.fields[named[0]].input.focus();
+  }
+}
