@@ -10,7 +10,7 @@ import pytest
 from test_store_builders import beatport
 
 from cuepoint_tray.domain import BeatportTrack
-from cuepoint_tray.errors import CuepointError
+from cuepoint_tray.errors import CuepointError, RekordboxError
 from cuepoint_tray.rekordbox import read_library
 from cuepoint_tray.rekordbox.export import export_enriched, with_marker
 
@@ -175,3 +175,22 @@ def test_a_bom_and_windows_line_ends_are_kept(tmp_path: Path) -> None:
     before, after = source.read_bytes().split(b"\r\n"), out.read_bytes().split(b"\r\n")
     assert after[0] == before[0] and len(after) == len(before)
     assert [i for i, line in enumerate(after) if line != before[i]] == [4, 9]
+
+
+def test_export_refuses_a_source_with_a_huge_tag_or_deep_nesting(tmp_path: Path) -> None:
+    match = {"1": BeatportTrack(id=5, title="T")}
+    huge = tmp_path / "huge.xml"
+    with huge.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<DJ_PLAYLISTS><COLLECTION>'
+                  '<TRACK TrackID="1" Name="')
+        for _ in range(20):
+            out.write("a" * (1 << 20))
+        out.write('"/></COLLECTION></DJ_PLAYLISTS>\n')
+    with pytest.raises(RekordboxError, match="over 16 MB long"):
+        export_enriched(huge, tmp_path / "out.xml", match)
+    deep = tmp_path / "deep.xml"
+    deep.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<DJ_PLAYLISTS><COLLECTION>'
+                    + "<X>" * 5000 + "</X>" * 5000 + "</COLLECTION></DJ_PLAYLISTS>\n")
+    with pytest.raises(RekordboxError, match="nested more than"):
+        export_enriched(deep, tmp_path / "out.xml", match)
+    assert not (tmp_path / "out.xml").exists()

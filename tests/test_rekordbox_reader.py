@@ -587,6 +587,41 @@ def test_external_dtd_is_refused_unread(tmp_path: Path, secret: Path,
     assert error.line == 2 and str(secret) not in opened_files
 
 
+def test_quadratic_blowup_is_refused(tmp_path: Path) -> None:
+    # One big entity used many times: no nesting, so billion-laughs limits alone miss it.
+    xml = (HEADER + f'<!DOCTYPE DJ_PLAYLISTS [<!ENTITY a "{"x" * 50_000}">]>\n'
+           f'<DJ_PLAYLISTS><COLLECTION><TRACK TrackID="1" Name="{"&a;" * 20_000}"/>'
+           "</COLLECTION></DJ_PLAYLISTS>\n")
+    assert ENTITY_REFUSED in str(refused(write(tmp_path, xml)))
+
+
+def test_deeply_nested_elements_are_refused(tmp_path: Path) -> None:
+    depth = 100_000
+    xml = (HEADER + '<DJ_PLAYLISTS Version="1.0.0"><COLLECTION Entries="0">'
+           + "<X>" * depth + "</X>" * depth + "</COLLECTION></DJ_PLAYLISTS>\n")
+    error = refused(write(tmp_path, xml))
+    assert "nested more than 256 deep" in str(error) and error.line == 2
+
+
+def test_a_tag_of_many_megabytes_is_refused_before_it_is_held(tmp_path: Path) -> None:
+    path = tmp_path / "rekordbox.xml"
+    with path.open("w", encoding="utf-8") as out:
+        out.write(HEADER + '<DJ_PLAYLISTS Version="1.0.0"><COLLECTION Entries="1">'
+                  '<TRACK TrackID="1" Name="')
+        for _ in range(20):
+            out.write("a" * (1 << 20))
+        out.write('"/></COLLECTION></DJ_PLAYLISTS>\n')
+    assert "single tag or text over 16 MB long" in str(refused(path))
+
+
+def test_a_real_export_nests_well_within_the_limit(tmp_path: Path) -> None:
+    nodes = playlist("Bottom", "1")
+    for depth in range(198):  # with ROOT, the deepest folders Rekordbox allows
+        nodes = folder(f"F{depth}", nodes)
+    library = read_library(write(tmp_path, export(three_tracks(), nodes)))
+    assert library.find_playlist("Bottom").track_ids == ("1",)
+
+
 def test_bare_doctype_is_refused(tmp_path: Path) -> None:
     xml = HEADER + "<!DOCTYPE DJ_PLAYLISTS>\n<DJ_PLAYLISTS><COLLECTION/></DJ_PLAYLISTS>\n"
     error = refused(write(tmp_path, xml))

@@ -24,7 +24,8 @@ from xml.parsers import expat
 from cuepoint_tray.domain import BeatportTrack
 from cuepoint_tray.errors import CuepointError, RekordboxError
 from cuepoint_tray.keys import parse_key
-from cuepoint_tray.rekordbox.reader import read_library
+from cuepoint_tray.rekordbox.export_handler import MAX_DEPTH
+from cuepoint_tray.rekordbox.reader import MAX_BYTES_WITHOUT_A_TAG, read_library
 
 _CHUNK = 1 << 20
 # Encodings whose bytes for '<', '>', '"' and "'" are ASCII: the byte-level splicing needs it.
@@ -115,6 +116,9 @@ def _find_tracks(source: Path, wanted: set[str]) -> _Found:
         if name == "TRACK" and stack[-1:] == ["COLLECTION"] and track_id in wanted:
             found.tracks.setdefault(track_id, (parser.CurrentByteIndex, attrs))
         stack.append(name)
+        if len(stack) > MAX_DEPTH:
+            raise RekordboxError(f"The Rekordbox XML has elements nested more than {MAX_DEPTH} "
+                                 "deep, which Rekordbox never writes; refused", path=str(source))
 
     parser.StartElementHandler = start
     parser.EndElementHandler = lambda name: stack.pop()
@@ -156,8 +160,11 @@ def _hardened_expat(source: Path, found: _Found) -> Any:
 def _feed(parser: Any, source: Path) -> None:
     try:
         with source.open("rb") as stream:
+            fed = 0
             while chunk := stream.read(_CHUNK):
                 parser.Parse(chunk, False)
+                fed += len(chunk)
+                _refuse_a_huge_tag(fed - max(parser.CurrentByteIndex, 0), source)
             parser.Parse(b"", True)
     except expat.ExpatError as exc:
         raise RekordboxError(f"The Rekordbox XML is not well-formed ({exc})",
@@ -165,6 +172,14 @@ def _feed(parser: Any, source: Path) -> None:
     except OSError as exc:
         raise RekordboxError(f"The Rekordbox XML could not be read ({exc.strerror or exc})",
                              path=str(source)) from exc
+
+
+def _refuse_a_huge_tag(bytes_since_last_tag: int, source: Path) -> None:
+    """Expat holds an unfinished tag whole: refuse one growing past the reader's limit."""
+    if bytes_since_last_tag > MAX_BYTES_WITHOUT_A_TAG:
+        raise RekordboxError("The Rekordbox XML has a single tag or text over "
+                             f"{MAX_BYTES_WITHOUT_A_TAG >> 20} MB long, which Rekordbox never "
+                             "writes; refused", path=str(source))
 
 
 # --- pass 2: copy, rewriting those start tags ------------------------------------------

@@ -22,6 +22,7 @@ ROOT_ELEMENT = "DJ_PLAYLISTS"
 # Deeper folder trees than this are not a real library; refusing them keeps the recursive
 # tree building below Python's recursion limit.
 MAX_FOLDER_DEPTH = 200
+MAX_DEPTH = MAX_FOLDER_DEPTH + 56  # a real export nests ~6 deep outside the playlist folders
 _KINDS: dict[str, NodeKind] = {"0": "folder", "1": "playlist"}
 _KEY_TYPES = ("0", "1")
 # How the DJ fixes most problems, inside a sentence and as one.
@@ -55,6 +56,8 @@ class ExportHandler(ContentHandler, LexicalHandler):
         self._open_nodes: list[NodeDraft] = []
         self._section = ""
         self._locator: Locator | None = None
+        self.depth = 0
+        self.elements_seen = 0  # the reader's guard watches it move
         self._starts: dict[str, Callable[[AttributesImpl], None]] = {
             "TRACK": self._start_track,
             "NODE": self._start_node,
@@ -77,6 +80,11 @@ class ExportHandler(ContentHandler, LexicalHandler):
         self._locator = locator
 
     def startElement(self, name: str, attrs: AttributesImpl) -> None:
+        self.depth += 1
+        self.elements_seen += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"The Rekordbox XML has elements nested more than {MAX_DEPTH} deep, "
+                            "which Rekordbox never writes; refused. " + REEXPORT_SENTENCE)
         if not self.started:
             self._start_document_element(name)
         start = self._starts.get(name)
@@ -84,6 +92,8 @@ class ExportHandler(ContentHandler, LexicalHandler):
             start(attrs)
 
     def endElement(self, name: str) -> None:
+        self.depth -= 1
+        self.elements_seen += 1
         if name == "NODE" and self._section == "PLAYLISTS" and len(self._open_nodes) > 1:
             self._open_nodes.pop()
         elif name in ("COLLECTION", "PLAYLISTS"):

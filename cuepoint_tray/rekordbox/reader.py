@@ -21,11 +21,14 @@ from defusedxml.expatreader import DefusedExpatParser
 
 from cuepoint_tray.errors import RekordboxError
 from cuepoint_tray.rekordbox import parse_errors
-from cuepoint_tray.rekordbox.export_handler import ExportHandler
+from cuepoint_tray.rekordbox.export_handler import REEXPORT_SENTENCE, ExportHandler
 from cuepoint_tray.rekordbox.library import Library
 from cuepoint_tray.rekordbox.tree import EntryResolver, build_root
 
 _READ_BYTES = 1 << 20  # fewer, larger reads: the SAX default (64 KiB) costs time on big files
+# The longest run of bytes without a tag opening or closing. Expat holds a tag whole before
+# handing it over, so this bounds memory; Rekordbox's longest tags are a few KiB.
+MAX_BYTES_WITHOUT_A_TAG = 16 << 20
 
 
 def read_library(path: str | os.PathLike[str]) -> Library:
@@ -60,7 +63,7 @@ def _parse(stream: BinaryIO, path: Path) -> ExportHandler:
         raise parse_errors.empty_file(path)
     parser = _safe_parser(handler)
     try:
-        parser.parse(stream)
+        parser.parse(_TagWatch(stream, handler))
     except SAXParseException as exc:
         raise parse_errors.syntax_error(path, exc, handler.started) from exc
     except EntitiesForbidden as exc:
@@ -74,6 +77,32 @@ def _parse(stream: BinaryIO, path: Path) -> ExportHandler:
                              "check the disk and export again", path=str(path)) from exc
     handler.finish()
     return handler
+
+
+class _TagWatch:
+    """The file as the parser reads it, refusing a single tag or text of many megabytes (a
+    200 MB attribute would otherwise be held in memory several times over)."""
+
+    def __init__(self, stream: BinaryIO, handler: ExportHandler) -> None:
+        self.stream = stream
+        self.handler = handler
+        self._seen = -1
+        self._bytes_since_tag = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size)
+        if self.handler.elements_seen != self._seen:
+            self._seen, self._bytes_since_tag = self.handler.elements_seen, 0
+        self._bytes_since_tag += len(chunk)
+        if self._bytes_since_tag > MAX_BYTES_WITHOUT_A_TAG:
+            raise self.handler.fail(
+                f"The Rekordbox XML has a single tag or text over "
+                f"{MAX_BYTES_WITHOUT_A_TAG >> 20} MB long, which Rekordbox never writes; "
+                "refused. " + REEXPORT_SENTENCE)
+        return chunk
+
+    def close(self) -> None:
+        self.stream.close()
 
 
 def _safe_parser(handler: ExportHandler) -> DefusedExpatParser:
