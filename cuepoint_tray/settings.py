@@ -14,6 +14,7 @@ from typing import Any
 import tomli_w
 
 from cuepoint_tray.errors import SettingsError
+from cuepoint_tray.secrets_store import SecretsStore
 
 
 def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
@@ -70,17 +71,27 @@ def default_of(declaration: Field[Any]) -> Any:
     return declaration.default
 
 
-def load_settings(path: Path) -> Settings:
-    """Read the TOML file; settings it does not name keep their defaults."""
-    if not path.exists():
-        return Settings()
-    try:
-        stored = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(
-            f"The settings file {path} is damaged ({exc}); fix it or delete it to start "
-            "from the defaults.") from exc
+def load_settings(path: Path, secrets: SecretsStore | None = None) -> Settings:
+    """Read the TOML file, and the secrets from the system keyring when it has them;
+    settings named nowhere keep their defaults."""
+    stored: dict[str, Any] = {}
+    if path.exists():
+        try:
+            stored = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(
+                f"The settings file {path} is damaged ({exc}); fix it or delete it to start "
+                "from the defaults.") from exc
+    secrets = secrets if secrets is not None else SecretsStore()
+    for name in _secret_names():
+        kept = secrets.get(name)
+        if kept is not None:
+            stored[name] = kept
     return with_values(Settings(), stored, source=str(path))
+
+
+def _secret_names() -> list[str]:
+    return [d.name for d in declared() if d.metadata["secret"]]
 
 
 def with_values(settings: Settings, values: dict[str, Any], *, source: str) -> Settings:
@@ -104,10 +115,14 @@ def _coerce(name: str, kind: type, value: Any, source: str) -> Any:
             f"Setting '{name}' in {source} should be a {kind.__name__}, not {value!r}.") from None
 
 
-def save_settings(settings: Settings, path: Path) -> None:
-    """Write the settings that differ from the defaults, readable by the user only."""
+def save_settings(settings: Settings, path: Path, secrets: SecretsStore | None = None) -> None:
+    """Write the settings that differ from the defaults, readable by the user only; secrets
+    go to the system keyring instead when there is one."""
+    secrets = secrets if secrets is not None else SecretsStore()
+    in_keyring = {name for name in _secret_names()
+                  if secrets.put(name, getattr(settings, name))}
     changed = {d.name: getattr(settings, d.name) for d in declared()
-               if getattr(settings, d.name) != default_of(d)}
+               if getattr(settings, d.name) != default_of(d) and d.name not in in_keyring}
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     temporary.write_text(tomli_w.dumps(changed), encoding="utf-8")

@@ -22,6 +22,9 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv(name, str(home / name.lower()))
     data_dir = tmp_path / "cuepoint-data"
     monkeypatch.setenv("CUEPOINT_DATA_DIR", str(data_dir))
+    # Never the developer's real keychain: secrets go to the settings file unless a test
+    # hands the store a keyring of its own.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     return data_dir
 
 

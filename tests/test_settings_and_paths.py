@@ -7,6 +7,7 @@ import pytest
 from cuepoint_tray.cli import main
 from cuepoint_tray.errors import SettingsError
 from cuepoint_tray.paths import resolve_paths
+from cuepoint_tray.secrets_store import SecretsStore
 from cuepoint_tray.settings import Settings, declared, load_settings, save_settings
 
 from conftest import PROJECT_ROOT
@@ -68,3 +69,49 @@ def test_cli_bad_setting_is_one_line_and_non_zero(capsys):
     assert main(["settings", "--set", "concurrency", "lots"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: Setting 'concurrency'") and err.count("\n") == 1
+
+
+class MemoryKeyring:
+    """A system keyring as keyring's API sees one (the OS keychain is not reachable here)."""
+
+    def __init__(self) -> None:
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, name: str) -> str | None:
+        return self.passwords.get((service, name))
+
+    def set_password(self, service: str, name: str, value: str) -> None:
+        self.passwords[(service, name)] = value
+
+    def delete_password(self, service: str, name: str) -> None:
+        del self.passwords[(service, name)]
+
+
+class LockedKeyring(MemoryKeyring):
+    def set_password(self, service: str, name: str, value: str) -> None:
+        raise RuntimeError("the keyring is locked")
+
+
+def test_secrets_go_to_the_keyring_when_there_is_one(tmp_path: Path) -> None:
+    keyring = MemoryKeyring()
+    store = SecretsStore(backend=keyring)
+    path = tmp_path / "settings.toml"
+    save_settings(Settings(beatport_token="tok-123", requests_per_second=2.0), path, store)
+    assert "tok-123" not in path.read_text(encoding="utf-8")
+    assert "requests_per_second" in path.read_text(encoding="utf-8")
+    assert keyring.passwords == {("CuePoint Tray", "beatport_token"): "tok-123"}
+    assert load_settings(path, store).beatport_token == "tok-123"
+    assert load_settings(path, SecretsStore(backend=MemoryKeyring())).beatport_token == ""
+
+    save_settings(Settings(), path, store)  # cleared
+    assert keyring.passwords == {} and load_settings(path, store).beatport_token == ""
+
+
+def test_without_a_usable_keyring_secrets_stay_in_the_private_file(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    for store in (SecretsStore(), SecretsStore(backend=LockedKeyring())):
+        save_settings(Settings(beatport_token="tok-456"), path, store)
+        assert "tok-456" in path.read_text(encoding="utf-8")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert load_settings(path, store).beatport_token == "tok-456"
+    assert SecretsStore().available is False  # conftest: keyring's fail backend
