@@ -398,8 +398,10 @@ def _register_history(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def cmd_sessions(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.store import mark_interrupted_sessions
     from cuepoint_tray.store.queries import list_sessions
 
+    mark_interrupted_sessions(context.paths.database)
     page = list_sessions(context.paths.database, limit=args.limit, status=args.status,
                          search=args.search)
     print(f"{'id':>5}  {'started':<16}  {'status':<11}  {'tracks':>9}  {'matched':>7}  "
@@ -415,6 +417,7 @@ def cmd_sessions(args: argparse.Namespace, context: Context) -> int:
 
 
 def cmd_show(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.store import mark_interrupted_sessions
     from cuepoint_tray.store.queries import (
         query_stats_by_type,
         session_overview,
@@ -423,6 +426,7 @@ def cmd_show(args: argparse.Namespace, context: Context) -> int:
     )
 
     db = context.paths.database
+    mark_interrupted_sessions(db)
     row = session_overview(db, args.session)
     print(f"session {row['id']} · {row['status']}"
           + (f" ({row['reason']})" if row.get("reason") else "")

@@ -10,13 +10,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import peewee
 import pytest
 from test_store_builders import (
     PLAYLIST,
+    beatport,
     begin,
+    candidate,
     db_file,
     ended,
     query,
@@ -30,7 +33,7 @@ from cuepoint_tray.events import QueryDone, SessionStarted, StateChanged, TrackJ
 from cuepoint_tray.runner import SessionRunner, jobs_for
 from cuepoint_tray.settings import Settings
 from cuepoint_tray.store import HistoryError, HistoryWriter, close_readers
-from cuepoint_tray.store.models import beatport_from, rekordbox_from
+from cuepoint_tray.store.models import CANDIDATES_KEPT, beatport_from, rekordbox_from
 from cuepoint_tray.store.queries import set_review
 
 
@@ -326,3 +329,21 @@ def watch(path: Path, stop: threading.Event, seen: list[tuple[int, int, int]]) -
             connection.execute("COMMIT")
             seen.append((done, count, half))
             time.sleep(0.005)
+
+
+def test_the_best_ten_candidates_are_kept_and_the_chosen_one_wherever_it_ranks(
+        tmp_path: Path) -> None:
+    many = tuple(candidate(beatport(7000 + i, i), 0.9 - i / 100) for i in range(25))
+    chosen = many[17].track  # a low rank can still be what the DJ is offered for review
+    outcome = replace(result(1, "review"), candidates=many, review=chosen)
+    with HistoryWriter(db_file(tmp_path)) as writer:
+        session_id = begin(writer)
+        writer(track_done(1, outcome))
+        writer.flush()
+        ranks = [row[0] for row in writer.db.execute_sql(
+            "SELECT rank FROM candidates ORDER BY rank").fetchall()]
+        stored = writer.db.execute_sql(
+            "SELECT t.candidates, c.bp_id FROM track_results t JOIN candidates c "
+            "ON c.id = t.review_candidate_id WHERE t.session_id = ?", (session_id,)).fetchone()
+    assert ranks == [*range(1, CANDIDATES_KEPT + 1), 18]
+    assert stored == (25, chosen.id)

@@ -7,6 +7,7 @@ only parses requests and calls them. Errors are the app's own (`NotFoundError`,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -19,7 +20,7 @@ from cuepoint_tray.errors import CuepointError, SettingsError
 from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.rekordbox.current import NO_XML_MESSAGE
 from cuepoint_tray.settings import Settings, default_of, load_settings, save_settings, with_values
-from cuepoint_tray.store import queries
+from cuepoint_tray.store import mark_interrupted_sessions, queries
 from cuepoint_tray.store.live import live_session
 
 Row = dict[str, Any]
@@ -27,6 +28,7 @@ CONTROLS = ("pause", "resume", "cancel")
 REPORT_TYPES = {"html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8",
                 "json": "application/json", "txt": "text/plain; charset=utf-8"}
 MAX_COMPARED = 6
+CHECK_INTERRUPTED_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,14 @@ class DashboardAPI:
         self.paths = paths
         self.controller = controller
         self.db = paths.database
+        self._checked_at = 0.0
+
+    def _note_interrupted(self) -> None:
+        """Sessions whose process died show as interrupted, not running; looked at every
+        few seconds, as it takes a write."""
+        if time.monotonic() - self._checked_at >= CHECK_INTERRUPTED_S:
+            self._checked_at = time.monotonic()
+            mark_interrupted_sessions(self.db)
 
     # --- the app ------------------------------------------------------------------------
 
@@ -70,6 +80,7 @@ class DashboardAPI:
     def live(self, session_id: int | None = None, after_track: int = 0) -> Row:
         """The session running now (else the latest), as the history has it, plus what the
         controller knows beyond it: the track and query in flight."""
+        self._note_interrupted()
         session = live_session(self.db, session_id, after_track=after_track)
         now = self._now()
         if session is not None and now is not None and now["session_id"] == session["id"]:
@@ -132,6 +143,7 @@ class DashboardAPI:
 
     def sessions(self, *, limit: int = 50, offset: int = 0, status: str | None = None,
                  search: str | None = None, order_by: str = "-started_at") -> Row:
+        self._note_interrupted()
         return queries.list_sessions(self.db, min(limit, 500), offset, status, search, order_by)
 
     def trends(self, limit: int = 100) -> list[Row]:

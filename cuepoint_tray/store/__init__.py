@@ -14,7 +14,7 @@ from cuepoint_tray.store.database import (
 )
 from cuepoint_tray.store.migrations import LATEST, HistoryError, schema_version
 from cuepoint_tray.store.queries import NotFoundError
-from cuepoint_tray.store.writer import HistoryWriter, settings_snapshot
+from cuepoint_tray.store.writer import HistoryWriter, mark_interrupted_sessions, settings_snapshot
 
 __all__ = [
     "LATEST",
@@ -24,6 +24,7 @@ __all__ = [
     "NotFoundError",
     "close_readers",
     "delete_old_queries",
+    "mark_interrupted_sessions",
     "open_history",
     "reader",
     "schema_version",

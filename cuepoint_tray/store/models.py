@@ -289,6 +289,9 @@ def candidate_columns(candidate: Candidate, rank: int) -> dict[str, Any]:
     }
 
 
+CANDIDATES_KEPT = 10
+
+
 def _best_candidate(result: MatchResult) -> tuple[int, Candidate] | None:
     """The chosen (or doubtful, or best) candidate and its 1-based rank."""
     wanted = result.match or result.review
@@ -296,6 +299,18 @@ def _best_candidate(result: MatchResult) -> tuple[int, Candidate] | None:
         if wanted is None or candidate.track.id == wanted.id:
             return rank, candidate
     return None
+
+
+def kept_candidates(result: MatchResult) -> list[tuple[int, Candidate]]:
+    """The candidates stored for a track, with their 1-based ranks: the best
+    CANDIDATES_KEPT, and the one chosen or offered for review wherever it ranks.
+
+    A search returns up to 25 per query; the tail never wins and only costs the writer
+    (scripts/bench_persistence.py). `track_results.candidates` still counts them all."""
+    best = _best_candidate(result)
+    wanted = best[0] if best else 0
+    return [(rank, candidate) for rank, candidate in enumerate(result.candidates, start=1)
+            if rank <= CANDIDATES_KEPT or rank == wanted]
 
 
 def review_rank(result: MatchResult) -> int | None:

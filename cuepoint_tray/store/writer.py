@@ -9,6 +9,7 @@ reader sees whole tracks and totals that agree with them while the session runs.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import queue
@@ -34,7 +35,13 @@ from cuepoint_tray.events import (
     TrackDone,
 )
 from cuepoint_tray.settings import Settings
-from cuepoint_tray.store.database import delete_old_queries, open_history, vacuum
+from cuepoint_tray.store.database import (
+    DatabaseOrPath,
+    delete_old_queries,
+    open_history,
+    reader,
+    vacuum,
+)
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.models import (
     CandidateRow,
@@ -43,6 +50,7 @@ from cuepoint_tray.store.models import (
     SessionError,
     TrackResult,
     candidate_columns,
+    kept_candidates,
     query_columns,
     review_rank,
     track_columns,
@@ -309,14 +317,14 @@ def _write_track(db: SqliteDatabase, session_id: int, done: TrackDone) -> bool:
                        & (TrackResult.playlist == job.playlist)
                        & (TrackResult.position == job.position))
                 .execute(db)) > 0
-    track_id = TrackResult.insert(
-        **track_columns(session_id, job.playlist, job.position, result)).execute(db)
+    track_id = _insert_one(db, TrackResult,
+                           track_columns(session_id, job.playlist, job.position, result))
     _insert_many(db, QueryRow,
                  [{**query_columns(query, number), "track_result": track_id, "session": session_id}
                   for number, query in enumerate(result.queries, start=1)])
     _insert_many(db, CandidateRow,
                  [{**candidate_columns(candidate, rank), "track_result": track_id}
-                  for rank, candidate in enumerate(result.candidates, start=1)])
+                  for rank, candidate in kept_candidates(result)])
     _link_review_candidate(db, track_id, review_rank(result))
     if result.error:
         SessionError.insert(session=session_id, at=time.time(), message=result.error,
@@ -325,21 +333,37 @@ def _write_track(db: SqliteDatabase, session_id: int, done: TrackDone) -> bool:
     return replaced
 
 
-def _insert_many(db: SqliteDatabase, model: type[Model], rows: list[dict[str, Any]]) -> None:
-    """Insert rows through one prepared statement, each value converted as peewee would.
+def _insert_one(db: SqliteDatabase, model: type[Model], row: dict[str, Any]) -> int:
+    """Insert one row (see `_insert_many`); returns its id."""
+    sql, columns = _insert_statement(model, tuple(row))
+    return int(db.execute_sql(sql, tuple(_db_value(column, row) for column in columns))
+               .lastrowid)
 
-    peewee's insert_many builds its SQL value by value in Python; for a track's ~30
-    candidates that took more CPU than SQLite's own work, and the GIL with it, slowing the
-    matching threads by half on a fast catalog (scripts/bench_persistence.py)."""
-    if not rows:
-        return
-    columns = [column for column in model._meta.sorted_fields
-               if not isinstance(column, AutoField)]
-    names = ", ".join(f'"{column.column_name}"' for column in columns)
+
+def _insert_many(db: SqliteDatabase, model: type[Model], rows: list[dict[str, Any]]) -> None:
+    """Insert rows with the same keys through one prepared statement, as peewee would.
+
+    peewee's insert_many builds its SQL value by value in Python: for a track's ~30
+    candidates of ~30 columns that took three times this path's CPU, all of it holding the
+    GIL the matching threads need (scripts/bench_persistence.py, worst case)."""
+    if rows:
+        sql, columns = _insert_statement(model, tuple(rows[0]))
+        db.cursor().executemany(
+            sql, [tuple(_db_value(column, row) for column in columns) for row in rows])
+
+
+@functools.cache
+def _insert_statement(model: type[Model],
+                      names: tuple[str, ...]) -> tuple[str, tuple[Field, ...]]:
+    """The INSERT of the columns named, plus those with a default, and those columns.
+
+    As in peewee, a column neither named nor with a default is left to SQLite's DEFAULT."""
+    columns = tuple(column for column in model._meta.sorted_fields
+                    if not isinstance(column, AutoField)
+                    and (column.name in names or column.default is not None))
+    quoted = ", ".join(f'"{column.column_name}"' for column in columns)
     marks = ", ".join("?" * len(columns))
-    db.cursor().executemany(
-        f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES ({marks})',
-        [tuple(_db_value(column, row) for column in columns) for row in rows])
+    return f'INSERT INTO "{model._meta.table_name}" ({quoted}) VALUES ({marks})', columns
 
 
 def _db_value(column: Field, row: dict[str, Any]) -> Any:
@@ -416,6 +440,15 @@ def _reopen(db: SqliteDatabase, session_id: int) -> float:
     Session.update(status="running", reason="", ended_at=None, pid=os.getpid(),
                    hostname=socket.gethostname()).where(Session.id == session_id).execute(db)
     return float(row["wall_ms"])
+
+
+def mark_interrupted_sessions(source: DatabaseOrPath) -> list[int]:
+    """Mark the sessions of this machine left running or paused by a process that is gone
+    as interrupted; for the readers (`cuepoint sessions`, the dashboard), which would
+    otherwise show a killed session as running for ever."""
+    db = reader(source)
+    with db.atomic("IMMEDIATE"):
+        return _mark_interrupted(db)
 
 
 def _mark_interrupted(db: SqliteDatabase) -> list[int]:
