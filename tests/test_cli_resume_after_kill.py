@@ -211,3 +211,13 @@ def outcomes(data_dir: Path, session_id: int) -> list[tuple[str, int, str, int |
         close_readers()
     return [(row["playlist"], row["position"], row["status"],
              row["beatport"].id if row["beatport"] else None) for row in finals]
+
+
+def test_kills_at_moments_spread_over_a_session_all_resume_to_the_same_end() -> None:
+    """scripts/kill_resume.py with a few kills (the closing note's figures use 20)."""
+    done = subprocess.run([sys.executable, str(PROJECT_ROOT / "scripts" / "kill_resume.py"),
+                           "--kills", "4", "--seed", "3"], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "4/4 kills ended as the uninterrupted run" in done.stdout
+    assert "listed interrupted" in done.stdout  # at least one kill landed mid-session
