@@ -21,6 +21,7 @@ from peewee import SqliteDatabase
 
 from cuepoint_tray.store import queries as q
 from cuepoint_tray.store import reader
+from cuepoint_tray.store.live import live_session
 from cuepoint_tray.store.queries import percentile
 
 TARGET_MS = 100.0
@@ -63,6 +64,12 @@ def _benchmarks(s: dict[str, Any]) -> dict[str, Callable[[SqliteDatabase], objec
         "track_detail": lambda db: q.track_detail(db, rng.randint(1, s["max_track"])),
         "review_queue": lambda db: q.review_queue(db, session()),
         "final_matches": lambda db: q.final_matches(db, session()),
+        "session_tracks (all)": lambda db: q.session_tracks(db, session()),
+        "session_tracks (status+search)": lambda db: q.session_tracks(
+            db, session(), status="matched", search="a"),
+        "live_session (latest)": lambda db: live_session(db),
+        "live_session (one, after a track)": lambda db: live_session(
+            db, session(), after_track=rng.randint(1, s["max_track"])),
     }
 
 
