@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -60,3 +61,16 @@ class BlockedError(ProviderError):
 
 class BadResponseError(ProviderError):
     """An answer arrived but did not have the shape Beatport's pages and API have."""
+
+
+class NotAnsweringError(NetworkError):
+    """Beatport failed so many times in a row that CuePoint stopped asking for a while.
+
+    Raised without touching the network while a host's circuit breaker is open.
+    """
+
+    def __init__(self, failures: int, retry_in_s: float, report: RequestReport | None = None):
+        super().__init__(f"Beatport is not answering ({failures} failures in a row); "
+                         f"trying again in {max(1, math.ceil(retry_in_s))} s", report)
+        self.failures = failures
+        self.retry_in_s = retry_in_s

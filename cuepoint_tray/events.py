@@ -78,6 +78,8 @@ class SessionSummary:
     early_exits: int = 0
     candidates: int = 0
     wall_ms: float = 0.0
+    waits_for_beatport: int = 0  # times the session paused until Beatport answered again
+    waited_for_beatport_ms: float = 0.0
     track_ms_total: float = 0.0
     query_ms_total: float = 0.0
     by_confidence: dict[str, int] = field(default_factory=dict)

@@ -2,18 +2,26 @@
 
 Tracks are matched by a small pool of workers (each track's queries run in order, since a
 sure match stops them); the per-host throttle in the HTTP client keeps the pool polite.
+
+When Beatport stops answering, the HTTP client's circuit breaker refuses to send
+(`NotAnsweringError`). The runner then waits instead of burning through the playlist: the
+session shows as paused with the reason, each worker keeps the track it holds, and retries it
+when the breaker lets a probe through. The first answer from Beatport resumes the session by
+itself; after `WAIT_FOR_BEATPORT_S` without one, the session stops as paused, to be resumed
+later, and the tracks in hand are left for that resume (none is recorded as an error).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from cuepoint_tray.domain import MatchResult, QueryRecord, RekordboxTrack
-from cuepoint_tray.errors import AuthError, BlockedError
+from cuepoint_tray.errors import AuthError, BlockedError, NotAnsweringError
 from cuepoint_tray.events import (
     Event,
     QueryDone,
@@ -30,6 +38,13 @@ from cuepoint_tray.matching.matcher import TrackMatcher
 log = logging.getLogger(__name__)
 Listener = Callable[[Event], None]
 
+# How long a session waits for Beatport to answer again before it stops as paused. Read when
+# a runner is made, so tests can shorten it.
+WAIT_FOR_BEATPORT_S = 300.0
+# The shortest wait between two tries of a track while Beatport is not answering.
+_MIN_RETRY_WAIT_S = 0.05
+BEATPORT_BACK = "Beatport is answering again — carrying on"
+
 
 def jobs_for(playlists: Sequence[tuple[str, Sequence[str]]]) -> list[TrackJob]:
     """One job per playlist entry, in playlist order: [(path, track ids), ...]."""
@@ -43,16 +58,22 @@ class SessionRunner:
 
     def __init__(self, matcher: TrackMatcher, tracks: Mapping[str, RekordboxTrack], *,
                  provider_name: str, concurrency: int = 4,
-                 listeners: Sequence[Listener] = ()):
+                 listeners: Sequence[Listener] = (), wait_for_beatport_s: float | None = None):
         self.matcher = matcher
         self.tracks = tracks
         self.provider_name = provider_name
         self.concurrency = max(1, concurrency)
         self.listeners = list(listeners)
+        self.wait_for_beatport_s = (WAIT_FOR_BEATPORT_S if wait_for_beatport_s is None
+                                    else wait_for_beatport_s)
         self.summary = SessionSummary()
         self._status: SessionStatus = "running"
         self._reason = ""
         self._stopping = False  # no more tracks will be taken: cancelled or provider down
+        # Waiting for Beatport: since when (monotonic), and whether the pause is that wait's.
+        self._down_since: float | None = None
+        self._waiting = False
+        self._answered_at = 0.0  # monotonic time Beatport last answered a query
         self._state = threading.Condition()
         self._queue_lock = threading.Lock()
         # Re-entrant: a listener may pause or cancel, which emits StateChanged on its thread.
@@ -94,10 +115,17 @@ class SessionRunner:
                     self.cancel("stopped with Ctrl-C")
 
     def pause(self, reason: str = "paused by you") -> None:
-        self._set_state("paused", reason, only_from="running")
+        """Pause; a pause while waiting for Beatport becomes the DJ's, and outlasts the wait."""
+        with self._state:
+            waiting, self._waiting = self._waiting, False
+        self._set_state("paused", reason, only_from="paused" if waiting else "running")
 
     def resume(self) -> None:
-        self._set_state("running", "", only_from="paused")
+        """Carry on; while waiting for Beatport, that means "try now", with a fresh wait."""
+        with self._emit_lock, self._state:
+            if self._waiting and self._status == "paused":
+                self._stop_waiting(time.monotonic())
+            self._set_state("running", "", only_from="paused")
 
     def cancel(self, reason: str = "cancelled by you") -> None:
         self._set_state("cancelled", reason, only_from=None)
@@ -108,7 +136,9 @@ class SessionRunner:
 
     def _set_state(self, status: SessionStatus, reason: str, *, only_from: str | None,
                    final: bool = False) -> None:
-        with self._state:
+        # The emit lock first, then the state's: listeners hear state changes in the order
+        # they happened, whichever threads make them.
+        with self._emit_lock, self._state:
             if self._stopping:
                 return
             if only_from is not None and self._status != only_from:
@@ -116,7 +146,7 @@ class SessionRunner:
             self._status, self._reason = status, reason
             self._stopping = final or status == "cancelled"
             self._state.notify_all()
-        self._emit(StateChanged(status, reason))
+            self._emit_locked(StateChanged(status, reason))
 
     def _next_job(self, queue: Iterator[TrackJob]) -> TrackJob | None:
         with self._state:
@@ -129,18 +159,112 @@ class SessionRunner:
 
     def _work(self, queue: Iterator[TrackJob]) -> None:
         while (job := self._next_job(queue)) is not None:
-            track = self.tracks[job.track_id]
-            name = f"{track.artist} - {track.name}" if track.artist else track.name
+            result = self._match(job)
+            if result is None:
+                return  # the session stops; this track is left for a resume
+            self._finish(job, result)
 
-            def report(query: QueryRecord, job: TrackJob = job, name: str = name) -> None:
-                self._emit(QueryDone(job, query, name))
+    def _match(self, job: TrackJob) -> MatchResult | None:
+        """The track's result; while Beatport is not answering, wait and match it again.
 
+        None when the session stops first (blocked, token refused, cancelled, gave up waiting).
+        """
+        track = self.tracks[job.track_id]
+        name = f"{track.artist} - {track.name}" if track.artist else track.name
+
+        def report(query: QueryRecord) -> None:
+            self._note_answer(query)
+            self._emit(QueryDone(job, query, name))
+
+        while True:
+            asked_at = time.monotonic()
             try:
-                result = self.matcher.match(track, on_query=report)
+                return self.matcher.match(track, on_query=report)
             except (BlockedError, AuthError) as exc:
                 self.stop_for(str(exc))
+                return None
+            except NotAnsweringError as exc:
+                if not self._wait_for_beatport(exc, asked_at):
+                    return None
+
+    # --- waiting for Beatport ------------------------------------------------------------------
+
+    def _wait_for_beatport(self, refusal: NotAnsweringError, asked_at: float) -> bool:
+        """Wait until the track may be tried again; False when the session stops instead."""
+        with self._emit_lock, self._state:
+            if self._stopping:
+                return False
+            if self._answered_at > asked_at:
+                return True  # Beatport answered someone since: the refusal is already stale
+            now = time.monotonic()
+            if self._down_since is None:
+                self._down_since = now
+            give_up_at = self._down_since + self.wait_for_beatport_s
+            if now >= give_up_at:
+                self._stop_waiting(now)
+                self._set_state("paused", self._gave_up_reason(), only_from=None, final=True)
+                return False
+            self._start_waiting(refusal)
+        return self._sleep_until(min(now + max(refusal.retry_in_s, _MIN_RETRY_WAIT_S),
+                                     give_up_at))
+
+    def _start_waiting(self, refusal: NotAnsweringError) -> None:
+        """Show the session as paused for Beatport, unless it is paused already.
+
+        Called with the emit and state locks held."""
+        if self._status != "running":
+            return
+        self.summary.waits_for_beatport += 1
+        self._waiting = True
+        self._status = "paused"
+        self._reason = (f"Beatport is not answering ({refusal.failures} failures in a row) — "
+                        "waiting for it to come back (trying again in "
+                        f"{_duration(max(1, math.ceil(refusal.retry_in_s)))}, for up to "
+                        f"{_duration(self.wait_for_beatport_s)}); the session carries on by "
+                        "itself")
+        self._state.notify_all()
+        self._emit_locked(StateChanged("paused", self._reason))
+
+    def _stop_waiting(self, now: float) -> bool:
+        """End the wait for Beatport; True when the session was paused by it. State lock held."""
+        if self._down_since is not None:
+            self.summary.waited_for_beatport_ms += (now - self._down_since) * 1000
+        self._down_since = None
+        was_waiting = self._waiting and self._status == "paused" and not self._stopping
+        self._waiting = False
+        self._state.notify_all()
+        return was_waiting
+
+    def _sleep_until(self, wake_at: float) -> bool:
+        """Sleep until `wake_at` or until Beatport answers; False when the session stops."""
+        with self._state:
+            while not self._stopping and self._down_since is not None:
+                left = wake_at - time.monotonic()
+                if left <= 0:
+                    break
+                self._state.wait(left)
+            return not self._stopping
+
+    def _note_answer(self, query: QueryRecord) -> None:
+        """A query Beatport itself answered ends a wait for it: the session carries on."""
+        report = query.report
+        if report is None or report.from_cache or report.status is None or report.status >= 500:
+            return
+        with self._state:
+            self._answered_at = time.monotonic()
+            if self._down_since is None:
                 return
-            self._finish(job, result)
+        with self._emit_lock, self._state:
+            if self._down_since is None:
+                return  # another worker saw Beatport back first
+            if self._stop_waiting(time.monotonic()):
+                self._status, self._reason = "running", ""
+                self._emit_locked(StateChanged("running", BEATPORT_BACK))
+
+    def _gave_up_reason(self) -> str:
+        return (f"Beatport has not answered for {_duration(self.wait_for_beatport_s)}: the "
+                "session is paused — resume it when Beatport is back (check your internet "
+                "connection too).")
 
     def _finish(self, job: TrackJob, result: MatchResult) -> None:
         with self._emit_lock:
@@ -158,3 +282,10 @@ class SessionRunner:
                 listener(event)
             except Exception:  # a broken listener must not lose the session
                 log.exception("a session listener failed on %s", type(event).__name__)
+
+
+def _duration(seconds: float) -> str:
+    """"5 min", "90 s": a wait in words."""
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds:g} s"

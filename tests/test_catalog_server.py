@@ -480,6 +480,94 @@ def test_truncate_cuts_the_body_short_of_its_content_length(serve: Serve) -> Non
         requests.get(server.url + "/search/tracks?q=undertow", timeout=5).json()
 
 
+def test_429_bursts_refuse_everything_until_the_burst_ends(serve: Serve) -> None:
+    server = serve(token=TOKEN, faults=Faults(burst_429_every_s=1.5, burst_429_s=0.6))
+    refused = web(server, "/search/tracks", q="undertow")
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    assert api(server, "/v4/catalog/tracks/101/").status_code == 429
+    time.sleep(0.7)
+    assert web(server, "/search/tracks", q="undertow").status_code == 200
+    time.sleep(0.85)  # 1.55 s in: the next burst
+    assert web(server, "/search/tracks", q="undertow").status_code == 429
+
+
+def test_no_next_data_serves_website_pages_without_their_data(serve: Serve) -> None:
+    server = serve(token=TOKEN, faults=Faults(no_next_data_rate=1.0))
+    for path in ("/search/tracks?q=undertow", "/track/undertow/101"):
+        page = requests.get(server.url + path, timeout=5)
+        assert page.status_code == 200 and "<title>" in page.text
+        assert "__NEXT_DATA__" not in page.text and '"track_id"' not in page.text
+    assert api(server, "/v4/catalog/tracks/101/").json()["id"] == 101  # JSON is left alone
+
+
+def test_renamed_field_renames_every_tracks_name(serve: Serve) -> None:
+    server = serve(token=TOKEN, faults=Faults(renamed_field_rate=1.0))
+    found = api(server, "/v4/catalog/search/", q="undertow", type="tracks").json()["tracks"]
+    assert found and all("name" not in track and track["title_name"] for track in found)
+    searched = search_data(web(server, "/search/tracks", q="undertow").text)["data"]
+    assert searched and all("track_name" not in track and "title_name" in track
+                            for track in searched)
+    track = next_data(web(server, "/track/undertow/101").text)["props"]["pageProps"]["track"]
+    assert track["title_name"] == "Undertow" and "name" not in track
+
+
+def test_cut_json_sends_half_an_answer_as_if_it_were_whole(serve: Serve) -> None:
+    server = serve(token=TOKEN)
+    whole = api(server, "/v4/catalog/tracks/101/").content
+    server.faults = Faults(cut_json_rate=1.0)
+    cut = api(server, "/v4/catalog/tracks/101/")
+    assert cut.status_code == 200 and cut.content == whole[: len(whole) // 2]
+    assert int(cut.headers["Content-Length"]) == len(cut.content)
+    with pytest.raises(ValueError):
+        cut.json()
+
+
+def test_garbling_spares_answers_that_are_not_200(serve: Serve) -> None:
+    server = serve(token=TOKEN, faults=Faults(cut_json_rate=1.0, renamed_field_rate=1.0))
+    assert api(server, "/v4/catalog/tracks/999/").json() == {"detail": "Not found."}
+
+
+def test_down_refuses_connections_then_serves_again_on_the_same_port(serve: Serve) -> None:
+    server = serve(token=TOKEN)
+    with requests.Session() as kept_alive:
+        assert kept_alive.get(server.url + "/search/tracks?q=x", timeout=5).status_code == 200
+        server.go_down()
+        assert server.is_down
+        with pytest.raises(requests.ConnectionError, match="refused|reset|aborted"):
+            kept_alive.get(server.url + "/search/tracks?q=x", timeout=5)
+        with pytest.raises(requests.ConnectionError, match="refused"):
+            requests.get(server.url + "/search/tracks?q=x", timeout=5)
+        server.come_back()
+        assert web(server, "/search/tracks", q="undertow").status_code == 200
+
+
+def test_put_down_s_answers_then_goes_away_for_that_long(serve: Serve) -> None:
+    server = serve(token=TOKEN)
+    put = requests.put(server.url + "/_faults", json={"down_s": 0.6}, timeout=5)
+    assert put.status_code == 200 and put.json()["down_s"] == 0.6
+    deadline = time.monotonic() + 0.3  # it goes down once the answer is out
+    while not server.is_down and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with pytest.raises(requests.ConnectionError, match="refused"):
+        requests.get(server.url + "/search/tracks?q=x", timeout=5)
+    time.sleep(0.8)
+    assert web(server, "/search/tracks", q="undertow").status_code == 200
+    server.faults = Faults(down_s=30.0)  # set in-process: down at once
+    assert server.is_down
+    started = time.perf_counter()
+    server.stop()  # also while down, and it cancels the return
+    assert time.perf_counter() - started < 2 and server.is_down
+
+
+@pytest.mark.parametrize("switches", [
+    {"no_next_data_rate": 1.5}, {"renamed_field_rate": -0.1}, {"cut_json_rate": 2},
+    {"down_s": -1}, {"burst_429_s": -1}, {"burst_429_every_s": 0},
+])
+def test_new_switches_are_checked(switches: dict[str, float]) -> None:
+    with pytest.raises(ValueError):
+        Faults.from_json(switches)
+
+
 def test_put_faults_replaces_the_switches_at_runtime(server: CatalogServer) -> None:
     put = requests.put(server.url + "/_faults", json={"error_rate": 1.0, "seed": 3}, timeout=5)
     assert put.status_code == 200 and put.json()["error_rate"] == 1.0

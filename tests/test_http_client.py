@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -20,11 +21,13 @@ from cuepoint_tray.errors import (
     AuthError,
     BlockedError,
     NetworkError,
+    NotAnsweringError,
     RateLimitedError,
     ServerError,
 )
 from cuepoint_tray.paths import resolve_paths
 from cuepoint_tray.providers import HttpClient, make_http_client
+from cuepoint_tray.providers.breaker import CircuitBreaker
 from cuepoint_tray.providers.http import (
     BLOCKED_MESSAGE,
     HostThrottle,
@@ -226,6 +229,108 @@ def test_answers_cut_short_are_retried_and_never_cached(
     _, report = http.get(_search_url(catalog_server), kind="search", params={"q": "x"})
     http.close()
     assert (report.status, report.from_cache, report.attempts) == (200, False, 1)
+
+
+# --- the circuit breaker --------------------------------------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_breaker_opens_after_failures_in_a_row_and_refuses_without_sending() -> None:
+    clock = _Clock()
+    breaker = CircuitBreaker(3, cool_down_s=10.0, clock=clock)
+    for failed in (True, True, False, True, True):  # an answer in between starts the count anew
+        assert breaker.admit("bp") is False
+        breaker.record("bp", failed=failed, probe=False)
+    assert not breaker.is_open("bp")
+    breaker.admit("bp")
+    breaker.record("bp", failed=True, probe=False)
+    clock.now += 4
+    with pytest.raises(NotAnsweringError) as refused:
+        breaker.admit("bp")
+    assert (refused.value.failures, refused.value.retry_in_s) == (3, 6.0)
+    assert str(refused.value) == ("Beatport is not answering (3 failures in a row); "
+                                  "trying again in 6 s")
+    assert breaker.admit("other host") is False  # one breaker per host
+
+
+def test_breaker_lets_one_probe_through_and_doubles_the_cool_down_when_it_fails() -> None:
+    clock = _Clock()
+    breaker = CircuitBreaker(1, cool_down_s=10.0, max_cool_down_s=25.0, clock=clock)
+    breaker.admit("bp")
+    breaker.record("bp", failed=True, probe=False)
+    clock.now += 10
+    assert breaker.admit("bp") is True  # the probe
+    with pytest.raises(NotAnsweringError):
+        breaker.admit("bp")  # only one at a time
+    breaker.record("bp", failed=True, probe=True)
+    clock.now += 19
+    with pytest.raises(NotAnsweringError, match="trying again in 1 s"):
+        breaker.admit("bp")
+    clock.now += 1
+    breaker.record("bp", failed=True, probe=breaker.admit("bp"))
+    clock.now += 24
+    with pytest.raises(NotAnsweringError):  # 25 s now: the cool-down has its ceiling
+        breaker.admit("bp")
+    clock.now += 1
+    breaker.record("bp", failed=False, probe=breaker.admit("bp"))
+    assert not breaker.is_open("bp") and breaker.admit("bp") is False
+
+
+def test_an_open_breaker_stops_the_traffic_then_a_probe_finds_the_server_back(
+        tmp_path: Path, catalog_server: CatalogServer) -> None:
+    catalog_server.faults = Faults(error_rate=1.0, seed=5)
+    http = _client(tmp_path / "cache.sqlite3", attempts=5,
+                   breaker=CircuitBreaker(3, cool_down_s=0.3))
+    with pytest.raises(NotAnsweringError) as refused:  # the retries stop when it opens
+        http.get(_search_url(catalog_server), kind="search", params={"q": "x"})
+    assert catalog_server.stats()["total"] == 3
+    report = refused.value.report
+    assert report is not None and report.attempts == 3 and report.error == str(refused.value)
+    with pytest.raises(NotAnsweringError) as again:
+        http.get(_search_url(catalog_server), kind="search", params={"q": "y"})
+    assert again.value.report is not None and again.value.report.attempts == 0
+    assert catalog_server.stats()["total"] == 3  # nothing sent while open
+    catalog_server.faults = Faults()
+    time.sleep(0.35)
+    _, probe = http.get(_search_url(catalog_server), kind="search", params={"q": "x"})
+    http.close()
+    assert (probe.status, probe.attempts) == (200, 1) and not http.breaker.is_open(
+        urlsplit(catalog_server.url).netloc)
+
+
+def test_an_open_breaker_still_answers_from_the_cache(
+        tmp_path: Path, catalog_server: CatalogServer) -> None:
+    http = _client(tmp_path / "cache.sqlite3", breaker=CircuitBreaker(1, cool_down_s=60.0))
+    http.get(_search_url(catalog_server), kind="search", params={"q": "kept"})
+    catalog_server.faults = Faults(error_rate=1.0, seed=5)
+    with pytest.raises(NotAnsweringError):
+        http.get(_search_url(catalog_server), kind="search", params={"q": "new"})
+    _, cached = http.get(_search_url(catalog_server), kind="search", params={"q": "kept"})
+    http.close()
+    assert cached.from_cache
+
+
+def test_429_and_the_challenge_are_answers_not_failures(
+        catalog_server: CatalogServer) -> None:
+    http = _client(attempts=1, breaker=CircuitBreaker(2, cool_down_s=60.0))
+    catalog_server.faults = Faults(rate_limit=0.01)
+    http.get(_search_url(catalog_server), kind="search", params={"q": "a"})
+    for text in ("b", "c", "d"):
+        with pytest.raises(RateLimitedError):
+            http.get(_search_url(catalog_server), kind="search", params={"q": text})
+    catalog_server.faults = Faults(cloudflare=True)
+    for text in ("e", "f", "g"):
+        with pytest.raises(BlockedError):
+            http.get(_search_url(catalog_server), kind="search", params={"q": text})
+    http.close()
+    assert not http.breaker.is_open(urlsplit(catalog_server.url).netloc)
 
 
 # --- refusals ------------------------------------------------------------------------------------

@@ -2,7 +2,10 @@
 
 Each request runs in its own thread. The fault switches sit in front of the site, the way a
 CDN and a gateway sit in front of a store: they may reset the connection, delay or hang,
-throttle (429), challenge website paths (Cloudflare), fail (5xx) or cut the answer short.
+throttle (429, alone or in bursts), challenge website paths (Cloudflare), fail (5xx) or cut
+the answer short; behind them, a good answer may come garbled (no `__NEXT_DATA__`, a renamed
+field, JSON cut short). `down_s`, or `go_down()` and `come_back()`, take the server away: the
+listening socket closes, so connections are refused, and opens again on the same port.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import socketserver
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -23,8 +27,16 @@ from typing import Any
 
 from cuepoint_tray.catalog_server.auth import TokenBook
 from cuepoint_tray.catalog_server.catalog import Catalog
-from cuepoint_tray.catalog_server.faults import Fate, Faults, FaultSwitchboard
+from cuepoint_tray.catalog_server.faults import (
+    Fate,
+    Faults,
+    FaultSwitchboard,
+    cut_in_half,
+    with_renamed_field,
+    without_next_data,
+)
 from cuepoint_tray.catalog_server.site import (
+    HTML_TYPE,
     Answer,
     CatalogSite,
     Request,
@@ -48,10 +60,12 @@ _POLL_S = 0.05
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What to send back: an answer (maybe cut short), or None to drop the connection."""
+    """What to send back: an answer (maybe cut short), or None to drop the connection; and
+    what to do once it is sent."""
 
     answer: Answer | None
     truncate: bool = False
+    then: Callable[[], None] | None = None
 
 
 class CatalogServer:
@@ -66,19 +80,36 @@ class CatalogServer:
         if host not in _LOOPBACK_NAMES:
             raise CuepointError(f"The catalog server only listens on {HOST}, not on {host}.")
         catalog = Catalog.load(Path(catalog_path))
-        self.faults: Faults = faults if faults is not None else Faults()
+        self._faults = Faults()
         self._switchboard = FaultSwitchboard()
         self._stats = RequestStats()
         self._stop_requested = threading.Event()
         self._lock = threading.Lock()
         self._serving = False
         self._stopped = False
+        self._down = False  # going or gone down: requests on open connections are reset
+        self._listening = True  # false once the listening socket is closed
+        self._return: threading.Timer | None = None  # brings the server back after down_s
         self._thread: threading.Thread | None = None
         self._httpd = _bind(port, self)
-        self.url = f"http://{HOST}:{self._httpd.server_port}"
+        self._serving_httpd: _HTTPServer | None = None  # the one the serving loop is on
+        self.port = self._httpd.server_port
+        self.url = f"http://{HOST}:{self.port}"
         self._site = CatalogSite(catalog, base_url=self.url,
                                  tokens=TokenBook(token, refresh_token, token_ttl_s))
+        self.faults = faults if faults is not None else Faults()
         log.info("catalog server on %s: %d tracks from %s", self.url, len(catalog), catalog_path)
+
+    @property
+    def faults(self) -> Faults:
+        """The fault switches in force; setting them with `down_s` takes the server away."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self._faults = faults
+        if faults.down_s > 0:
+            self.go_down_for(faults.down_s)
 
     # lifecycle ---------------------------------------------------------------------------------
 
@@ -92,12 +123,26 @@ class CatalogServer:
         return self
 
     def serve_forever(self) -> None:
-        """Serve in the calling thread until stop() (or Ctrl-C)."""
+        """Serve in the calling thread until stop() (or Ctrl-C), through any outages."""
         with self._lock:
             if self._stopped or self._serving:
                 return
             self._serving = True
-        self._httpd.serve_forever(poll_interval=_POLL_S)
+        while not self._stop_requested.is_set():
+            httpd = self._listener_to_serve()
+            if httpd is None:  # down: nothing listens; look again shortly
+                self._stop_requested.wait(_POLL_S)
+            else:
+                httpd.serve_forever(poll_interval=_POLL_S)
+
+    def _listener_to_serve(self) -> _HTTPServer | None:
+        """The listener to serve now; None while down or stopping."""
+        with self._lock:
+            # shutdown() on a listener whose serve_forever is only about to start still works:
+            # that serve_forever returns at once.
+            up = not (self._down or self._stop_requested.is_set())
+            self._serving_httpd = self._httpd if up else None
+            return self._serving_httpd
 
     def stop(self) -> None:
         """Stop serving, end hanging answers and close every connection; idempotent."""
@@ -105,14 +150,63 @@ class CatalogServer:
             if self._stopped:
                 return
             self._stopped = True
-            serving = self._serving
-        self._stop_requested.set()
-        if serving:
-            self._httpd.shutdown()
-        self._httpd.server_close()
-        self._httpd.close_connections()
+            self._stop_requested.set()
+            serving, self._serving_httpd = self._serving_httpd, None
+        self._cancel_return()
+        self._close(self._httpd, serving)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
+
+    # outages -----------------------------------------------------------------------------------
+
+    def go_down(self) -> None:
+        """Close the listening socket and every connection: clients are refused, as when the
+        server is gone. Requests that still reach it on a kept-alive connection are reset."""
+        with self._lock:
+            if self._stopped or self._down:
+                return
+            self._down = True
+            serving, self._serving_httpd = self._serving_httpd, None
+        self._close(self._httpd, serving)
+        self._listening = False
+        log.info("catalog server on %s is down", self.url)
+
+    def come_back(self) -> None:
+        """Listen again on the same port after `go_down()`."""
+        if self._return is not threading.current_thread():
+            self._cancel_return()
+        with self._lock:
+            if self._stopped or not self._down:
+                return
+            self._httpd = _bind(self.port, self)
+            self._down = False
+            self._listening = True
+        log.info("catalog server on %s is back", self.url)
+
+    def go_down_for(self, seconds: float) -> None:
+        """Go down now and come back after `seconds`, on the same port."""
+        self._cancel_return()
+        self.go_down()
+        timer = threading.Timer(seconds, self.come_back)
+        timer.daemon = True
+        self._return = timer
+        timer.start()
+
+    def _cancel_return(self) -> None:
+        timer, self._return = self._return, None
+        if timer is not None:
+            timer.cancel()
+
+    @property
+    def is_down(self) -> bool:
+        """Whether the server is gone: connections to its port are refused."""
+        return not self._listening
+
+    def _close(self, httpd: _HTTPServer, serving: _HTTPServer | None) -> None:
+        if serving is not None:
+            serving.shutdown()
+        httpd.server_close()
+        httpd.close_connections()
 
     def __enter__(self) -> CatalogServer:
         return self
@@ -129,8 +223,10 @@ class CatalogServer:
 
     def respond(self, request: Request) -> Outcome:
         """Decide one request's outcome; sleeps for latency and hangs. Called per thread."""
+        if self._down:
+            return Outcome(None)  # a kept-alive connection outlived the outage's start
         if request.path in ("/_stats", "/_faults"):
-            return Outcome(self._control(request))
+            return self._control(request)
         kind = request_kind(request)
         fate = self._switchboard.decide(self.faults, time.monotonic())
         if fate.reset:
@@ -138,7 +234,7 @@ class CatalogServer:
             return Outcome(None)
         # Waiting on the stop event rather than sleeping lets stop() end a hang at once.
         self._stop_requested.wait(fate.delay_s)
-        answer = self._faulted(fate, request) or self._answer(request)
+        answer = self._faulted(fate, request) or _garbled(fate, self._answer(request))
         self._stats.count(kind, answer.status)
         return Outcome(answer, truncate=fate.truncate)
 
@@ -159,26 +255,43 @@ class CatalogServer:
             log.exception("catalog server failed on %s %s", request.method, request.path)
             return server_error_answer(500)
 
-    def _control(self, request: Request) -> Answer:
+    def _control(self, request: Request) -> Outcome:
         """The test hooks: GET/DELETE /_stats, GET/PUT /_faults."""
         route = (request.method, request.path)
         if route == ("GET", "/_stats"):
-            return json_answer(200, self.stats())
+            return Outcome(json_answer(200, self.stats()))
         if route == ("DELETE", "/_stats"):
             self._stats.reset()
-            return json_answer(200, self.stats())
+            return Outcome(json_answer(200, self.stats()))
         if route == ("GET", "/_faults"):
-            return json_answer(200, self.faults.to_json())
+            return Outcome(json_answer(200, self.faults.to_json()))
         if route == ("PUT", "/_faults"):
             return self._replace_faults(request.body)
-        return json_answer(405, {"detail": f'Method "{request.method}" not allowed.'})
+        return Outcome(json_answer(405, {"detail": f'Method "{request.method}" not allowed.'}))
 
-    def _replace_faults(self, body: bytes) -> Answer:
+    def _replace_faults(self, body: bytes) -> Outcome:
         try:
-            self.faults = Faults.from_json(json.loads(body or b"{}"))
+            faults = Faults.from_json(json.loads(body or b"{}"))
         except ValueError as exc:  # json.JSONDecodeError is a ValueError too
-            return json_answer(400, {"detail": f"Bad fault switches: {exc}"})
-        return json_answer(200, self.faults.to_json())
+            return Outcome(json_answer(400, {"detail": f"Bad fault switches: {exc}"}))
+        self._faults = faults
+        # Down only once the answer is out, so the client hears that its switch was taken.
+        going_down = (lambda: self.go_down_for(faults.down_s)) if faults.down_s > 0 else None
+        return Outcome(json_answer(200, faults.to_json()), then=going_down)
+
+
+def _garbled(fate: Fate, answer: Answer) -> Answer:
+    """A good answer spoiled as the garbling switches decided; any other answer as it is."""
+    if answer.status != 200:
+        return answer
+    body = answer.body
+    if fate.no_next_data and answer.content_type == HTML_TYPE:
+        body = without_next_data(body)
+    if fate.rename_field:
+        body = with_renamed_field(body)
+    if fate.cut_json:
+        body = cut_in_half(body)
+    return answer if body is answer.body else replace(answer, body=body)
 
 
 # --- HTTP plumbing ------------------------------------------------------------------------------
@@ -255,8 +368,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reset()
             else:
                 self._write(outcome.answer, outcome.truncate)
+                self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        if outcome.then is not None:
+            outcome.then()
 
     def _read_request(self) -> Request | None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -16,7 +16,7 @@ from cuepoint_tray.domain import (
     QueryRecord,
     RekordboxTrack,
 )
-from cuepoint_tray.errors import AuthError, BlockedError, ProviderError
+from cuepoint_tray.errors import AuthError, BlockedError, NotAnsweringError, ProviderError
 from cuepoint_tray.matching.planner import PlannedQuery, plan_queries
 from cuepoint_tray.matching.profile import Profile, beatport_profile, rekordbox_profile
 from cuepoint_tray.matching.scoring import score
@@ -107,8 +107,8 @@ class TrackMatcher:
                 seen: dict[int, Candidate]) -> QueryRecord:
         try:
             found = self.provider.search(planned.text, per_page=self.per_page)
-        except (BlockedError, AuthError):
-            raise  # the session cannot go on: the runner pauses and says why
+        except (BlockedError, AuthError, NotAnsweringError):
+            raise  # the session cannot go on for now: the runner pauses, waits, says why
         except ProviderError as exc:
             return QueryRecord(planned.type, planned.text, exc.report, error=str(exc))
         started = time.perf_counter()

@@ -15,12 +15,13 @@ from cuepoint_tray.providers.http import HttpClient
 from cuepoint_tray.providers.parse import (
     BEATPORT_WEBSITE,
     json_object,
-    track_from_v4,
+    one_track_from_v4,
     tracks_from_v4,
 )
 from cuepoint_tray.providers.payloads import TokenAnswer, V4Track
 from cuepoint_tray.providers.provider import (
     ABSENT_TRACK_STATUSES,
+    asked_again_if_unreadable,
     exact_isrc,
     no_tracks,
     normal_isrc,
@@ -122,24 +123,32 @@ class ApiV4Provider:
 
     def search(self, text: str, page: int = 1, per_page: int = 25) -> ProviderResult:
         """Tracks matching `text` (`/catalog/search/?type=tracks`)."""
+        return asked_again_if_unreadable(lambda: self._search(text, page, per_page))
+
+    def track_by_id(self, track_id: int) -> ProviderResult:
+        """One track (`/catalog/tracks/<id>/`); none when it is gone (404) or restricted (403)."""
+        return asked_again_if_unreadable(lambda: self._track(track_id))
+
+    def track_by_isrc(self, isrc: str) -> ProviderResult:
+        """The tracks with exactly this ISRC (`/catalog/tracks/?isrc=`)."""
+        return asked_again_if_unreadable(lambda: self._isrc(isrc))
+
+    def _search(self, text: str, page: int, per_page: int) -> ProviderResult:
         params = {"q": text, "type": "tracks", "page": page, "per_page": per_page}
         response, report = self._get("/catalog/search/", "search", params)
         self._require_ok(response, report)
         tracks, parse_ms = read_answer(self._http, response, report, self._search_tracks)
         return ProviderResult(tracks=tracks, report=report, parse_ms=parse_ms)
 
-    def track_by_id(self, track_id: int) -> ProviderResult:
-        """One track (`/catalog/tracks/<id>/`); none when it is gone (404) or restricted (403)."""
+    def _track(self, track_id: int) -> ProviderResult:
         response, report = self._get(f"/catalog/tracks/{int(track_id)}/", "track")
         if response.status_code in ABSENT_TRACK_STATUSES:
             return no_tracks(report)
         self._require_ok(response, report)
         track, parse_ms = read_answer(self._http, response, report, self._one_track)
-        return ProviderResult(tracks=(track,) if track else (), report=report, parse_ms=parse_ms,
-                              total=1 if track else 0)
+        return ProviderResult(tracks=(track,), report=report, parse_ms=parse_ms, total=1)
 
-    def track_by_isrc(self, isrc: str) -> ProviderResult:
-        """The tracks with exactly this ISRC (`/catalog/tracks/?isrc=`)."""
+    def _isrc(self, isrc: str) -> ProviderResult:
         response, report = self._get("/catalog/tracks/", "isrc", {"isrc": normal_isrc(isrc)})
         self._require_ok(response, report)
         tracks, parse_ms = read_answer(self._http, response, report, self._page_tracks)
@@ -182,8 +191,9 @@ class ApiV4Provider:
             tracks = answer["results"]
         return tracks_from_v4(tracks, web_url=self._web_url)
 
-    def _one_track(self, response: requests.Response) -> BeatportTrack | None:
-        return track_from_v4(cast(V4Track, json_object(response.json())), web_url=self._web_url)
+    def _one_track(self, response: requests.Response) -> BeatportTrack:
+        return one_track_from_v4(cast(V4Track, json_object(response.json())),
+                                 web_url=self._web_url)
 
     def _page_tracks(self, response: requests.Response) -> tuple[BeatportTrack, ...]:
         return tracks_from_v4(json_object(response.json()).get("results"), web_url=self._web_url)

@@ -8,10 +8,13 @@ Layering, from the caller down:
 
     HttpClient.get ─ tenacity (retries 429, 5xx, timeouts, dropped connections)
       └ CachedSession.send ─ answers from the cache without touching the network
-          └ _ThrottledAdapter.send ─ reached on cache misses only: waits for a throttle slot
+          └ _ThrottledAdapter.send ─ reached on cache misses only: asks the host's circuit
+                                     breaker, then waits for a throttle slot
 
 Because the throttle sits in the transport adapter, a cache hit neither waits for nor uses up
-a slot, and every retry attempt is throttled like a first try.
+a slot, and every retry attempt is throttled like a first try. Likewise the circuit breaker
+(`breaker.py`) only guards real sends: while it is open, cached answers still come, and a
+retry in progress stops at once with `NotAnsweringError`.
 """
 
 from __future__ import annotations
@@ -46,16 +49,22 @@ from cuepoint_tray.errors import (
     AuthError,
     BlockedError,
     NetworkError,
+    NotAnsweringError,
     ProviderError,
     RateLimitedError,
     ServerError,
 )
 from cuepoint_tray.paths import AppPaths
+from cuepoint_tray.providers.breaker import CircuitBreaker
 from cuepoint_tray.settings import Settings
 
 USER_AGENT = f"CuePointTray/{__version__}"
 BLOCKED_MESSAGE = "Beatport's website blocked automated access — add an API token in settings."
 RETRY_AFTER_CAP_S = 60.0
+# The first wait before a retry (it doubles, plus jitter, up to BACKOFF_MAX_S); read by
+# make_http_client when it is called, so tests can shorten it.
+BACKOFF_S = 1.0
+BACKOFF_MAX_S = 30.0
 # A connection is set up in well under this on any working network; a longer wait only delays
 # the retry. Reading the answer gets the full request_timeout_s.
 _CONNECT_TIMEOUT_CAP_S = 5.0
@@ -99,16 +108,21 @@ class HostThrottle:
 
 
 class _ThrottledAdapter(HTTPAdapter):
-    """The transport: throttles each real send and tells the client it happened."""
+    """The transport: asks leave to send (the circuit breaker), throttles each real send and
+    tells the client it happened."""
 
-    def __init__(self, throttle: HostThrottle, on_send: Callable[[float], None]):
+    def __init__(self, throttle: HostThrottle, admit: Callable[[str], None],
+                 on_send: Callable[[float], None]):
         super().__init__(pool_connections=4, pool_maxsize=32)
         self._throttle = throttle
+        self._admit = admit
         self._on_send = on_send
 
     def send(self, request: requests.PreparedRequest, *args: Any,
              **kwargs: Any) -> requests.Response:
-        self._on_send(self._throttle.wait(urlsplit(request.url or "").netloc))
+        host = urlsplit(request.url or "").netloc
+        self._admit(host)  # raises NotAnsweringError while the host's breaker is open
+        self._on_send(self._throttle.wait(host))
         response = super().send(request, *args, **kwargs)
         _drop_vary_on_auth(response)
         return response
@@ -132,6 +146,7 @@ class _CallStats:
     throttle_wait_s: float = 0.0
     retry_after_s: float | None = None
     status: int | None = None
+    admitted: tuple[str, bool] | None = None  # (host, as the probe) of the send under way
 
 
 class _RetryableAnswer(Exception):
@@ -190,17 +205,21 @@ def is_challenge(response: requests.Response) -> bool:
 
 
 class HttpClient:
-    """GET (and POST) with cache, throttle, retries and timeouts; safe to share across threads."""
+    """GET (and POST) with cache, throttle, retries, timeouts and a circuit breaker per host
+    (`breaker`, shared by every thread); safe to share across threads."""
 
     def __init__(self, *, cache_path: Path | None, cache_expiry_days: float,
                  requests_per_second: float, timeout_s: float, max_attempts: int,
                  user_agent: str = USER_AGENT, backoff_s: float = 1.0,
-                 backoff_max_s: float = 30.0, retry_after_cap_s: float = RETRY_AFTER_CAP_S):
+                 backoff_max_s: float = 30.0, retry_after_cap_s: float = RETRY_AFTER_CAP_S,
+                 breaker: CircuitBreaker | None = None):
         self._local = threading.local()
         self._timeout = (min(timeout_s, _CONNECT_TIMEOUT_CAP_S), timeout_s)
         self._session = _session(cache_path, cache_expiry_days)
         self._session.headers["User-Agent"] = user_agent
-        adapter = _ThrottledAdapter(HostThrottle(requests_per_second), self._count_send)
+        self.breaker = breaker or CircuitBreaker()
+        adapter = _ThrottledAdapter(HostThrottle(requests_per_second), self._admit,
+                                    self._count_send)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         backoff = wait_exponential_jitter(multiplier=backoff_s, max=backoff_max_s,
@@ -246,6 +265,8 @@ class HttpClient:
         full_url = requests.Request(method, url, params=request.get("params")).prepare().url or url
         try:
             response = self._retrying(self._send_once, method, url, request)
+        except NotAnsweringError as exc:
+            raise self._failure(kind, full_url, started, exc) from None
         except _RetryableAnswer as exc:
             error = _answer_error(exc.response, self._stats.sends)
             raise self._failure(kind, full_url, started, error) from None
@@ -259,10 +280,20 @@ class HttpClient:
                                       from_cache=bool(getattr(response, "from_cache", False)))
 
     def _send_once(self, method: str, url: str, request: dict[str, Any]) -> requests.Response:
-        response = self._session.request(method, url, timeout=self._timeout, **request)
+        try:
+            response = self._session.request(method, url, timeout=self._timeout, **request)
+        except _TRANSPORT_FAILURES:
+            self._tell_breaker(failed=True)
+            raise
+        except BaseException:
+            self._tell_breaker(failed=False)  # something other than the host went wrong
+            raise
         self._stats.status = response.status_code
+        challenge = is_challenge(response)
+        # A 429 is the host answering (and saying when to come back): not a failure.
+        self._tell_breaker(failed=response.status_code >= 500 and not challenge)
         retryable = response.status_code == 429 or response.status_code >= 500
-        if retryable and not is_challenge(response):
+        if retryable and not challenge:
             raise _RetryableAnswer(response)
         return response
 
@@ -289,6 +320,16 @@ class HttpClient:
         if stats is None:
             stats = self._local.stats = _CallStats()
         return stats
+
+    def _admit(self, host: str) -> None:
+        self._stats.admitted = (host, self.breaker.admit(host))
+
+    def _tell_breaker(self, *, failed: bool) -> None:
+        """The outcome of the send the breaker let through, if one was (cache hits are not)."""
+        admitted, self._stats.admitted = self._stats.admitted, None
+        if admitted is not None:
+            host, probe = admitted
+            self.breaker.record(host, failed=failed, probe=probe)
 
     def _count_send(self, throttle_wait_s: float) -> None:
         self._stats.sends += 1
@@ -396,11 +437,15 @@ def _tries(attempts: int) -> str:
 
 
 def make_http_client(settings: Settings, paths: AppPaths) -> HttpClient:
-    """The HTTP client the app uses, configured from the settings, caching in the app's folder."""
+    """The HTTP client the app uses, configured from the settings, caching in the app's folder;
+    backoff and circuit breaker from this module's and `breaker.py`'s constants."""
     return HttpClient(
         cache_path=paths.http_cache,
         cache_expiry_days=settings.cache_expiry_days,
         requests_per_second=settings.requests_per_second,
         timeout_s=settings.request_timeout_s,
         max_attempts=settings.max_attempts,
+        backoff_s=BACKOFF_S,
+        backoff_max_s=BACKOFF_MAX_S,
+        breaker=CircuitBreaker(),
     )

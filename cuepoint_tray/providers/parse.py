@@ -62,6 +62,15 @@ def track_from_v4(raw: V4Track, *, web_url: str = BEATPORT_WEBSITE) -> BeatportT
     )
 
 
+def one_track_from_v4(raw: V4Track, *, web_url: str = BEATPORT_WEBSITE) -> BeatportTrack:
+    """The one track of a track lookup or track page; UnexpectedShape without an id or a name
+    (a renamed field must not pass for "no such track")."""
+    track = track_from_v4(raw, web_url=web_url)
+    if track is None:
+        raise UnexpectedShape("the track has no id or no name")
+    return track
+
+
 def _v4_key(value: object) -> tuple[str, str]:
     """The key's name and Camelot code; the API's own Camelot fields win over the name."""
     if isinstance(value, str):  # some exports flatten the key to its name
@@ -150,10 +159,15 @@ _ReadOne = Callable[[Mapping[str, Any]], BeatportTrack | None]
 
 
 def _read_all(items: object, read: _ReadOne) -> tuple[BeatportTrack, ...]:
+    """Every readable track of the list; UnexpectedShape when there were tracks but none could
+    be read, which is a renamed field, not "nothing found": that would pass for "no match"."""
     if not isinstance(items, list):
         raise UnexpectedShape(f"expected a list of tracks, found {type(items).__name__}")
     tracks = (read(item) for item in items if _is_record(item))
-    return tuple(track for track in tracks if track is not None)
+    readable = tuple(track for track in tracks if track is not None)
+    if items and not readable:
+        raise UnexpectedShape(f"none of the {len(items)} tracks has an id and a name")
+    return readable
 
 
 def _is_record(item: object) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol, TypeVar
 
 import requests
@@ -48,6 +49,36 @@ def read_answer(http: HttpClient, response: requests.Response, report: RequestRe
         http.forget(response)
         raise bad_response(str(exc), report) from exc
     return parsed, (time.perf_counter() - started) * 1000.0
+
+
+def asked_again_if_unreadable(ask: Callable[[], ProviderResult]) -> ProviderResult:
+    """`ask()`, and once more when its answer could not be read.
+
+    A garbled answer (cut short, a page without its data) is mostly a passing fault of the site
+    or of a proxy, and the unreadable answer was dropped from the cache, so the second ask goes
+    to Beatport. A change of Beatport's format fails twice and stays a BadResponseError. The
+    report that comes out counts both asks.
+    """
+    try:
+        return ask()
+    except BadResponseError as first:
+        try:
+            found = ask()
+        except BadResponseError as second:
+            second.report = both_asks(first.report, second.report)
+            raise
+        return replace(found, report=both_asks(first.report, found.report) or found.report)
+
+
+def both_asks(first: RequestReport | None, second: RequestReport | None) -> RequestReport | None:
+    """One report for two asks of the same thing: the second's answer, both asks' costs."""
+    if first is None or second is None:
+        return second or first
+    retry_afters = [s for s in (first.retry_after_s, second.retry_after_s) if s is not None]
+    return replace(second, elapsed_ms=first.elapsed_ms + second.elapsed_ms,
+                   attempts=first.attempts + second.attempts,
+                   throttle_wait_ms=first.throttle_wait_ms + second.throttle_wait_ms,
+                   retry_after_s=max(retry_afters) if retry_afters else None)
 
 
 def bad_response(detail: str, report: RequestReport) -> BadResponseError:

@@ -17,12 +17,13 @@ from cuepoint_tray.providers.parse import (
     UnexpectedShape,
     json_object,
     mapping_of,
-    track_from_v4,
+    one_track_from_v4,
     tracks_from_search,
 )
 from cuepoint_tray.providers.payloads import NextData, V4Track
 from cuepoint_tray.providers.provider import (
     ABSENT_TRACK_STATUSES,
+    asked_again_if_unreadable,
     exact_isrc,
     no_tracks,
     normal_isrc,
@@ -56,6 +57,9 @@ class WebsiteProvider:
 
     def track_by_id(self, track_id: int) -> ProviderResult:
         """One track from its page (`/track/<slug>/<id>`); none when it is gone or hidden."""
+        return asked_again_if_unreadable(lambda: self._track_page(track_id))
+
+    def _track_page(self, track_id: int) -> ProviderResult:
         # Track pages are routed by id (Next's page is /track/[description]/[id]); the slug is
         # decoration we do not know here, and a fixed one keeps the cache key stable.
         url = f"{self._web_url}/track/-/{int(track_id)}"
@@ -64,8 +68,7 @@ class WebsiteProvider:
             return no_tracks(report)
         _require_ok(response, report)
         track, parse_ms = read_answer(self._http, response, report, self._page_track)
-        return ProviderResult(tracks=(track,) if track else (), report=report, parse_ms=parse_ms,
-                              total=1 if track else 0)
+        return ProviderResult(tracks=(track,), report=report, parse_ms=parse_ms, total=1)
 
     def track_by_isrc(self, isrc: str) -> ProviderResult:
         """Tracks with exactly this ISRC: the site has no ISRC lookup, so search for it."""
@@ -75,6 +78,10 @@ class WebsiteProvider:
                               total=len(matching))
 
     def _search(self, query: str, page: int, per_page: int, kind: RequestKind) -> ProviderResult:
+        return asked_again_if_unreadable(lambda: self._search_page(query, page, per_page, kind))
+
+    def _search_page(self, query: str, page: int, per_page: int,
+                     kind: RequestKind) -> ProviderResult:
         params = {"q": query, "page": page, "per-page": per_page}
         response, report = self._http.get(f"{self._web_url}/search/tracks", kind=kind,
                                           params=params, headers=_HTML)
@@ -87,9 +94,9 @@ class WebsiteProvider:
         items, total = search_results_of(next_data_of(_page_text(response)))
         return tracks_from_search(items, web_url=self._web_url), total
 
-    def _page_track(self, response: requests.Response) -> BeatportTrack | None:
+    def _page_track(self, response: requests.Response) -> BeatportTrack:
         page = next_data_of(_page_text(response))
-        return track_from_v4(track_of_page(page), web_url=self._web_url)
+        return one_track_from_v4(track_of_page(page), web_url=self._web_url)
 
 
 def _require_ok(response: requests.Response, report: RequestReport) -> None:
