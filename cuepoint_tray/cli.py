@@ -41,9 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    log_file: logging.Handler | None = None
     try:
         context = _context(args)
-        _log_to_file(context.paths)
+        log_file = _log_to_file(context.paths)
         return int(args.command(args, context) or 0)
     except CuepointError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -51,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stopped.", file=sys.stderr)
         return 130
+    finally:
+        if log_file is not None:  # main() may run again in this process (tests, the tray)
+            logging.getLogger().removeHandler(log_file)
+            log_file.close()
 
 
 def _context(args: argparse.Namespace) -> Context:
@@ -69,12 +74,13 @@ def _settings_now(paths: AppPaths, args: argparse.Namespace) -> Settings:
     return with_values(load_settings(paths.settings_file), overrides, source="the command line")
 
 
-def _log_to_file(paths: AppPaths) -> None:
+def _log_to_file(paths: AppPaths) -> logging.Handler:
     handler = logging.FileHandler(paths.log_file, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    return handler
 
 
 def build_parser() -> argparse.ArgumentParser:
