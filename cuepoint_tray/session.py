@@ -10,7 +10,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.providers import make_http_client, make_provider
 from cuepoint_tray.rekordbox import Library, read_library
 from cuepoint_tray.runner import Listener, SessionRunner, jobs_for
-from cuepoint_tray.settings import Settings
+from cuepoint_tray.settings import Settings, load_settings, save_settings
 from cuepoint_tray.store import HistoryWriter
 from cuepoint_tray.store.queries import session_overview
 
@@ -110,7 +110,9 @@ def _run(library: Library, jobs: list[TrackJob], settings: Settings, paths: AppP
     collector = _Collector()
     http = make_http_client(settings, paths)
     try:
-        provider = make_provider(settings, http)
+        provider = make_provider(settings, http,
+                                 on_tokens_changed=lambda access, refresh: _keep_tokens(
+                                     paths, access, refresh))
         session_id = begin(provider.name)
         runner = SessionRunner(TrackMatcher(provider), library.tracks,
                                provider_name=provider.name, concurrency=settings.concurrency,
@@ -134,6 +136,17 @@ def _run(library: Library, jobs: list[TrackJob], settings: Settings, paths: AppP
         "xml": str(library.path), "provider": provider.name, "app_version": __version__,
     }
     return MatchOutcome(session_id, ended, rows, meta, report_path)
+
+
+def _keep_tokens(paths: AppPaths, access: str, refresh: str) -> None:
+    """Save tokens the API renewed (keyring or private file), so the next session starts
+    with a valid one; a failure only costs a renewal next time."""
+    try:
+        stored = load_settings(paths.settings_file)
+        save_settings(replace(stored, beatport_token=access, beatport_refresh_token=refresh),
+                      paths.settings_file)
+    except (CuepointError, OSError) as exc:
+        log.warning("could not save the renewed Beatport tokens: %s", type(exc).__name__)
 
 
 def _write_report(writer: HistoryWriter, session_id: int, settings: Settings,

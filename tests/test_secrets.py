@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from cuepoint_tray.catalog_server import CatalogServer
 from cuepoint_tray.cli import main
 from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
 from cuepoint_tray.paths import resolve_paths
-from cuepoint_tray.settings import Settings, save_settings
+from cuepoint_tray.rekordbox import read_library
+from cuepoint_tray.session import run_match
+from cuepoint_tray.settings import Settings, load_settings, save_settings
 
 from conftest import PROJECT_ROOT
 
@@ -65,3 +68,24 @@ def test_the_token_appears_in_no_file_but_the_settings(api_server: CatalogServer
             assert secret.encode() not in content, f"{secret} found in {path}"
     mode = stat.S_IMODE(paths.settings_file.stat().st_mode)
     assert mode == 0o600 and TOKEN in paths.settings_file.read_text(encoding="utf-8")
+
+
+def test_a_token_the_api_renewed_is_kept_for_the_next_session(isolated_dirs: Path) -> None:
+    paths = resolve_paths(isolated_dirs).create()
+    with CatalogServer(DEMO / "catalog.jsonl", token=TOKEN, refresh_token=REFRESH,
+                       token_ttl_s=1.0).start() as server:
+        settings = Settings(beatport_api_url=server.url + "/v4", beatport_web_url=server.url,
+                            beatport_token=TOKEN, beatport_refresh_token=REFRESH,
+                            requests_per_second=500.0)
+        save_settings(settings, paths.settings_file)
+        time.sleep(1.1)  # the token in the settings has expired
+        library = read_library(DEMO / "rekordbox.xml")
+        outcome = run_match(library, [library.find_playlist("Crate Digging")], settings, paths)
+        kept = load_settings(paths.settings_file)
+        answer = requests.get(server.url + "/v4/catalog/search/", params={"q": "night"},
+                              headers={"Authorization": f"Bearer {kept.beatport_token}"},
+                              timeout=10)
+    assert outcome.ended.status == "completed" and outcome.ended.summary.errors == 0
+    assert kept.beatport_token not in ("", TOKEN)
+    assert kept.beatport_refresh_token == REFRESH
+    assert answer.status_code == 200
