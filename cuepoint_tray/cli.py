@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -279,6 +280,9 @@ def _report_outcome(outcome: MatchOutcome, args: argparse.Namespace, context: Co
     print("files:", *(str(f) for f in files), sep="\n  ")
     if outcome.ended.status in ("paused", "cancelled"):
         print(f"to continue: cuepoint resume {outcome.session_id}")
+    data_dir = f" --data-dir {shlex.quote(args.data_dir)}" if getattr(args, "data_dir", None) \
+        else ""
+    print(f"to review it in the dashboard: cuepoint{data_dir} dashboard")
     return 0 if outcome.ended.status == "completed" else 1
 
 
