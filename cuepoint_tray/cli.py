@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from cuepoint_tray import APP_NAME, __version__
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.paths import DATA_DIR_ENV, AppPaths, resolve_paths
-from cuepoint_tray.settings import Settings, declared, load_settings, with_values
+from cuepoint_tray.settings import Settings, declared, load_settings, served_from, with_values
 
 if TYPE_CHECKING:
     from cuepoint_tray.domain import Playlist
@@ -68,8 +68,7 @@ def _settings_now(paths: AppPaths, args: argparse.Namespace) -> Settings:
     """The settings file as it is now, with the command line's Beatport options over it."""
     overrides: dict[str, object] = {}
     if getattr(args, "beatport_url", None):
-        base = args.beatport_url.rstrip("/")
-        overrides.update(beatport_web_url=base, beatport_api_url=base + "/v4")
+        overrides.update(served_from(args.beatport_url))
     if getattr(args, "token", None):
         overrides["beatport_token"] = args.token
     return with_values(load_settings(paths.settings_file), overrides, source="the command line")
@@ -332,7 +331,7 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
     with CatalogServer(Path(args.catalog), token=args.token).start() as server, \
             tempfile.TemporaryDirectory(prefix="cuepoint-eval-") as scratch:
         settings = with_values(context.settings, {
-            "beatport_web_url": server.url, "beatport_api_url": server.url + "/v4",
+            **served_from(server.url),
             "beatport_token": args.token or "",
             "requests_per_second": args.requests_per_second}, source="eval")
         paths = context.paths if args.keep_cache else resolve_paths(scratch).create()
@@ -370,7 +369,7 @@ def cmd_demo(args: argparse.Namespace, context: Context) -> int:
         print(f"\nDemo catalog served on {server.url} (Beatport's formats); matching "
               f"'{playlist.path_text}'...")
         settings = with_values(context.settings, {
-            "beatport_web_url": server.url, "beatport_api_url": server.url + "/v4",
+            **served_from(server.url),
             "beatport_token": ""}, source="demo")
         demo_context = Context(context.paths, settings)
         args.out, args.json_out = None, None

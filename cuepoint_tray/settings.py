@@ -71,9 +71,13 @@ def default_of(declaration: Field[Any]) -> Any:
     return declaration.default
 
 
-def load_settings(path: Path, secrets: SecretsStore | None = None) -> Settings:
+def load_settings(path: Path, secrets: SecretsStore | None = None, *,
+                  with_secrets: bool = True) -> Settings:
     """Read the TOML file, and the secrets from the system keyring when it has them;
-    settings named nowhere keep their defaults."""
+    settings named nowhere keep their defaults.
+
+    `with_secrets=False` leaves the keyring alone, for readers polling the settings that
+    need no token: a keyring may be slow (D-Bus) or ask the DJ to unlock it."""
     stored: dict[str, Any] = {}
     if path.exists():
         try:
@@ -82,12 +86,20 @@ def load_settings(path: Path, secrets: SecretsStore | None = None) -> Settings:
             raise SettingsError(
                 f"The settings file {path} is damaged ({exc}); fix it or delete it to start "
                 "from the defaults.") from exc
-    secrets = secrets if secrets is not None else SecretsStore()
-    for name in _secret_names():
-        kept = secrets.get(name)
-        if kept is not None:
-            stored[name] = kept
+    if with_secrets:
+        secrets = secrets if secrets is not None else SecretsStore()
+        for name in _secret_names():
+            kept = secrets.get(name)
+            if kept is not None:
+                stored[name] = kept
     return with_values(Settings(), stored, source=str(path))
+
+
+def served_from(beatport_url: str) -> dict[str, str]:
+    """The settings that point CuePoint at one server for the website (URL) and the API
+    (URL/v4): the local catalog server, for one."""
+    base = beatport_url.rstrip("/")
+    return {"beatport_web_url": base, "beatport_api_url": base + "/v4"}
 
 
 def _secret_names() -> list[str]:

@@ -101,6 +101,7 @@ def test_secrets_go_to_the_keyring_when_there_is_one(tmp_path: Path) -> None:
     assert "requests_per_second" in path.read_text(encoding="utf-8")
     assert keyring.passwords == {("CuePoint Tray", "beatport_token"): "tok-123"}
     assert load_settings(path, store).beatport_token == "tok-123"
+    assert load_settings(path, store, with_secrets=False).beatport_token == ""  # not asked
     assert load_settings(path, SecretsStore(backend=MemoryKeyring())).beatport_token == ""
 
     save_settings(Settings(), path, store)  # cleared

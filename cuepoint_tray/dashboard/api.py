@@ -61,7 +61,7 @@ class DashboardAPI:
 
     def status(self) -> Row:
         """Version, whether a Rekordbox XML is set, and what the controller is doing."""
-        settings = self.load_settings()
+        settings = self._plain_settings()  # every live poll asks: no keyring read
         return {"version": __version__, "xml_set": bool(settings.rekordbox_xml),
                 "setup_hint": "" if settings.rekordbox_xml else NO_XML_MESSAGE,
                 "default_playlist": settings.default_playlist,
@@ -103,7 +103,7 @@ class DashboardAPI:
 
     def match(self, playlists: Sequence[str]) -> Row:
         """Start matching these playlists as one session (a queue, in this order)."""
-        wanted = [p for p in playlists if p.strip()] or [self.load_settings().default_playlist]
+        wanted = [p for p in playlists if p.strip()] or [self._plain_settings().default_playlist]
         if not any(wanted):
             raise CuepointError("Choose a playlist to match, or set a default playlist.")
         self._controller().match(wanted)
@@ -123,7 +123,7 @@ class DashboardAPI:
 
     def playlists(self) -> Row:
         """The playlist tree of the Rekordbox XML in the settings, or why it cannot be read."""
-        settings = self.load_settings()
+        settings = self._plain_settings()
         if not settings.rekordbox_xml:
             return {"xml": "", "tree": None, "error": NO_XML_MESSAGE}
         try:
@@ -194,6 +194,10 @@ class DashboardAPI:
 
     def load_settings(self) -> Settings:
         return load_settings(self.paths.settings_file)
+
+    def _plain_settings(self) -> Settings:
+        """The settings without the secrets, which these calls never need."""
+        return load_settings(self.paths.settings_file, with_secrets=False)
 
     def settings(self) -> Row:
         """Every setting with its help; secrets are write-only: only whether one is set."""

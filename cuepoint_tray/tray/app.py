@@ -32,7 +32,13 @@ from cuepoint_tray import APP_NAME, __version__
 from cuepoint_tray.controller import ControllerState, SessionController
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.paths import DATA_DIR_ENV, AppPaths, resolve_paths
-from cuepoint_tray.settings import Settings, load_settings, save_settings, with_values
+from cuepoint_tray.settings import (
+    Settings,
+    load_settings,
+    save_settings,
+    served_from,
+    with_values,
+)
 from cuepoint_tray.tray.intents import Intent
 from cuepoint_tray.tray.look import IconLook, draw_icon, icon_look, load_base_icon
 from cuepoint_tray.tray.menu import MenuEntry, build_menu, status_text
@@ -213,7 +219,9 @@ class TrayApp:
 
     def _refresh(self) -> None:
         """Look at the settings, the XML and the history again, then show the state."""
-        library = self._library_view(self.settings())
+        # Only the XML and the playlist are needed here: no keyring read every 2 s.
+        library = self._library_view(load_settings(self.paths.settings_file,
+                                                   with_secrets=False))
         recent = recent_sessions_now(self.paths)
         with self._lock:
             self._state = replace(self._state, library=library, recent=recent)
@@ -344,10 +352,7 @@ def _parser() -> argparse.ArgumentParser:
 def _settings_loader(paths: AppPaths, beatport_url: str | None) -> Callable[[], Settings]:
     """The settings file as it is at each call, with the command line's Beatport URL over it
     (never saved)."""
-    overrides: dict[str, object] = {}
-    if beatport_url:
-        base = beatport_url.rstrip("/")
-        overrides = {"beatport_web_url": base, "beatport_api_url": base + "/v4"}
+    overrides = served_from(beatport_url) if beatport_url else {}
 
     def settings() -> Settings:
         return with_values(load_settings(paths.settings_file), overrides,
