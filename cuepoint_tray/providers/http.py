@@ -438,7 +438,7 @@ def _tries(attempts: int) -> str:
 
 def make_http_client(settings: Settings, paths: AppPaths) -> HttpClient:
     """The HTTP client the app uses, configured from the settings, caching in the app's folder;
-    backoff and circuit breaker from this module's and `breaker.py`'s constants."""
+    backoff from this module's constants (the circuit breaker reads `breaker.py`'s)."""
     return HttpClient(
         cache_path=paths.http_cache,
         cache_expiry_days=settings.cache_expiry_days,
@@ -447,5 +447,4 @@ def make_http_client(settings: Settings, paths: AppPaths) -> HttpClient:
         max_attempts=settings.max_attempts,
         backoff_s=BACKOFF_S,
         backoff_max_s=BACKOFF_MAX_S,
-        breaker=CircuitBreaker(),
     )
