@@ -170,6 +170,13 @@ def _register_catalog_server(commands: argparse._SubParsersAction[argparse.Argum
     command.add_argument("catalog", metavar="CATALOG.jsonl")
     command.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     command.add_argument("--token", help="bearer token the API requires")
+    command.add_argument("--account", action="append", default=[], metavar="NAME:PASSWORD",
+                         help="an account that can sign in (`cuepoint login`); repeatable")
+    command.add_argument("--token-ttl", type=float, metavar="S",
+                         help="access tokens lapse S seconds after they are issued "
+                         "(default: never for --token, 600 as announced for signed-in ones)")
+    command.add_argument("--today-search-pages", action="store_true",
+                         help="website search pages come as since May 2026: no __NEXT_DATA__")
     command.add_argument("--latency-ms", type=float, default=0.0,
                          help="answer after this many ms (with ±20%% jitter)")
     command.add_argument("--rate-limit", type=float, metavar="R",
@@ -188,14 +195,27 @@ def cmd_catalog_server(args: argparse.Namespace, context: Context) -> int:
 
     faults = Faults(latency_ms=args.latency_ms, rate_limit=args.rate_limit,
                     error_rate=args.error_rate, timeout_rate=args.timeout_rate,
-                    cloudflare=args.cloudflare, seed=args.seed)
-    server = CatalogServer(Path(args.catalog), port=args.port, token=args.token, faults=faults)
+                    cloudflare=args.cloudflare, seed=args.seed,
+                    today_search_pages=args.today_search_pages)
+    server = CatalogServer(Path(args.catalog), port=args.port, token=args.token, faults=faults,
+                           accounts=_accounts(args.account), token_ttl_s=args.token_ttl)
     print(f"listening on {server.url}", flush=True)
     try:
         server.serve_forever()
     finally:
         server.stop()
     return 0
+
+
+def _accounts(given: list[str]) -> dict[str, str]:
+    """`--account NAME:PASSWORD` values as name → password."""
+    accounts = {}
+    for value in given:
+        name, colon, password = value.partition(":")
+        if not colon or not name or not password:
+            raise CuepointError(f"--account takes NAME:PASSWORD, not '{value}'.")
+        accounts[name] = password
+    return accounts
 
 
 # --- search -----------------------------------------------------------------------------------
