@@ -136,6 +136,70 @@ def cmd_settings(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
+# --- login / logout ---------------------------------------------------------------------------
+
+def _register_login(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = _add(commands, "login", cmd_login,
+                   "sign in to Beatport with your account, so sessions use Beatport's API")
+    command.add_argument("--username", metavar="NAME",
+                         help="your Beatport username or email (asked when not given)")
+    command.add_argument("--password-stdin", action="store_true",
+                         help="read the password as one line from stdin instead of asking")
+    command.add_argument(
+        "--beatport-url", metavar="URL",
+        help="sign in at URL/v4 instead of Beatport (a local catalog server, for one)")
+    _add(commands, "logout", cmd_logout, "sign out of Beatport: forget the account's tokens")
+
+
+def cmd_login(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.account import log_in
+
+    username = args.username if args.username is not None else _ask("Beatport username: ")
+    password = _password(args.password_stdin)
+    name = log_in(context.paths.settings_file, context.settings, username, password)
+    del password
+    print(f"Signed in to Beatport as {name}. Sessions now search Beatport's API.")
+    paused = _paused_session(context.paths)
+    if paused is not None:
+        print(f"Session {paused} is paused: to finish it, cuepoint resume {paused}")
+    return 0
+
+
+def _ask(prompt: str) -> str:
+    if not sys.stdin.isatty():
+        raise CuepointError("Give your Beatport username with --username NAME.")
+    return input(prompt)
+
+
+def _password(from_stdin: bool) -> str:
+    """The password: one line of stdin, or asked on the terminal without echo."""
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CuepointError("No terminal to ask for the password on: pipe it in with "
+                            "--password-stdin.")
+    return getpass.getpass("Beatport password (not shown, never kept): ")
+
+
+def _paused_session(paths: AppPaths) -> int | None:
+    from cuepoint_tray.store.queries import list_sessions
+
+    if not paths.database.exists():
+        return None
+    sessions = list_sessions(paths.database, limit=1, status="paused")["sessions"]
+    return int(sessions[0]["id"]) if sessions else None
+
+
+def cmd_logout(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.account import log_out
+
+    name = log_out(context.paths.settings_file)
+    print(f"Signed out of Beatport ({name})." if name else "Signed out of Beatport.")
+    return 0
+
+
 # --- playlists --------------------------------------------------------------------------------
 
 def _register_playlists(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -584,6 +648,6 @@ def cmd_dashboard(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-_REGISTRARS = [_register_settings, _register_playlists, _register_catalog_server,
+_REGISTRARS = [_register_settings, _register_login, _register_playlists, _register_catalog_server,
                _register_search, _register_match, _register_eval, _register_demo,
                _register_history, _register_dashboard]
