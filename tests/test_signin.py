@@ -374,7 +374,7 @@ def test_the_cloudflare_page_stops_the_website_after_one_request(
     assert server.stats()["total"] == 1
 
 
-# --- the release page is no track -------------------------------------------------------------------
+# --- the release page is no track ------------------------------------------------------------
 
 
 def _real(name: str) -> dict[str, Any]:
