@@ -277,7 +277,9 @@ def _accounts(given: list[str]) -> dict[str, str]:
     for value in given:
         name, colon, password = value.partition(":")
         if not colon or not name or not password:
-            raise CuepointError(f"--account takes NAME:PASSWORD, not '{value}'.")
+            # The value is not repeated: it may be a password typed without its name.
+            raise CuepointError("--account takes NAME:PASSWORD: a name, a colon, then the "
+                                "password.")
         accounts[name] = password
     return accounts
 
@@ -416,7 +418,7 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
             tempfile.TemporaryDirectory(prefix="cuepoint-eval-") as scratch:
         settings = with_values(context.settings, {
             **served_from(server.url),
-            "beatport_token": args.token or "",
+            **_NO_ACCOUNT, "beatport_token": args.token or "",
             "requests_per_second": args.requests_per_second}, source="eval")
         paths = context.paths if args.keep_cache else resolve_paths(scratch).create()
         outcome = run_match(library, [playlist], settings, paths)
@@ -427,6 +429,11 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
     for line in format_evaluation(score, requests=served, tracks=len(outcome.rows)):
         print(line)
     return 0
+
+
+# The DJ's own sign-in never goes to a local catalog server: its tokens would be refused
+# there, and a refused refresh token signs the DJ out.
+_NO_ACCOUNT = {"beatport_token": "", "beatport_refresh_token": "", "beatport_account": ""}
 
 
 # --- demo -------------------------------------------------------------------------------------
@@ -454,7 +461,7 @@ def cmd_demo(args: argparse.Namespace, context: Context) -> int:
               f"'{playlist.path_text}'...")
         settings = with_values(context.settings, {
             **served_from(server.url),
-            "beatport_token": ""}, source="demo")
+            **_NO_ACCOUNT}, source="demo")
         demo_context = Context(context.paths, settings)
         args.out, args.json_out = None, None
         return _match_and_report(library, [playlist], args, demo_context)

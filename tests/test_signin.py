@@ -442,3 +442,47 @@ def test_the_password_is_in_no_file_after_sign_in_session_and_reports(
     for path in written:
         assert PASSWORD.encode() not in path.read_bytes(), f"the password is in {path}"
     assert PASSWORD not in capsys.readouterr().out
+
+
+# --- the demo, the dashboard's API and the server's command line --------------------------------
+
+
+def test_the_demo_works_while_signed_in_and_leaves_the_sign_in_alone(
+        serve: Callable[..., CatalogServer], paths: AppPaths) -> None:
+    server = serve()
+    signed_in(paths, server)
+    assert main(["demo"]) == 0
+    kept = load_settings(paths.settings_file)
+    assert account_state(kept).signed_in and kept.beatport_account == DJ
+    assert server.stats()["total"] == 8  # the sign-in's requests only: the demo has its own
+
+
+def test_the_dashboard_api_signs_in_and_out_over_http(
+        serve: Callable[..., CatalogServer], paths: AppPaths) -> None:
+    from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
+
+    server = serve()
+    save_settings(settings_for(server), paths.settings_file)
+    with DashboardServer(DashboardAPI(paths), token="t") as dashboard:
+        def call(path: str, body: object = None) -> requests.Response:
+            return requests.request("POST" if body is not None else "GET",
+                                    f"{dashboard.url}/api/beatport/{path}", json=body,
+                                    headers={"Authorization": "Bearer t"}, timeout=10)
+
+        assert call("account").json() == {"signed_in": False, "account": "",
+                                          "pasted_token": False, "paused_session": None,
+                                          "paused_reason": ""}
+        wrong = call("sign-in", {"username": DJ, "password": "nope"})
+        assert wrong.status_code == 400
+        assert wrong.json()["error"].startswith("Beatport did not accept that username")
+        right = call("sign-in", {"username": DJ, "password": PASSWORD})
+        assert right.status_code == 200 and right.json()["account"] == DJ
+        assert PASSWORD not in right.text and PASSWORD not in call("account").text
+        assert call("sign-out", {}).json()["signed_in"] is False
+
+
+def test_the_catalog_server_command_refuses_an_account_without_a_password(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog-server", str(DEMO / "catalog.jsonl"), "--account", "dj"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "error: --account takes NAME:PASSWORD: a name, a colon, then the password.")
