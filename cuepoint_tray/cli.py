@@ -136,6 +136,70 @@ def cmd_settings(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
+# --- login / logout ---------------------------------------------------------------------------
+
+def _register_login(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = _add(commands, "login", cmd_login,
+                   "sign in to Beatport with your account, so sessions use Beatport's API")
+    command.add_argument("--username", metavar="NAME",
+                         help="your Beatport username or email (asked when not given)")
+    command.add_argument("--password-stdin", action="store_true",
+                         help="read the password as one line from stdin instead of asking")
+    command.add_argument(
+        "--beatport-url", metavar="URL",
+        help="sign in at URL/v4 instead of Beatport (a local catalog server, for one)")
+    _add(commands, "logout", cmd_logout, "sign out of Beatport: forget the account's tokens")
+
+
+def cmd_login(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.account import log_in
+
+    username = args.username if args.username is not None else _ask("Beatport username: ")
+    password = _password(args.password_stdin)
+    name = log_in(context.paths.settings_file, context.settings, username, password)
+    del password
+    print(f"Signed in to Beatport as {name}. Sessions now search Beatport's API.")
+    paused = _paused_session(context.paths)
+    if paused is not None:
+        print(f"Session {paused} is paused: to finish it, cuepoint resume {paused}")
+    return 0
+
+
+def _ask(prompt: str) -> str:
+    if not sys.stdin.isatty():
+        raise CuepointError("Give your Beatport username with --username NAME.")
+    return input(prompt)
+
+
+def _password(from_stdin: bool) -> str:
+    """The password: one line of stdin, or asked on the terminal without echo."""
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CuepointError("No terminal to ask for the password on: pipe it in with "
+                            "--password-stdin.")
+    return getpass.getpass("Beatport password (not shown, never kept): ")
+
+
+def _paused_session(paths: AppPaths) -> int | None:
+    from cuepoint_tray.store.queries import list_sessions
+
+    if not paths.database.exists():
+        return None
+    sessions = list_sessions(paths.database, limit=1, status="paused")["sessions"]
+    return int(sessions[0]["id"]) if sessions else None
+
+
+def cmd_logout(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.account import log_out
+
+    name = log_out(context.paths.settings_file)
+    print(f"Signed out of Beatport ({name})." if name else "Signed out of Beatport.")
+    return 0
+
+
 # --- playlists --------------------------------------------------------------------------------
 
 def _register_playlists(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -170,6 +234,13 @@ def _register_catalog_server(commands: argparse._SubParsersAction[argparse.Argum
     command.add_argument("catalog", metavar="CATALOG.jsonl")
     command.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     command.add_argument("--token", help="bearer token the API requires")
+    command.add_argument("--account", action="append", default=[], metavar="NAME:PASSWORD",
+                         help="an account that can sign in (`cuepoint login`); repeatable")
+    command.add_argument("--token-ttl", type=float, metavar="S",
+                         help="access tokens lapse S seconds after they are issued "
+                         "(default: never for --token, 600 as announced for signed-in ones)")
+    command.add_argument("--today-search-pages", action="store_true",
+                         help="website search pages come as since May 2026: no __NEXT_DATA__")
     command.add_argument("--latency-ms", type=float, default=0.0,
                          help="answer after this many ms (with ±20%% jitter)")
     command.add_argument("--rate-limit", type=float, metavar="R",
@@ -188,14 +259,29 @@ def cmd_catalog_server(args: argparse.Namespace, context: Context) -> int:
 
     faults = Faults(latency_ms=args.latency_ms, rate_limit=args.rate_limit,
                     error_rate=args.error_rate, timeout_rate=args.timeout_rate,
-                    cloudflare=args.cloudflare, seed=args.seed)
-    server = CatalogServer(Path(args.catalog), port=args.port, token=args.token, faults=faults)
+                    cloudflare=args.cloudflare, seed=args.seed,
+                    today_search_pages=args.today_search_pages)
+    server = CatalogServer(Path(args.catalog), port=args.port, token=args.token, faults=faults,
+                           accounts=_accounts(args.account), token_ttl_s=args.token_ttl)
     print(f"listening on {server.url}", flush=True)
     try:
         server.serve_forever()
     finally:
         server.stop()
     return 0
+
+
+def _accounts(given: list[str]) -> dict[str, str]:
+    """`--account NAME:PASSWORD` values as name → password."""
+    accounts = {}
+    for value in given:
+        name, colon, password = value.partition(":")
+        if not colon or not name or not password:
+            # The value is not repeated: it may be a password typed without its name.
+            raise CuepointError("--account takes NAME:PASSWORD: a name, a colon, then the "
+                                "password.")
+        accounts[name] = password
+    return accounts
 
 
 # --- search -----------------------------------------------------------------------------------
@@ -332,7 +418,7 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
             tempfile.TemporaryDirectory(prefix="cuepoint-eval-") as scratch:
         settings = with_values(context.settings, {
             **served_from(server.url),
-            "beatport_token": args.token or "",
+            **_NO_ACCOUNT, "beatport_token": args.token or "",
             "requests_per_second": args.requests_per_second}, source="eval")
         paths = context.paths if args.keep_cache else resolve_paths(scratch).create()
         outcome = run_match(library, [playlist], settings, paths)
@@ -343,6 +429,11 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
     for line in format_evaluation(score, requests=served, tracks=len(outcome.rows)):
         print(line)
     return 0
+
+
+# The DJ's own sign-in never goes to a local catalog server: its tokens would be refused
+# there, and a refused refresh token signs the DJ out.
+_NO_ACCOUNT = {"beatport_token": "", "beatport_refresh_token": "", "beatport_account": ""}
 
 
 # --- demo -------------------------------------------------------------------------------------
@@ -370,7 +461,7 @@ def cmd_demo(args: argparse.Namespace, context: Context) -> int:
               f"'{playlist.path_text}'...")
         settings = with_values(context.settings, {
             **served_from(server.url),
-            "beatport_token": ""}, source="demo")
+            **_NO_ACCOUNT}, source="demo")
         demo_context = Context(context.paths, settings)
         args.out, args.json_out = None, None
         return _match_and_report(library, [playlist], args, demo_context)
@@ -564,6 +655,6 @@ def cmd_dashboard(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
-_REGISTRARS = [_register_settings, _register_playlists, _register_catalog_server,
+_REGISTRARS = [_register_settings, _register_login, _register_playlists, _register_catalog_server,
                _register_search, _register_match, _register_eval, _register_demo,
                _register_history, _register_dashboard]

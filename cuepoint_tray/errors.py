@@ -56,7 +56,9 @@ class AuthError(ProviderError):
 
 
 class BlockedError(ProviderError):
-    """Beatport's website answered with a Cloudflare challenge instead of the page."""
+    """Beatport's website cannot be used by a program: a Cloudflare challenge instead of the
+    page, or a page with no data to read (today's search pages). Asking again cannot help:
+    the session pauses until the DJ signs in."""
 
 
 class BadResponseError(ProviderError):

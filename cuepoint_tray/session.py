@@ -10,11 +10,12 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cuepoint_tray import __version__
+from cuepoint_tray.account import forget_refused_sign_in, keep_renewed_tokens
 from cuepoint_tray.domain import MatchResult, Playlist
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.events import Event, SessionEnded, TrackDone, TrackJob
@@ -23,7 +24,7 @@ from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.providers import make_http_client, make_provider
 from cuepoint_tray.rekordbox import Library, read_library
 from cuepoint_tray.runner import Listener, SessionRunner, jobs_for
-from cuepoint_tray.settings import Settings, load_settings, save_settings
+from cuepoint_tray.settings import Settings
 from cuepoint_tray.store import HistoryWriter
 from cuepoint_tray.store.queries import session_overview
 
@@ -110,9 +111,12 @@ def _run(library: Library, jobs: list[TrackJob], settings: Settings, paths: AppP
     collector = _Collector()
     http = make_http_client(settings, paths)
     try:
-        provider = make_provider(settings, http,
-                                 on_tokens_changed=lambda access, refresh: _keep_tokens(
-                                     paths, access, refresh))
+        provider = make_provider(
+            settings, http,
+            on_tokens_changed=lambda access, refresh: keep_renewed_tokens(
+                paths.settings_file, access, refresh),
+            on_sign_in_lost=lambda refresh: forget_refused_sign_in(paths.settings_file,
+                                                                   refresh))
         session_id = begin(provider.name)
         runner = SessionRunner(TrackMatcher(provider), library.tracks,
                                provider_name=provider.name, concurrency=settings.concurrency,
@@ -134,19 +138,9 @@ def _run(library: Library, jobs: list[TrackJob], settings: Settings, paths: AppP
         "id": session_id, "status": ended.status, "reason": ended.reason,
         "playlists": list(dict.fromkeys(job.playlist for job in jobs)),
         "xml": str(library.path), "provider": provider.name, "app_version": __version__,
+        "token_renewals": getattr(provider, "renewals", 0),
     }
     return MatchOutcome(session_id, ended, rows, meta, report_path)
-
-
-def _keep_tokens(paths: AppPaths, access: str, refresh: str) -> None:
-    """Save tokens the API renewed (keyring or private file), so the next session starts
-    with a valid one; a failure only costs a renewal next time."""
-    try:
-        stored = load_settings(paths.settings_file)
-        save_settings(replace(stored, beatport_token=access, beatport_refresh_token=refresh),
-                      paths.settings_file)
-    except (CuepointError, OSError) as exc:
-        log.warning("could not save the renewed Beatport tokens: %s", type(exc).__name__)
 
 
 def _write_report(writer: HistoryWriter, session_id: int, settings: Settings,

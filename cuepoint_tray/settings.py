@@ -33,11 +33,17 @@ class Settings:
     beatport_web_url: str = _setting(
         "https://www.beatport.com", "Base URL of Beatport's website.")
     beatport_token: str = _setting(
-        "", "Beatport API access token. When set, the API is used; otherwise the website.",
-        secret=True)
+        "", "Beatport API access token, set by signing in (`cuepoint login`) or pasted. When "
+        "set, the API is used; otherwise the website.", secret=True)
     beatport_refresh_token: str = _setting(
         "", "Beatport API refresh token, used to renew the access token before it expires.",
         secret=True)
+    beatport_account: str = _setting(
+        "", "The Beatport account signed in with `cuepoint login` or Settings (its password "
+        "is never kept).")
+    beatport_client_id: str = _setting(
+        "", "The public client id of Beatport's API docs page, found at the first sign-in "
+        "and kept.")
     requests_per_second: float = _setting(
         4.0, "Most requests sent to one Beatport host per second.")
     concurrency: int = _setting(

@@ -133,7 +133,8 @@ def test_website_search_drops_brackets(http: HttpClient, catalog_server: Catalog
 def test_website_behind_cloudflare_is_blocked_but_the_api_is_not(
         http: HttpClient, catalog_server: CatalogServer) -> None:
     catalog_server.faults = Faults(cloudflare=True)
-    with pytest.raises(BlockedError, match="add an API token in settings"):
+    with pytest.raises(BlockedError,
+                       match=r"sign in to Beatport \(Settings, or `cuepoint login`\)"):
         _website(http, catalog_server.url).search("love")
     assert _api(http, catalog_server).search("love").tracks
 

@@ -227,3 +227,20 @@ def test_the_window_reports_pages_without_the_token() -> None:
     assert page_of("http://127.0.0.1:5/#/settings?token=abc") == "settings"
     assert page_of("http://127.0.0.1:5/#/session/12?token=abc") == "session/12"
     assert page_of("http://127.0.0.1:5/") == "live"
+
+
+def test_the_menu_offers_sign_in_until_the_dj_signs_in(paths: AppPaths, toolkit: Any) -> None:
+    from cuepoint_tray.account import log_in, log_out
+
+    with CatalogServer(DEMO / "catalog.jsonl", accounts={"dj": "pw-tray-1"}).start() as server:
+        write_settings(paths, server, rekordbox_xml=str(DEMO / "rekordbox.xml"))
+        app = make_app(paths, toolkit)
+        app._refresh()
+        assert "Sign in to Beatport…" in shown_texts(app)
+        log_in(paths.settings_file, load_settings(paths.settings_file), "dj", "pw-tray-1")
+        app._refresh()
+        assert "Sign in to Beatport…" not in shown_texts(app)
+        log_out(paths.settings_file)
+        app._refresh()
+        assert "Sign in to Beatport…" in shown_texts(app)
+        app.server.stop()

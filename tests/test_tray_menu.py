@@ -185,3 +185,14 @@ def test_at_most_one_default_and_it_is_enabled(state: TrayState) -> None:
 def test_the_menu_is_a_pure_function_of_the_state(state: TrayState) -> None:
     assert build_menu(state) == build_menu(replace(state))
     hash(build_menu(state))  # plain, immutable data
+
+
+def test_signed_out_the_menu_offers_to_sign_in_to_beatport_in_settings() -> None:
+    signed_out = replace(READY, beatport_signed_out=True)
+    menu = build_menu(signed_out)
+    assert texts(menu)[9:14] == ["Open dashboard", "Recent sessions", "Export last report",
+                                 "Sign in to Beatport…", "Settings…"]
+    sign_in = entry(menu, "Sign in to Beatport")
+    assert sign_in.intent == Intent("open_page", "settings") and sign_in.enabled
+    assert default_entry(menu) == entry(menu, "Match")  # a click still matches
+    assert "Sign in to Beatport…" not in texts(build_menu(READY))  # signed in

@@ -41,6 +41,9 @@ class Faults:
     renamed_field_rate: float = 0.0  # share of answers whose tracks' name field is renamed
     cut_json_rate: float = 0.0       # share of answers cut in half yet sent as whole
     down_s: float = 0.0              # refuse connections this long from when set, then return
+    # Website search pages as beatport.com serves them since May 2026: HTML with no
+    # __NEXT_DATA__ and no data a program can read (track pages are left as they are).
+    today_search_pages: bool = False
 
     def __post_init__(self) -> None:
         for name in ("error_rate", "timeout_rate", "reset_rate", "truncate_rate",
@@ -86,6 +89,7 @@ class Fate:
     no_next_data: bool = False
     rename_field: bool = False
     cut_json: bool = False
+    today_search_pages: bool = False
 
 
 class TokenBucket:
@@ -146,6 +150,7 @@ class FaultSwitchboard:
             no_next_data=no_data < faults.no_next_data_rate,
             rename_field=rename < faults.renamed_field_rate,
             cut_json=cut < faults.cut_json_rate,
+            today_search_pages=faults.today_search_pages,
         )
 
     def _rearm_if_changed(self, faults: Faults, now: float) -> None:

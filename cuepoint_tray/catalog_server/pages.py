@@ -54,6 +54,26 @@ def track_page(track: Json) -> str:
     return _document(f"{title} :: Beatport", _next_data("/track/[description]/[id]", query, props))
 
 
+def todays_search_page(query: str) -> str:
+    """A search page as beatport.com serves it since May 2026: the App Router's HTML and its
+    streamed React payload (`self.__next_f`), no `__NEXT_DATA__`, no track a program can read."""
+    title = html.escape(f"{query} :: Beatport" if query else "Search :: Beatport")
+    chunks = [
+        '[0]',
+        '[1,"1:HL[\\"/_next/static/css/app.css\\",\\"style\\"]\\n"]',
+        '[1,"2:I[\\"/_next/static/chunks/app/search/page.js\\",[],\\"SearchPage\\"]\\n"]',
+        '[1,"0:[\\"$\\",\\"$L2\\",null,{\\"searchParams\\":\\"$undefined\\"}]\\n"]',
+    ]
+    pushes = "".join(f"<script>(self.__next_f=self.__next_f||[]).push({chunk})</script>"
+                     for chunk in chunks)
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"/>\
+<meta name="viewport" content="width=device-width, initial-scale=1"/>\
+<link rel="stylesheet" href="/_next/static/css/app.css" data-precedence="next"/>\
+<script src="/_next/static/chunks/webpack.js" async=""></script><title>{title}</title></head>\
+<body><div id="__next"><main><div class="search-results" data-loading="true"></div></main></div>\
+{pushes}</body></html>"""
+
+
 def not_found_page() -> str:
     """The site's 404 page: Next.js' error page, with no data."""
     next_data = _next_data("/_error", {}, {"statusCode": 404})

@@ -18,14 +18,15 @@ import socketserver
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from cuepoint_tray.catalog_server.auth import TokenBook
+from cuepoint_tray.catalog_server import pages
+from cuepoint_tray.catalog_server.auth import CLIENT_ID, TokenBook
 from cuepoint_tray.catalog_server.catalog import Catalog
 from cuepoint_tray.catalog_server.faults import (
     Fate,
@@ -35,12 +36,14 @@ from cuepoint_tray.catalog_server.faults import (
     with_renamed_field,
     without_next_data,
 )
+from cuepoint_tray.catalog_server.signin import SignInSite
 from cuepoint_tray.catalog_server.site import (
     HTML_TYPE,
     Answer,
     CatalogSite,
     Request,
     challenge_answer,
+    html_answer,
     is_api,
     json_answer,
     request_kind,
@@ -71,12 +74,15 @@ class Outcome:
 class CatalogServer:
     """A Beatport-compatible server over a catalog file, on 127.0.0.1.
 
-    The socket is bound on construction, so `url` is known before `start()`.
+    The socket is bound on construction, so `url` is known before `start()`. `accounts`
+    (name → password) can sign in as on Beatport; `token_ttl_s` is how long access tokens
+    live; `client_id` is the one the docs page holds ("" for a docs page without one).
     """
 
     def __init__(self, catalog_path: Path, *, host: str = HOST, port: int = 0,
                  token: str | None = None, faults: Faults | None = None,
-                 refresh_token: str | None = None, token_ttl_s: float | None = None):
+                 refresh_token: str | None = None, token_ttl_s: float | None = None,
+                 accounts: Mapping[str, str] | None = None, client_id: str = CLIENT_ID):
         if host not in _LOOPBACK_NAMES:
             raise CuepointError(f"The catalog server only listens on {HOST}, not on {host}.")
         catalog = Catalog.load(Path(catalog_path))
@@ -95,8 +101,10 @@ class CatalogServer:
         self._serving_httpd: _HTTPServer | None = None  # the one the serving loop is on
         self.port = self._httpd.server_port
         self.url = f"http://{HOST}:{self.port}"
-        self._site = CatalogSite(catalog, base_url=self.url,
-                                 tokens=TokenBook(token, refresh_token, token_ttl_s))
+        tokens = TokenBook(token, refresh_token, token_ttl_s, accounts=accounts,
+                           client_id=client_id)
+        self._site = CatalogSite(catalog, base_url=self.url, tokens=tokens)
+        self._sign_in = SignInSite(tokens, self._site.api_root)
         self.faults = faults if faults is not None else Faults()
         log.info("catalog server on %s: %d tracks from %s", self.url, len(catalog), catalog_path)
 
@@ -234,7 +242,7 @@ class CatalogServer:
             return Outcome(None)
         # Waiting on the stop event rather than sleeping lets stop() end a hang at once.
         self._stop_requested.wait(fate.delay_s)
-        answer = self._faulted(fate, request) or _garbled(fate, self._answer(request))
+        answer = self._faulted(fate, request) or _garbled(fate, self._answer(request, fate))
         self._stats.count(kind, answer.status)
         return Outcome(answer, truncate=fate.truncate)
 
@@ -248,9 +256,11 @@ class CatalogServer:
             return server_error_answer(fate.error_status)
         return None
 
-    def _answer(self, request: Request) -> Answer:
+    def _answer(self, request: Request, fate: Fate) -> Answer:
         try:
-            return self._site.answer(request)
+            if fate.today_search_pages and request_kind(request) == "web_search":
+                return html_answer(200, pages.todays_search_page(request.query.get("q", "")))
+            return self._sign_in.answer(request) or self._site.answer(request)
         except Exception:  # a bug here must cost one answer, not the connection's thread
             log.exception("catalog server failed on %s %s", request.method, request.path)
             return server_error_answer(500)

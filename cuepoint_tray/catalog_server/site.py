@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from cuepoint_tray.catalog_server import pages
-from cuepoint_tray.catalog_server.auth import TokenBook, bearer_of
+from cuepoint_tray.catalog_server.auth import TokenBook, bearer_of, is_sign_in
 from cuepoint_tray.catalog_server.catalog import Catalog, CatalogEntry
 from cuepoint_tray.catalog_server.shapes import search_service_track, v4_track
 
@@ -29,7 +29,6 @@ SEARCH_ALL_PER_TYPE = 15
 JSON_TYPE = "application/json"
 HTML_TYPE = "text/html; charset=utf-8"
 
-_API_TOKEN = re.compile(r"/v4/auth/o/token/?")
 _API_SEARCH = re.compile(r"/v4/catalog/search/?")
 _API_TRACK = re.compile(r"/v4/catalog/tracks/([^/]+)/?")
 _API_TRACKS = re.compile(r"/v4/catalog/tracks/?")
@@ -89,7 +88,9 @@ def is_api(path: str) -> bool:
 def request_kind(request: Request) -> str:
     """The kind /_stats counts a request under (one of KINDS)."""
     path = request.path
-    routes = ((_API_TOKEN, "auth"), (_API_SEARCH, "api_search"), (_API_TRACKS, "api_isrc"),
+    if is_sign_in(path):
+        return "auth"
+    routes = ((_API_SEARCH, "api_search"), (_API_TRACKS, "api_isrc"),
               (_API_TRACK, "api_track"), (_WEB_SEARCH_TRACKS, "web_search"),
               (_WEB_SEARCH_ALL, "web_search"), (_WEB_TRACK, "web_track"))
     kind = next((kind for pattern, kind in routes if pattern.fullmatch(path)), "other")
@@ -144,8 +145,6 @@ class CatalogSite:
     # API v4 --------------------------------------------------------------------------------
 
     def _api(self, request: Request) -> Answer:
-        if _API_TOKEN.fullmatch(request.path):
-            return self._grant(request)
         bearer = bearer_of(request.headers.get("authorization"))
         if not self.tokens.accepts(bearer):
             return json_answer(401, _NOT_AUTHENTICATED, ("WWW-Authenticate", 'Bearer realm="api"'))
@@ -158,13 +157,6 @@ class CatalogSite:
         found = _API_TRACK.fullmatch(request.path)
         track = self.api_track(found.group(1)) if found else None
         return json_answer(200, track) if track else json_answer(404, _NOT_FOUND)
-
-    def _grant(self, request: Request) -> Answer:
-        if request.method != "POST":
-            return json_answer(405, {"detail": f'Method "{request.method}" not allowed.'})
-        form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
-        status, payload = self.tokens.grant(form)
-        return json_answer(status, payload, ("Cache-Control", "no-store"))
 
     def api_search(self, query: Mapping[str, str]) -> dict[str, Any]:
         """`GET /v4/catalog/search/`: one list per type; this catalog holds only tracks."""

@@ -227,6 +227,47 @@ class DashboardAPI:
         save_settings(updated, self.paths.settings_file)
         return self.settings()
 
+    # --- Beatport account ---------------------------------------------------------------
+
+    def beatport_account(self) -> Row:
+        """Whether the DJ is signed in to Beatport, and as whom; no secret in it."""
+        from cuepoint_tray.account import account_state
+
+        state = account_state(self._session_settings())
+        paused = self._paused_session()
+        return {"signed_in": state.signed_in, "account": state.account,
+                "pasted_token": state.pasted_token,
+                "paused_session": paused["id"] if paused else None,
+                "paused_reason": paused["reason"] if paused else ""}
+
+    def sign_in(self, username: str, password: str) -> Row:
+        """Sign in to Beatport (where sessions started here would search); the password is
+        passed to Beatport and dropped, never kept. SignInError says what went wrong."""
+        from cuepoint_tray.account import log_in
+
+        log_in(self.paths.settings_file, self._session_settings(), str(username),
+               str(password))
+        return self.beatport_account()
+
+    def sign_out(self) -> Row:
+        """Forget the Beatport account's tokens."""
+        from cuepoint_tray.account import log_out
+
+        log_out(self.paths.settings_file)
+        return self.beatport_account()
+
+    def _session_settings(self) -> Settings:
+        """The settings sessions started here use (the command line's Beatport URL too)."""
+        return self.controller.settings() if self.controller is not None else \
+            self.load_settings()
+
+    def _paused_session(self) -> Row | None:
+        """The newest session, when it is paused (a sign-in may be what it waits for)."""
+        if not self.db.exists():
+            return None
+        newest = queries.list_sessions(self.db, limit=1)["sessions"]
+        return newest[0] if newest and newest[0]["status"] == "paused" else None
+
     # --- exports ------------------------------------------------------------------------
 
     def report(self, session_id: int, fmt: str) -> Download:

@@ -29,6 +29,7 @@ import bottle
 
 from cuepoint_tray.dashboard.api import DashboardAPI, Download
 from cuepoint_tray.errors import CuepointError, SettingsError
+from cuepoint_tray.providers.signin import SignInError
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.queries import NotFoundError
 
@@ -40,7 +41,8 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
 _ERRORS: tuple[tuple[type[Exception], int], ...] = (
-    (NotFoundError, 404), (SettingsError, 400), (HistoryError, 400), (CuepointError, 409),
+    (NotFoundError, 404), (SettingsError, 400), (HistoryError, 400), (SignInError, 400),
+    (CuepointError, 409),
     (ValueError, 400))
 
 StartResponse = Callable[..., Any]
@@ -212,6 +214,9 @@ def _routes(api: DashboardAPI, web_root: Path) -> bottle.Bottle:
     get("/api/compare")(_json(lambda: api.compare(_int_list(_arg("ids") or ""))))
     get("/api/settings")(_json(api.settings))
     post("/api/settings")(_json(lambda: api.save_settings(_body().get("values") or {})))
+    get("/api/beatport/account")(_json(api.beatport_account))
+    post("/api/beatport/sign-in")(_json(lambda: _sign_in(api)))
+    post("/api/beatport/sign-out")(_json(api.sign_out))
     get("/api/sessions/<session_id:int>/report.<fmt>")(_file(api.report))
     get("/api/sessions/<session_id:int>/rekordbox.xml")(_file(
         lambda session_id: api.rekordbox_export(session_id, write_bpm=_arg("bpm") == "1")))
@@ -226,6 +231,11 @@ def _routes(api: DashboardAPI, web_root: Path) -> bottle.Bottle:
     app.error(405)(lambda _error: _error_body("Method not allowed."))
     app.error(500)(lambda _error: _error_body("Something went wrong; the log has details."))
     return app
+
+
+def _sign_in(api: DashboardAPI) -> dict[str, Any]:
+    body = _body()  # the password lives in this request's memory only
+    return api.sign_in(str(body.get("username") or ""), str(body.get("password") or ""))
 
 
 def _review(api: DashboardAPI, track_id: int) -> dict[str, Any]:

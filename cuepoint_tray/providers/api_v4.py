@@ -30,10 +30,16 @@ from cuepoint_tray.providers.provider import (
 )
 
 _JSON = {"Accept": "application/json"}
-# Renew this long before the token expires (at most), so a request in flight never carries a
-# token that lapses on the way.
+# Renew this long before the token expires (at most; half its life for short-lived ones), so a
+# request waiting for its throttle slot or in flight never carries a token that lapses on the
+# way: with 5 s tokens at 4 requests/s, a tenth of the life (0.5 s) let 25 of 382 requests
+# answer 401 in a 300-track session (scripts/bench_signin.py); half the life let none.
 _RENEW_MARGIN_S = 60.0
 TokensChanged = Callable[[str, str], None]  # (access token, refresh token)
+SignInLost = Callable[[str], None]  # (the refresh token Beatport refused)
+SIGN_IN_AGAIN = ("Beatport would not renew your sign-in (it has expired, or was used "
+                 "elsewhere): sign in to Beatport again (Settings, or `cuepoint login`), then "
+                 "resume the session.")
 
 
 class BearerToken:
@@ -44,12 +50,16 @@ class BearerToken:
     """
 
     def __init__(self, http: HttpClient, token_url: str, access_token: str,
-                 refresh_token: str = "", on_change: TokensChanged | None = None):
+                 refresh_token: str = "", on_change: TokensChanged | None = None, *,
+                 client_id: str = "", on_refused: SignInLost | None = None):
         self._http = http
         self._token_url = token_url
         self._access = access_token
         self._refresh = refresh_token
+        self._client_id = client_id
         self._on_change = on_change
+        self._on_refused = on_refused
+        self.renewals = 0
         self._renew_at: float | None = None  # unknown until the first renewal says expires_in
         self._lock = threading.Lock()
 
@@ -60,7 +70,8 @@ class BearerToken:
     def current(self, kind: RequestKind) -> str:
         """The token to send now, renewed first when it is about to expire."""
         with self._lock:
-            if self._refresh and self._renew_at is not None and time.monotonic() >= self._renew_at:
+            lapsed = self._renew_at is not None and time.monotonic() >= self._renew_at
+            if self._refresh and (lapsed or not self._access):
                 self._renew(kind)
             return self._access
 
@@ -72,22 +83,32 @@ class BearerToken:
             return self._access
 
     def _renew(self, kind: RequestKind) -> None:
+        # Refresh tokens rotate: the one sent now stops working once Beatport answers.
         form = {"grant_type": "refresh_token", "refresh_token": self._refresh}
+        if self._client_id:
+            form["client_id"] = self._client_id
         try:
             response, report = self._http.post(self._token_url, kind=kind, data=form,
                                                headers=_JSON)
         except AuthError as exc:
-            raise _renewal_refused(exc.report) from exc
+            raise self._refused(exc.report) from exc
         answer = _token_answer(response)
         if answer is None:
-            raise _renewal_refused(report)
+            raise self._refused(report)
+        self.renewals += 1
         self._access = answer["access_token"]
         self._refresh = answer.get("refresh_token") or self._refresh
         expires_in = answer.get("expires_in")
         if isinstance(expires_in, int | float) and expires_in > 0:
-            self._renew_at = time.monotonic() + expires_in - min(_RENEW_MARGIN_S, expires_in / 10)
+            self._renew_at = time.monotonic() + expires_in - min(_RENEW_MARGIN_S, expires_in / 2)
         if self._on_change:
             self._on_change(self._access, self._refresh)
+
+    def _refused(self, report: RequestReport | None) -> AuthError:
+        """The sign-in is over: the refresh token was refused (expired, or already used)."""
+        if self._on_refused:
+            self._on_refused(self._refresh)
+        return AuthError(SIGN_IN_AGAIN, report)
 
 
 def _token_answer(response: requests.Response) -> TokenAnswer | None:
@@ -102,10 +123,6 @@ def _token_answer(response: requests.Response) -> TokenAnswer | None:
     return cast(TokenAnswer, answer)
 
 
-def _renewal_refused(report: RequestReport | None) -> AuthError:
-    return AuthError("Beatport would not renew the API token: sign in to Beatport again and paste "
-                     "a fresh token and refresh token in settings, then resume the session.",
-                     report)
 
 
 class ApiV4Provider:
@@ -114,12 +131,19 @@ class ApiV4Provider:
     name = "api"
 
     def __init__(self, http: HttpClient, *, api_url: str, token: str, refresh_token: str = "",
-                 web_url: str = BEATPORT_WEBSITE, on_tokens_changed: TokensChanged | None = None):
+                 web_url: str = BEATPORT_WEBSITE, on_tokens_changed: TokensChanged | None = None,
+                 client_id: str = "", on_sign_in_lost: SignInLost | None = None):
         self._http = http
         self._api_url = api_url.rstrip("/")
         self._web_url = web_url
         self._token = BearerToken(http, f"{self._api_url}/auth/o/token/", token, refresh_token,
-                                  on_tokens_changed)
+                                  on_tokens_changed, client_id=client_id,
+                                  on_refused=on_sign_in_lost)
+
+    @property
+    def renewals(self) -> int:
+        """How many times the access token was renewed so far."""
+        return self._token.renewals
 
     def search(self, text: str, page: int = 1, per_page: int = 25) -> ProviderResult:
         """Tracks matching `text` (`/catalog/search/?type=tracks`)."""
@@ -175,8 +199,8 @@ class ApiV4Provider:
     def _require_ok(response: requests.Response, report: RequestReport) -> None:
         if response.status_code == 403:
             raise AuthError("Beatport's API refused access (HTTP 403): the token may not allow "
-                            "this; sign in to Beatport again and paste a fresh token in settings.",
-                            report)
+                            "this; sign in to Beatport again (Settings, or `cuepoint login`), "
+                            "then resume the session.", report)
         if response.status_code != 200:
             raise unexpected_status(response, report)
 

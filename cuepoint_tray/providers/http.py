@@ -59,7 +59,9 @@ from cuepoint_tray.providers.breaker import CircuitBreaker
 from cuepoint_tray.settings import Settings
 
 USER_AGENT = f"CuePointTray/{__version__}"
-BLOCKED_MESSAGE = "Beatport's website blocked automated access — add an API token in settings."
+SIGN_IN_HINT = "sign in to Beatport (Settings, or `cuepoint login`)"
+BLOCKED_MESSAGE = ("Beatport's website blocked automated access with a Cloudflare challenge: "
+                   + SIGN_IN_HINT)
 RETRY_AFTER_CAP_S = 60.0
 # The first wait before a retry (it doubles, plus jitter, up to BACKOFF_MAX_S); read by
 # make_http_client when it is called, so tests can shorten it.
@@ -373,7 +375,8 @@ def _refusal(response: requests.Response) -> ProviderError | None:
         return BlockedError(BLOCKED_MESSAGE)
     if response.status_code == 401:
         return AuthError("Beatport refused the API token (HTTP 401): it may have expired — "
-                         "paste a fresh token in settings, then resume the session.")
+                         "sign in to Beatport again (Settings, or `cuepoint login`) or paste a "
+                         "fresh token in settings, then resume the session.")
     return None
 
 

@@ -45,7 +45,13 @@ from cuepoint_tray.tray.menu import MenuEntry, build_menu, status_text
 from cuepoint_tray.tray.notification import Notification, could_not, session_ended
 from cuepoint_tray.tray.opener import open_with_os
 from cuepoint_tray.tray.single_instance import SingleInstance, ask_running_to_show
-from cuepoint_tray.tray.state import LibraryView, TrayState, library_now, recent_sessions_now
+from cuepoint_tray.tray.state import (
+    LibraryView,
+    TrayState,
+    library_now,
+    recent_sessions_now,
+    signed_out_now,
+)
 from cuepoint_tray.tray.window import PRGNAME, DashboardWindow
 
 log = logging.getLogger("cuepoint.tray")
@@ -219,12 +225,14 @@ class TrayApp:
 
     def _refresh(self) -> None:
         """Look at the settings, the XML and the history again, then show the state."""
-        # Only the XML and the playlist are needed here: no keyring read every 2 s.
-        library = self._library_view(load_settings(self.paths.settings_file,
-                                                   with_secrets=False))
+        # Only the XML, the playlist and the account's name are needed here: no keyring read
+        # every 2 s.
+        settings = load_settings(self.paths.settings_file, with_secrets=False)
+        library = self._library_view(settings)
         recent = recent_sessions_now(self.paths)
         with self._lock:
-            self._state = replace(self._state, library=library, recent=recent)
+            self._state = replace(self._state, library=library, recent=recent,
+                                  beatport_signed_out=signed_out_now(settings))
         self._apply()
 
     def _library_view(self, settings: Settings) -> LibraryView:

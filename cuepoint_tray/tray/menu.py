@@ -21,6 +21,7 @@ from cuepoint_tray.tray.intents import Intent
 from cuepoint_tray.tray.state import RecentSession, TrayState, playlist_count
 
 STATUS_WIDTH = 64
+SIGN_IN = "Sign in to Beatport…"  # shown while signed out; opens Settings, where it is done
 
 
 @dataclass(frozen=True)
@@ -157,10 +158,13 @@ def _session_controls(state: TrayState) -> list[MenuEntry]:
 
 
 def _dashboard(state: TrayState) -> list[MenuEntry]:
+    sign_in = [MenuEntry(SIGN_IN, Intent("open_page", "settings"))] \
+        if state.beatport_signed_out else []
     return [
         MenuEntry("Open dashboard", Intent("open_page", "live")),
         _recent_entry(state.recent),
         _report_entry(state.last_report),
+        *sign_in,
         MenuEntry("Settings…", Intent("open_page", "settings")),
     ]
 

@@ -69,6 +69,7 @@ class TrayState:
     recent: tuple[RecentSession, ...] = ()
     seen_last: bool = True  # the DJ has opened the dashboard since the last session ended
     quitting: bool = False
+    beatport_signed_out: bool = False  # no Beatport account (nor a pasted token) is set
 
     @property
     def busy(self) -> bool:
@@ -124,6 +125,13 @@ def library_now(settings: Settings, current: CurrentLibrary) -> LibraryView:
     except CuepointError as exc:
         return replace(view, current_path=found.path, playlist_error=str(exc))
     return replace(view, current_path=found.path)
+
+
+def signed_out_now(settings: Settings) -> bool:
+    """Whether the DJ has neither signed in to Beatport nor pasted a token, as far as the
+    settings file tells (read without the keyring: the account's name is a plain setting)."""
+    return not (settings.beatport_account or settings.beatport_token
+                or settings.beatport_refresh_token)
 
 
 def recent_sessions_now(paths: AppPaths, limit: int = RECENT_LIMIT) -> tuple[RecentSession, ...]:

@@ -1,8 +1,10 @@
-// Settings: the form over /api/settings. Secrets are write-only: the page only knows whether
-// one is set; a blank field keeps it, Clear removes it.
+// Settings: signing in to Beatport, then the form over /api/settings. Secrets are
+// write-only: the page only knows whether one is set; a blank field keeps it, Clear removes
+// it. The Beatport password goes to /api/beatport/sign-in and is dropped from the form.
 
 import {api, post} from "../api.js";
-import {fill, h, message, setText} from "../dom.js";
+import {fill, h, link, message, setText} from "../dom.js";
+import {go} from "../route.js";
 
 const MAIN = ["rekordbox_xml", "default_playlist", "beatport_token", "requests_per_second", "concurrency",
   "cache_expiry_days", "query_retention_days", "report_format"];
@@ -23,13 +25,126 @@ const LIMITS = {
 };
 
 export async function render(main) {
-  const [data, playlists] = await Promise.all([api("/api/settings"), api("/api/playlists").catch(() => null)]);
+  const [data, playlists, account] = await Promise.all([api("/api/settings"),
+    api("/api/playlists").catch(() => null), api("/api/beatport/account")]);
   const form = new SettingsForm(data, playlists);
+  const beatport = new BeatportSignIn(account, (isSet) => {
+    form.markSecret("beatport_token", isSet);
+    form.markSecret("beatport_refresh_token", isSet);
+  });
   fill(main,
     h("div", {class: "page-head"}, h("div", {class: "titles"}, h("h1", {}, "Settings"),
       h("p", {class: "sub"}, "Saved in ", h("span", {class: "mono", dir: "auto"}, data.file),
         ". New values apply to the next session."))),
-    form.firstRun, form.element);
+    form.firstRun, beatport.element, form.element);
+}
+
+/** "Sign in to Beatport": username and password while signed out, the account and Sign out
+ * once signed in. Errors come back from CuePoint as one plain sentence. */
+class BeatportSignIn {
+  constructor(account, onTokenChange) {
+    this.onTokenChange = onTokenChange;
+    this.banner = h("div", {"aria-live": "polite", id: "beatport-banner"});
+    this.body = h("div");
+    this.element = h("section", {class: "panel", id: "beatport-account", "aria-labelledby": "beatport-title"},
+      h("h2", {id: "beatport-title"}, "Sign in to Beatport"), this.banner, this.body);
+    this.show(account);
+  }
+
+  show(account, note = null) {
+    this.account = account;
+    fill(this.banner, note);
+    if (account.signed_in) this.showSignedIn(account);
+    else this.showForm(account);
+  }
+
+  showSignedIn(account) {
+    const signOut = h("button", {type: "button", class: "danger", id: "beatport-sign-out"}, "Sign out");
+    signOut.addEventListener("click", () => this.signOut(signOut));
+    fill(this.body,
+      h("p", {class: "inline", id: "beatport-signed-in"}, h("span", {class: "badge ok"}, "signed in"),
+        h("span", {}, "Beatport account: ", h("strong", {dir: "auto", id: "beatport-account-name"}, account.account))),
+      h("p", {class: "help"}, "Sessions search Beatport's API with your account. CuePoint keeps its sign-in as a secret and renews it as sessions run; your password is not kept."),
+      this.resumeHint(account),
+      h("div", {class: "controls"}, signOut));
+  }
+
+  showForm(account) {
+    const username = h("input", {type: "text", id: "beatport-username", name: "username", autocomplete: "username",
+      spellcheck: "false", required: true, placeholder: "Username or email"});
+    const password = h("input", {type: "password", id: "beatport-password", name: "password",
+      autocomplete: "current-password", required: true});
+    const submit = h("button", {type: "submit", class: "primary", id: "beatport-sign-in"}, "Sign in");
+    const form = h("form", {id: "beatport-sign-in-form", novalidate: true, "aria-describedby": "beatport-why"},
+      h("p", {class: "help", id: "beatport-why"},
+        "Beatport's website no longer lists search results for programs, so CuePoint searches Beatport's API with your own Beatport account. ",
+        "Your password goes to Beatport once and is never kept.",
+        account.pasted_token ? " You are using a pasted API token now; signing in replaces it." : ""),
+      h("div", {class: "form-grid"},
+        h("label", {for: "beatport-username"}, "Beatport username"), h("div", {class: "field"}, username),
+        h("label", {for: "beatport-password"}, "Password"), h("div", {class: "field"}, password)),
+      h("div", {class: "controls"}, submit));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.signIn(form, username, password, submit);
+    });
+    fill(this.body, form);
+  }
+
+  async signIn(form, username, password, submit) {
+    if (!username.value.trim() || !password.value) {
+      fill(this.banner, message("error", "Enter both your Beatport username (or email) and your password."));
+      (username.value.trim() ? password : username).focus();
+      return;
+    }
+    const fields = [username, password, submit];
+    fields.forEach((field) => { field.disabled = true; });
+    form.setAttribute("aria-busy", "true");
+    setText(submit, "Signing in…");
+    fill(this.banner, message("info", "Signing in to Beatport…"));
+    try {
+      const account = await post("/api/beatport/sign-in", {username: username.value.trim(), password: password.value});
+      password.value = "";
+      this.onTokenChange(true);
+      this.show(account, message("ok", `Signed in to Beatport as ${account.account}.`));
+    } catch (error) {
+      password.value = "";
+      fields.forEach((field) => { field.disabled = false; });
+      form.removeAttribute("aria-busy");
+      setText(submit, "Sign in");
+      fill(this.banner, message("error", error.message));
+      password.focus();
+    }
+  }
+
+  async signOut(button) {
+    button.disabled = true;
+    try {
+      const account = await post("/api/beatport/sign-out");
+      this.onTokenChange(false);
+      this.show(account, message("ok", "Signed out of Beatport."));
+    } catch (error) {
+      button.disabled = false;
+      fill(this.banner, message("error", error.message));
+    }
+  }
+
+  resumeHint(account) {
+    if (!account.paused_session) return null;
+    const resume = h("button", {type: "button", id: "beatport-resume"}, `Resume session ${account.paused_session}`);
+    resume.addEventListener("click", async () => {
+      resume.disabled = true;
+      try {
+        await post(`/api/sessions/${account.paused_session}/resume`);
+        go("#/live");
+      } catch (error) {
+        resume.disabled = false;
+        fill(this.banner, message("error", error.message));
+      }
+    });
+    return h("div", {class: "inline", id: "beatport-paused"},
+      h("span", {}, "The last session (", link(`#/session/${account.paused_session}`, `session ${account.paused_session}`), ") is paused."), resume);
+  }
 }
 
 class SettingsForm {
@@ -129,7 +244,8 @@ class SettingsForm {
   }
 
   markSecret(name, isSet) {
-    const parts = this.secretParts[name];
+    const parts = (this.secretParts || {})[name];
+    if (!parts) return;
     parts.state.className = `badge ${isSet ? "ok" : ""}`;
     setText(parts.state, isSet ? "set" : "not set");
     parts.clear.disabled = !isSet;
