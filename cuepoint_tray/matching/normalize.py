@@ -21,9 +21,9 @@ _FEAT = r"(?:feat\.?|ft\.?|featuring|with)"
 _FEAT_SPLIT = re.compile(rf"\s+{_FEAT}\s+", re.IGNORECASE)
 _FEAT_IN_TITLE = re.compile(rf"\s*[(\[]?\s*\b{_FEAT}\s+([^()\[\]]+?)\s*[)\]]?\s*$", re.IGNORECASE)
 # Lists of names, and words that join two names ("x" only between two names: "Percy X" is
-# one artist, "Noisia x Mefjus" two).
+# one artist, "Noisia x Mefjus" two, "Percy X x Soraya" two).
 _LIST_SEPARATORS = re.compile(r"\s*[,;/]\s*")
-_JOINERS = re.compile(r"\s*(?:&|\+|\bvs\b\.?|\band\b)\s*|\s+x\s+", re.IGNORECASE)
+_JOINERS = re.compile(r"\s*(?:&|\+|\bvs\b\.?|\band\b)\s*|\s+x\s+(?!x\s)", re.IGNORECASE)
 _NOISE_PREFIX = re.compile(r"^\s*(?:\d{1,3}\s*[-.)_]\s*|\d{1,3}\s+-\s+|[A-H][1-9]\s+)(?=\S)")
 # A track number before a file name: "07 - ", "07. ", "A1 - ", "07 " when zero-padded.
 _TRACK_NUMBER = re.compile(r"^\s*(?:(?:\d{1,3}|[A-H][1-9])\s*[-.)_]\s*|0\d\s+)(?=\S)")
@@ -271,8 +271,17 @@ def strip_artist_prefix(name: str, artist: str) -> str:
     if split is None or not artist.strip():
         return name
     typed, title = split
+    if _ends_as_a_mix(title):
+        return name  # "Pompero - Forseco Remix": the dash comes before the mix
     names = set(artist_names([typed]))
     return title if names and names <= set(artist_names([artist])) else name
+
+
+def _ends_as_a_mix(text: str) -> bool:
+    """No bracketed group, and a version word last: 'Forseco Remix', not 'Dub Track'."""
+    last = words(text)[-1:]
+    return "(" not in text and "[" not in text and bool(last) and bool(
+        _VERSION_WORDS.fullmatch(last[0]))
 
 
 def _only_version(text: str) -> bool:
