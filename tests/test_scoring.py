@@ -162,6 +162,13 @@ def test_a_bare_remix_by_nobody_typed_is_left_for_review_never_the_original():
     assert "does not say whose" in decision.reason
 
 
+def test_a_bare_remix_is_never_accepted_as_a_credited_version_of_another_kind():
+    dj = replace(DJ, name="Black Tears (Remix)", total_time=396, year=None)
+    album = replace(ORIGINAL, id=12, mix_name="Album Version", length_ms=396_000)
+    decision = decision_for(dj, album)
+    assert decision.confidence not in ("strong", "medium")
+
+
 # A remix of about the original's length: the fragile spot of a title that names no mix.
 CLOSE_REMIX = replace(REMIX, id=8, mix_name="Kai Mohr Remix", remixers=("Kai Mohr",),
                       length_ms=398_400, release="Black Tears (Remixes)",

@@ -92,6 +92,7 @@ def is_bare_remix(version: Version) -> bool:
 
 
 def is_remix(store: Profile) -> bool:
+    """A remix by someone: Beatport calls it one, or lists its remixers."""
     return store.version.kind in REMIX_KINDS or bool(store.remixer_names)
 
 
@@ -103,16 +104,17 @@ def _remixer_typed(dj: Profile, store: Profile) -> bool:
 def doubt(dj: Profile, store: Profile) -> str:
     """Why a candidate that no veto rules out still needs the DJ's eye, or "" when none.
 
-    A remix for a title that names no mix, or only a bare "(Remix)", is accepted only on strong
-    evidence beyond the title: the length within 1 s, and the label or the year agreeing."""
+    A remix for a title that names no mix, or someone's version for a bare "(Remix)", is
+    accepted only on strong evidence beyond the title: the length within one whole second,
+    and the label or the year agreeing."""
     dj = read_against(dj, store)
-    if not is_remix(store) or dj.version.is_credited or _strong_evidence(dj, store):
+    if dj.version.is_credited or _strong_evidence(dj, store):
         return ""
     credit = store.version.credit or ", ".join(store.remixer_names) or "someone"
-    if not dj.version.stated:
+    if not dj.version.stated and is_remix(store):
         return f"a remix by {credit}, and your title names no mix"
     if is_bare_remix(dj.version) and store.version.is_credited:
-        return f"a remix by {credit}, and your title does not say whose"
+        return f"a version by {credit}, and your title does not say whose"
     return ""
 
 
