@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 # Letters that Unicode does not decompose into a base letter and a mark.
@@ -139,44 +139,65 @@ def split_title(name: str) -> TitleParts:
     (read as the mix, nested brackets and all: "DJ Solo Mix (Dirty)"), or neither (kept in
     the title, and offered as a possible mix name). A last " - <words>" with a version word
     is the mix ("Left Behind - Original Mix")."""
-    featured: list[str] = []
-    mixes: list[str] = []
-    loose: list[str] = []
-    bracket_label = ""
-    kept: list[str] = []
-    for text, opener in _bracket_groups(name.strip()):
-        inner = text.strip()
-        feat = (_FEAT_IN_TITLE.match(inner) or re.match(rf"{_FEAT}\s+(.+)$", inner, re.I)
-                if opener else None)
-        if not opener:
-            kept.append(text)
-        elif feat:
-            featured.extend(split_artists(feat.group(1)))
-        elif _VERSION_WORDS.search(inner):
-            mixes.append(inner)
-        elif inner:
-            loose.append(inner)
-            if opener == "[":
-                bracket_label = inner
-            else:
-                kept.append(f" {inner} ")
-    core = " ".join("".join(kept).split())
+    parts = _read_brackets(name.strip())
+    core = " ".join("".join(parts.kept).split())
     stripped = _NOISE_PREFIX.sub("", core)
     number = core[:len(core) - len(stripped)]
-    stripped, tail = _last_dash(stripped)
-    if tail and _VERSION_WORDS.search(tail):
-        mixes.append(tail)
-    elif tail:
-        stripped = f"{stripped} {tail}"
-        loose.append(tail)
+    stripped = _read_dash(stripped, parts)
     trailing_feat = _FEAT_IN_TITLE.search(stripped)
     if trailing_feat:
-        featured.extend(split_artists(trailing_feat.group(1)))
+        parts.featured.extend(split_artists(trailing_feat.group(1)))
         stripped = stripped[:trailing_feat.start()]
     title = fold(stripped) or fold(number)
     variants = (fold(number + stripped),) if number and stripped else ()
-    return TitleParts(title, variants, " ".join(mixes), tuple(featured), bracket_label,
-                      tuple(g for g in (_loose_group(text, title) for text in loose) if g.title))
+    loose = (_loose_group(text, title) for text in parts.loose)
+    return TitleParts(title, variants, " ".join(parts.mixes), tuple(parts.featured),
+                      parts.label, tuple(group for group in loose if group.title))
+
+
+@dataclass
+class _Reading:
+    """What reading a title has found so far."""
+
+    kept: list[str] = field(default_factory=list)  # the title's own words
+    featured: list[str] = field(default_factory=list)
+    mixes: list[str] = field(default_factory=list)
+    loose: list[str] = field(default_factory=list)
+    label: str = ""
+
+
+def _read_brackets(text: str) -> _Reading:
+    parts = _Reading()
+    for piece, opener in _bracket_groups(text):
+        inner = piece.strip()
+        feat = (_FEAT_IN_TITLE.match(inner) or re.match(rf"{_FEAT}\s+(.+)$", inner, re.I)
+                if opener else None)
+        if not opener:
+            parts.kept.append(piece)
+        elif feat:
+            parts.featured.extend(split_artists(feat.group(1)))
+        elif _VERSION_WORDS.search(inner):
+            parts.mixes.append(inner)
+        elif inner:
+            parts.loose.append(inner)
+            if opener == "[":
+                parts.label = inner
+            else:
+                parts.kept.append(f" {inner} ")
+    return parts
+
+
+def _read_dash(text: str, parts: _Reading) -> str:
+    """The text without a mix typed after a dash; words after a dash that name no version
+    stay in the title and may be a mix name too."""
+    before, tail = _last_dash(text)
+    if tail and _VERSION_WORDS.search(tail):
+        parts.mixes.append(tail)
+        return before
+    if tail:
+        parts.loose.append(tail)
+        return f"{before} {tail}"
+    return text
 
 
 def _last_dash(text: str) -> tuple[str, str]:
@@ -286,7 +307,8 @@ def _ends_as_a_mix(text: str) -> bool:
 
 def _only_version(text: str) -> bool:
     """Whether `text` says nothing but a version: 'Extended Mix', 'Original'."""
-    return parse_version(text).kind != "other" and not parse_version(text).credit and all(
+    version = parse_version(text)
+    return version.kind != "other" and not version.credit and all(
         t in _KIND_WORDS or t in _FILLER for t in words(text))
 
 
