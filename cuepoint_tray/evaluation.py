@@ -33,6 +33,14 @@ class Evaluation:
     false_on_absent: list[str] = field(default_factory=list)
     review: int = 0
     families: dict[str, FamilyScore] = field(default_factory=lambda: defaultdict(FamilyScore))
+    # Requests sent to Beatport (cache hits not counted), for tracks it sells and tracks it
+    # does not: giving up on an absent track should cost little.
+    requests_present: int = 0
+    requests_absent: int = 0
+
+    @property
+    def absent(self) -> int:
+        return self.tracks - self.present
 
     @property
     def precision(self) -> float:
@@ -79,6 +87,10 @@ def evaluate(results: Sequence[MatchResult], truth: dict[str, frozenset[int]],
         chosen = result.match.id if result.match else None
         score.tracks += 1
         score.present += bool(acceptable)
+        if acceptable:
+            score.requests_present += requests_sent(result)
+        else:
+            score.requests_absent += requests_sent(result)
         score.review += result.status == "review"
         if chosen is not None:
             score.matched += 1
@@ -98,6 +110,12 @@ def evaluate(results: Sequence[MatchResult], truth: dict[str, frozenset[int]],
     return score
 
 
+def requests_sent(result: MatchResult) -> int:
+    """HTTP requests a track's queries sent (retries included, cache hits not)."""
+    return sum(query.report.attempts for query in result.queries
+               if query.report is not None and not query.report.from_cache)
+
+
 def format_evaluation(score: Evaluation, *, requests: int, tracks: int) -> list[str]:
     lines = [
         f"tracks          {score.tracks} ({score.present} in the catalog)",
@@ -106,6 +124,8 @@ def format_evaluation(score: Evaluation, *, requests: int, tracks: int) -> list[
         f"false on absent {len(score.false_on_absent)}",
         f"to review       {score.review}",
         f"requests/track  {requests / tracks if tracks else 0:.3f}  ({requests} HTTP requests)",
+        f"  sold tracks   {_per(score.requests_present, score.present)}",
+        f"  absent tracks {_per(score.requests_absent, score.absent)}",
     ]
     if score.wrong:
         lines.append(f"wrong matches   {', '.join(score.wrong)}")
@@ -116,3 +136,7 @@ def format_evaluation(score: Evaluation, *, requests: int, tracks: int) -> list[
         for name, family in sorted(score.families.items()):
             lines.append(f"  {name:<26} {family.accuracy:7.2%}  ({family.right}/{family.tracks})")
     return lines
+
+
+def _per(requests: int, tracks: int) -> str:
+    return f"{requests / tracks if tracks else 0:.3f}  ({requests} requests for {tracks} tracks)"

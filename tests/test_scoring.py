@@ -7,7 +7,7 @@ import pytest
 from cuepoint_tray.domain import BeatportTrack, Candidate, RekordboxTrack
 from cuepoint_tray.matching.matcher import decide, same_recording
 from cuepoint_tray.matching.profile import beatport_profile, rekordbox_profile
-from cuepoint_tray.matching.scoring import score
+from cuepoint_tray.matching.scoring import doubt, score
 
 ORIGINAL = BeatportTrack(
     id=1, title="Black Tears", mix_name="Original Mix", artists=("DJ Meyer",), bpm=127,
@@ -117,3 +117,174 @@ def test_two_close_recordings_leave_the_choice_to_the_dj():
     dj = RekordboxTrack(track_id="1", name="Black Tears (Club Mix)", artist="DJ Meyer")
     decision = decide(ranked(dj, ORIGINAL, EXTENDED))
     assert decision.confidence in ("low", "none")
+
+
+# --- issue 18: real names -------------------------------------------------------------------
+
+
+def doubted(dj: RekordboxTrack, *stores: BeatportTrack) -> dict[int, str]:
+    profile = rekordbox_profile(dj)
+    return {s.id: why for s in stores if (why := doubt(profile, beatport_profile(s)))}
+
+
+def decision_for(dj: RekordboxTrack, *stores: BeatportTrack):
+    return decide(ranked(dj, *stores), doubted(dj, *stores))
+
+
+@pytest.mark.parametrize(("name", "total_time", "expected"), [
+    ("Black Tears - Original Mix", 396, ORIGINAL),
+    ("Black Tears - Extended Mix", 441, EXTENDED),
+    ("Black Tears - Paul Sato Remix", 402, REMIX),
+])
+def test_a_mix_typed_after_a_dash_is_the_mix(name, total_time, expected):
+    dj = replace(DJ, name=name, total_time=total_time)
+    decision = decision_for(dj, ORIGINAL, EXTENDED, RADIO, REMIX, DUB)
+    assert decision.best is not None and decision.best.track.id == expected.id
+    assert decision.confidence in ("strong", "medium")
+
+
+def test_a_bare_remix_takes_its_credit_from_the_artist_field():
+    dj = replace(DJ, artist="DJ Meyer, Paul Sato", name="Black Tears (Remix)", total_time=402)
+    other = replace(REMIX, id=7, mix_name="Kai Mohr Remix", remixers=("Kai Mohr",),
+                    length_ms=380_000)
+    decision = decision_for(dj, ORIGINAL, EXTENDED, REMIX, other)
+    assert decision.best is not None and decision.best.track.id == REMIX.id
+    assert decision.confidence in ("strong", "medium")
+    _, _, vetoes = evaluate(dj, ORIGINAL)
+    assert "original, not a remix" in vetoes  # never proposed as the DJ's remix
+
+
+def test_a_bare_remix_by_nobody_typed_is_left_for_review_never_the_original():
+    dj = replace(DJ, name="Black Tears (Remix)", total_time=402, year=None)
+    decision = decision_for(dj, ORIGINAL, EXTENDED, REMIX)
+    assert decision.confidence == "low"
+    assert decision.best is not None and decision.best.track.id == REMIX.id
+    assert "does not say whose" in decision.reason
+
+
+def test_a_bare_remix_is_never_accepted_as_a_credited_version_of_another_kind():
+    dj = replace(DJ, name="Black Tears (Remix)", total_time=396, year=None)
+    album = replace(ORIGINAL, id=12, mix_name="Album Version", length_ms=396_000)
+    decision = decision_for(dj, album)
+    assert decision.confidence not in ("strong", "medium")
+
+
+# A remix of about the original's length: the fragile spot of a title that names no mix.
+CLOSE_REMIX = replace(REMIX, id=8, mix_name="Kai Mohr Remix", remixers=("Kai Mohr",),
+                      length_ms=398_400, release="Black Tears (Remixes)",
+                      release_date="2017-02-01", label="Other Side")
+
+
+@pytest.mark.parametrize(("dj", "expected"), [
+    # the original is sold and the length fits it: proposed, never the remix
+    (replace(DJ, total_time=396, year=None, tonality=""), ORIGINAL),
+    # the DJ's length rules the original out: the remix is the likelier recording
+    (replace(DJ, total_time=398, year=None, tonality=""), CLOSE_REMIX),
+])
+def test_a_remix_for_a_title_naming_no_mix_is_never_accepted_on_weak_evidence(dj, expected):
+    store = (replace(ORIGINAL, length_ms=396_000 if expected is ORIGINAL else 350_000),
+             CLOSE_REMIX)
+    decision = decision_for(dj, *store)
+    if expected is CLOSE_REMIX:
+        assert decision.confidence == "low" and decision.best is not None
+        assert decision.best.track.id == CLOSE_REMIX.id
+        assert "names no mix" in decision.reason
+    else:
+        assert decision.best is not None and decision.best.track.id == ORIGINAL.id
+
+
+@pytest.mark.parametrize(("label", "year", "total_time", "accepted"), [
+    ("Other Side", None, 398, True),  # within one whole second, same label
+    ("", 2017, 399, True),  # within one whole second, same year
+    ("", None, 398, False),  # the length alone is not enough
+    ("Other Side", 2017, 401, False),  # three seconds off
+])
+def test_strong_evidence_lets_a_remix_be_accepted_for_a_title_naming_no_mix(
+        label, year, total_time, accepted):
+    dj = replace(DJ, label=label, year=year, total_time=total_time, tonality="")
+    decision = decision_for(dj, CLOSE_REMIX)
+    assert (decision.confidence in ("strong", "medium")) == accepted
+
+
+def test_when_the_original_is_not_sold_its_remixes_are_not_accepted():
+    dj = replace(DJ, total_time=396)
+    remix = replace(CLOSE_REMIX, length_ms=398_600)
+    decision = decision_for(dj, remix)
+    assert decision.confidence not in ("strong", "medium")
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Black Tears (Kai Mohr Remix)", None),  # named: no group to read
+    ("Black Tears (Part 1)", 9),  # the candidate's own mix name, no version word in it
+    ("Black Tears [Part 1]", 9),
+    ("Black Tears (Kai Mohr)", 4),  # the candidate's remixer
+])
+def test_a_group_is_the_mix_when_it_names_the_candidates_mix_or_remixer(name, expected):
+    part_one = replace(ORIGINAL, id=9, mix_name="Part 1", length_ms=396_000)
+    remix = replace(REMIX, mix_name="Kai Mohr Remix", remixers=("Kai Mohr",))
+    dj = replace(DJ, name=name, total_time=396 if expected == 9 else 402)
+    decision = decision_for(dj, replace(ORIGINAL, length_ms=360_000), part_one, remix)
+    if expected is None:
+        assert decision.best is None or decision.best.track.id != part_one.id
+    else:
+        assert decision.best is not None and decision.best.track.id == expected
+        assert decision.confidence in ("strong", "medium")
+
+
+def test_a_group_naming_another_mix_does_not_make_the_original_fit():
+    _, _, vetoes = evaluate(replace(DJ, name="Black Tears (Rpo Part One)"), ORIGINAL)
+    assert "another title" in vetoes
+
+
+@pytest.mark.parametrize(("dj_artist", "store_artist", "artists"), [
+    ("Percy X", "Percy X", 1.0),
+    ("Percy X", "Percy", 0.5),  # the X is part of the name, not a separator
+    ("Precious X Project", "Precious X Project", 1.0),  # known whole on the candidate
+    ("Percy X x Monica", "Percy X, Monica", 1.0),
+])
+def test_one_letter_name_parts_are_part_of_the_name(dj_artist, store_artist, artists):
+    _, parts, _ = evaluate(replace(DJ, artist=dj_artist),
+                           replace(ORIGINAL, artists=tuple(store_artist.split(", "))))
+    assert parts["artists"] == artists
+
+
+@pytest.mark.parametrize(("artist", "twin"), [
+    ("Percy X", "Percy"),
+    ("Precious X Project", "Project"),
+])
+def test_a_name_with_a_one_letter_part_is_not_its_twin(artist, twin):
+    dj = replace(DJ, artist=artist)
+    mine = replace(ORIGINAL, artists=(artist,))
+    other = replace(ORIGINAL, id=11, artists=(twin,), length_ms=400_000)
+    decision = decision_for(dj, mine, other)
+    assert decision.best is not None and decision.best.track.id == mine.id
+    assert decision.confidence in ("strong", "medium")
+
+
+@pytest.mark.parametrize(("dj_mix", "store_mix"), [
+    ("Kai Mohr Remix Instrumental", "Kai Mohr Remix"),
+    ("Kai Mohr Dub", "Kai Mohr Remix"),
+    ("Gomi Vocal Dub Mix", "Gomi Vocal Club Mix"),
+])
+def test_a_dub_or_instrumental_is_another_recording_whoever_made_it(dj_mix, store_mix):
+    _, _, vetoes = evaluate(replace(DJ, name=f"Black Tears ({dj_mix})"),
+                            replace(REMIX, mix_name=store_mix))
+    assert vetoes
+
+
+def test_a_name_typed_exactly_as_sold_is_read_as_the_store_reads_it():
+    store = replace(ORIGINAL, title="Worst Night (Acapella)", mix_name="Original Mix")
+    dj = replace(DJ, name="Worst Night (Acapella) (Original Mix)")
+    total, _, vetoes = evaluate(dj, store)
+    assert vetoes == () and total > 0.95
+    _, _, vetoes = evaluate(replace(DJ, name="Worst Night"), store)
+    assert vetoes  # the store's title says it is the acapella
+
+
+def test_numbered_file_names_with_an_empty_artist():
+    dj = replace(DJ, artist="", name="07 - DJ Meyer - Black Tears (Original Mix)")
+    total, parts, vetoes = evaluate(dj, ORIGINAL)
+    assert vetoes == () and parts["artists"] == 1.0 and total > 0.95
+    dj = replace(DJ, name="DJ Meyer - Black Tears (Original Mix)")  # Artist filled as well
+    total, parts, vetoes = evaluate(dj, ORIGINAL)
+    assert vetoes == () and parts["title"] == 1.0

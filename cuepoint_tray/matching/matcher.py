@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -17,9 +17,9 @@ from cuepoint_tray.domain import (
     RekordboxTrack,
 )
 from cuepoint_tray.errors import AuthError, BlockedError, NotAnsweringError, ProviderError
-from cuepoint_tray.matching.planner import PlannedQuery, plan_queries
+from cuepoint_tray.matching.planner import Answer, PlannedQuery, plan_queries, worth_sending
 from cuepoint_tray.matching.profile import Profile, beatport_profile, rekordbox_profile
-from cuepoint_tray.matching.scoring import score
+from cuepoint_tray.matching.scoring import doubt, score
 
 # Confidence from the best score and its lead over the best different recording.
 STRONG = (0.88, 0.10)
@@ -35,8 +35,15 @@ class Decision:
     reason: str
 
 
-def decide(candidates: list[Candidate]) -> Decision:
-    """The confidence in the best acceptable candidate, from its score and its lead."""
+Doubts = Mapping[int, str]  # Beatport track id -> why it needs the DJ's eye (scoring.doubt)
+
+
+def decide(candidates: list[Candidate], doubts: Doubts | None = None) -> Decision:
+    """The confidence in the best acceptable candidate, from its score and its lead.
+
+    A best candidate with a doubt (a remix for a title that names no mix) is never accepted:
+    the DJ reviews the most likely recording, the best candidate without a doubt when the
+    lengths do not rule it out (the original, when it is sold), else that best one."""
     acceptable = [c for c in candidates if c.acceptable]
     if not acceptable:
         if candidates:
@@ -45,10 +52,27 @@ def decide(candidates: list[Candidate]) -> Decision:
     best = acceptable[0]
     rival = next((c for c in acceptable[1:] if not same_recording(best.track, c.track)), None)
     lead = best.score - rival.score if rival else best.score
+    why = (doubts or {}).get(best.track.id)
+    if why:
+        return _review(acceptable, doubts or {}, why)
     confidence = _confidence(best.score, lead)
     reason = f"score {best.score:.2f}, lead {lead:.2f} over " + (
         f"'{rival.track.title} ({rival.track.mix_name})'" if rival else "no other recording")
     return Decision(confidence, best, reason)
+
+
+def _review(acceptable: list[Candidate], doubts: Doubts, why: str) -> Decision:
+    proposal = next((c for c in acceptable if c.track.id not in doubts and _length_fits(c)),
+                    acceptable[0])
+    confidence: Confidence = "low" if proposal.score >= LOW else "none"
+    return Decision(confidence, proposal, f"{why}: yours to check "
+                    f"(proposed '{proposal.track.title} ({proposal.track.mix_name})', "
+                    f"score {proposal.score:.2f})")
+
+
+def _length_fits(candidate: Candidate) -> bool:
+    length = next((c for c in candidate.components if c.name == "duration"), None)
+    return length is None or length.similarity >= 0.5
 
 
 def _confidence(best: float, lead: float) -> Confidence:
@@ -89,39 +113,51 @@ class TrackMatcher:
         started = time.perf_counter()
         profile = rekordbox_profile(track)
         seen: dict[int, Candidate] = {}
+        doubts: dict[int, str] = {}
         queries: list[QueryRecord] = []
+        answers: list[Answer] = []
         decision = Decision("none", None, "nothing searched")
         early_exit: int | None = None
-        for number, planned in enumerate(plan_queries(profile), start=1):
-            record = self._search(planned, profile, seen)
+        for planned in plan_queries(profile):
+            if not worth_sending(planned, answers):
+                continue
+            record, answer = self._search(planned, profile, seen, doubts)
             queries.append(record)
+            answers.append(answer)
             if on_query:
                 on_query(record)
-            decision = decide(_ranked(seen))
+            decision = decide(_ranked(seen), doubts)
             if decision.confidence == "strong":
-                early_exit = number
+                early_exit = len(queries)
                 break
-        return _result(track, decision, _ranked(seen), queries, started, early_exit)
+        return _result(track, decision, _ranked(seen), queries, started, early_exit, doubts)
 
-    def _search(self, planned: PlannedQuery, profile: Profile,
-                seen: dict[int, Candidate]) -> QueryRecord:
+    def _search(self, planned: PlannedQuery, profile: Profile, seen: dict[int, Candidate],
+                doubts: dict[int, str]) -> tuple[QueryRecord, Answer]:
         try:
             found = self.provider.search(planned.text, per_page=self.per_page)
         except (BlockedError, AuthError, NotAnsweringError):
             raise  # the session cannot go on for now: the runner pauses, waits, says why
         except ProviderError as exc:
-            return QueryRecord(planned.type, planned.text, exc.report, error=str(exc))
+            record = QueryRecord(planned.type, planned.text, exc.report, error=str(exc))
+            return record, Answer(planned, (), failed=True)
         started = time.perf_counter()
         for track in found.tracks:
             if track.id not in seen:
-                seen[track.id] = _candidate(profile, track, planned.type)
+                seen[track.id] = _candidate(profile, track, planned.type, doubts)
         scoring_ms = (time.perf_counter() - started) * 1000
-        return QueryRecord(planned.type, planned.text, found.report,
-                           parse_ms=found.parse_ms + scoring_ms, candidates=len(found.tracks))
+        record = QueryRecord(planned.type, planned.text, found.report,
+                             parse_ms=found.parse_ms + scoring_ms, candidates=len(found.tracks))
+        return record, Answer(planned, tuple(seen[track.id] for track in found.tracks))
 
 
-def _candidate(profile: Profile, track: BeatportTrack, found_by: str) -> Candidate:
-    total, components, vetoes = score(profile, beatport_profile(track))
+def _candidate(profile: Profile, track: BeatportTrack, found_by: str,
+               doubts: dict[int, str]) -> Candidate:
+    store = beatport_profile(track)
+    total, components, vetoes = score(profile, store)
+    why = doubt(profile, store) if not vetoes else ""
+    if why:
+        doubts[track.id] = why
     return Candidate(track, total, components, vetoes, found_by)
 
 
@@ -130,11 +166,13 @@ def _ranked(seen: dict[int, Candidate]) -> list[Candidate]:
 
 
 def _result(track: RekordboxTrack, decision: Decision, ranked: list[Candidate],
-            queries: list[QueryRecord], started: float, early_exit: int | None) -> MatchResult:
+            queries: list[QueryRecord], started: float, early_exit: int | None,
+            doubts: Doubts) -> MatchResult:
     errors = [q.error for q in queries if q.error]
     accepted = decision.best is not None and decision.confidence in ACCEPTED
     best = decision.best
-    candidates = tuple(_explained(c, i, best, accepted) for i, c in enumerate(ranked, start=1))
+    candidates = tuple(_explained(c, i, best, accepted, doubts)
+                       for i, c in enumerate(ranked, start=1))
     failed = bool(errors) and not accepted
     return MatchResult(
         rekordbox=track,
@@ -152,11 +190,14 @@ def _result(track: RekordboxTrack, decision: Decision, ranked: list[Candidate],
 
 
 def _explained(candidate: Candidate, rank: int, best: Candidate | None,
-               accepted: bool) -> Candidate:
+               accepted: bool, doubts: Doubts) -> Candidate:
     if candidate.vetoes:
         why = "; ".join(candidate.vetoes)
     elif best is not None and candidate.track.id == best.track.id:
-        why = "" if accepted else "best, but not sure enough to accept"
+        why = "" if accepted else doubts.get(candidate.track.id,
+                                             "best, but not sure enough to accept")
+    elif candidate.track.id in doubts:
+        why = doubts[candidate.track.id]
     elif best is not None and same_recording(best.track, candidate.track):
         why = f"same recording, lower score than {best.track.id} ({candidate.score:.2f})"
     else:

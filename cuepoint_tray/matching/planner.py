@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cuepoint_tray.domain import Candidate
 from cuepoint_tray.matching.profile import Profile
+from cuepoint_tray.matching.scoring import ARTIST_VETO, TITLE_VETO
+
+TEXT_QUERIES = frozenset({"full", "title_artist", "title"})
+# Queries made of fewer of the first query's words, for when that one ranked the track low.
+RELAXED_QUERIES = frozenset({"title_artist", "title"})
 
 
 @dataclass(frozen=True, slots=True)
 class PlannedQuery:
     type: str  # recorded with every query: "full", "title_artist", "title"
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What one query sent for a track brought back, scored."""
+
+    query: PlannedQuery
+    candidates: tuple[Candidate, ...]  # every track it returned, seen before or not
+    failed: bool = False
 
 
 def plan_queries(profile: Profile) -> list[PlannedQuery]:
@@ -46,3 +62,25 @@ def _version_words(profile: Profile) -> str:
 
 def _join(*parts: str) -> str:
     return " ".join(" ".join(parts).split())
+
+
+def worth_sending(query: PlannedQuery, answered: Sequence[Answer]) -> bool:
+    """Whether `query` can still bring a candidate the queries already answered could not.
+
+    A relaxed query searches fewer of the first text query's words. When that first query
+    already returned the title only by other artists, or nothing close to the title, the
+    store's ranking had every chance to put the DJ's track first: searching with fewer words
+    can only return more of the same, so giving up there costs nothing. A failed or empty
+    first answer says nothing, and the plan goes on."""
+    if query.type not in RELAXED_QUERIES:
+        return True
+    first = next((a for a in answered if a.query.type in TEXT_QUERIES), None)
+    if first is None or first.failed or not first.candidates:
+        return True
+    return any(is_close(candidate) for candidate in first.candidates)
+
+
+def is_close(candidate: Candidate) -> bool:
+    """The DJ's title by the DJ's artists, whatever its version."""
+    parts = {c.name: c.similarity for c in candidate.components}
+    return parts.get("title", 0.0) >= TITLE_VETO and parts.get("artists", 1.0) >= ARTIST_VETO

@@ -8,13 +8,16 @@ from functools import lru_cache
 from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
 from cuepoint_tray.keys import MusicalKey, parse_key
 from cuepoint_tray.matching.normalize import (
+    LooseGroup,
     Version,
     artist_names,
     fold,
+    joined_names,
     parse_version,
     split_artists,
     split_filename_style,
     split_title,
+    strip_artist_prefix,
 )
 
 
@@ -35,6 +38,11 @@ class Profile:
     label: str  # folded
     album: str  # folded
     display_title: str  # the title as typed, without track number, mix or label
+    mix: str = ""  # the folded mix name, as typed or sold
+    loose: tuple[LooseGroup, ...] = ()  # groups that may be the title's or a mix name
+    credits: tuple[str, ...] = ()  # the names as listed, before splitting joined names
+    joined: frozenset[str] = frozenset()  # folded credits that splitting would cut
+    typed: str = ""  # the folded title and mix as typed or sold, nothing taken apart
 
 
 def rekordbox_profile(track: RekordboxTrack) -> Profile:
@@ -44,10 +52,13 @@ def rekordbox_profile(track: RekordboxTrack) -> Profile:
         split = split_filename_style(name)
         if split:
             artist, name = split
+    else:
+        name = strip_artist_prefix(name, artist)
     parts = split_title(name)
     artists = tuple(split_artists(artist)) + parts.featured
     version = _rekordbox_version(track, parts.mix)
     remixers = split_artists(track.remixer) if track.remixer else []
+    credits = (artist, *parts.featured)
     return Profile(
         title=parts.title,
         title_variants=parts.variants,
@@ -62,6 +73,11 @@ def rekordbox_profile(track: RekordboxTrack) -> Profile:
         label=fold(track.label or parts.bracket_label),
         album=fold(track.album),
         display_title=_display_title(name, parts.title),
+        mix=fold(track.mix or parts.mix),
+        loose=parts.loose,
+        credits=credits,
+        joined=joined_names(credits),
+        typed=fold(f"{name} {track.mix}"),
     )
 
 
@@ -85,9 +101,12 @@ def beatport_profile(track: BeatportTrack) -> Profile:
     """Read a Beatport track; its title may itself carry feat. or a version in brackets."""
     parts = split_title(track.title)
     version = parse_version(track.mix_name or parts.mix)
-    if parts.mix and not version.is_credited and parse_version(parts.mix).is_credited:
-        version = parse_version(parts.mix)  # "Diplodocus (X Remix)" with mix "Original Mix"
+    in_title = parse_version(parts.mix)
+    if parts.mix and not version.is_credited and (in_title.is_credited or in_title.marks):
+        # "Diplodocus (X Remix)" or "Worst Nightmare (Acapella)" with mix "Original Mix"
+        version = in_title
     artists = tuple(track.artists) + parts.featured
+    credits = (*artists, *track.remixers)
     return Profile(
         title=parts.title,
         title_variants=parts.variants,
@@ -102,6 +121,11 @@ def beatport_profile(track: BeatportTrack) -> Profile:
         label=fold(track.label),
         album=fold(track.release),
         display_title=track.title,
+        mix=fold(track.mix_name or parts.mix),
+        loose=parts.loose,
+        credits=credits,
+        joined=joined_names(credits),
+        typed=fold(f"{track.title} {track.mix_name}"),
     )
 
 

@@ -8,12 +8,13 @@ vetoes, and a vetoed candidate is never accepted however well the rest agrees.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
 from cuepoint_tray.domain import Component
-from cuepoint_tray.matching.normalize import DISTINCT_KINDS, Version
+from cuepoint_tray.matching.normalize import Version, artist_names, fold
 from cuepoint_tray.matching.profile import Profile
 
 WEIGHTS: dict[str, float] = {
@@ -30,12 +31,15 @@ WEIGHTS: dict[str, float] = {
 TITLE_VETO = 0.75  # below this the titles name another work
 ARTIST_VETO = 0.5  # below this too few of the DJ's artist words are on the Beatport track
 WORD_MATCH = 0.8  # two words count as the same name from this similarity (typos)
+MIX_MATCH = 0.9  # a bracketed group names the candidate's mix from this similarity
+REMIX_KINDS = frozenset({"remix", "rework"})
 
 Outcome = tuple[float, str] | None  # similarity and detail; None when a side lacks the data
 
 
 def score(dj: Profile, store: Profile) -> tuple[float, tuple[Component, ...], tuple[str, ...]]:
     """Compare the DJ's track with a Beatport track: (score 0..1, components, vetoes)."""
+    dj = read_against(dj, store)
     components: list[Component] = []
     for name, compare in _COMPARISONS:
         outcome = compare(dj, store)
@@ -45,6 +49,84 @@ def score(dj: Profile, store: Profile) -> tuple[float, tuple[Component, ...], tu
     total_weight = sum(c.weight for c in components)
     total = sum(c.similarity * c.weight for c in components) / total_weight
     return round(total, 4), tuple(components), _vetoes(dj, store, components)
+
+
+def read_against(dj: Profile, store: Profile) -> Profile:
+    """The DJ's track read in the light of one candidate.
+
+    What the DJ typed can only be told apart with a candidate at hand: a bracketed group with
+    no version word is the mix when it names this candidate's mix or remixer ("Illusion (RPO
+    Part 1)"), and a bare "(Remix)" is by the candidate's remixer when the DJ typed that
+    remixer among the artists ("Aleksus Sanchez, Teezy Milhoan"). A name typed exactly as
+    sold is read as the store reads it, however untidy ("Worst Nightmare (Acapella) (Original
+    Mix)")."""
+    if dj.typed and dj.typed == store.typed:
+        return replace(dj, title=store.title, title_variants=store.title_variants,
+                       version=store.version, mix=store.mix)
+    if not dj.version.stated:
+        for group in dj.loose:
+            if names_the_mix(group.text, store):
+                label = "" if dj.label == fold(group.text) else dj.label
+                return replace(dj, title=group.title, title_variants=(), version=store.version,
+                               mix=store.mix, label=label)
+    if is_bare_remix(dj.version) and store.version.is_credited and _remixer_typed(dj, store):
+        return replace(dj, version=replace(dj.version, credit=store.version.credit))
+    return dj
+
+
+def names_the_mix(text: str, store: Profile) -> bool:
+    """Whether words the DJ typed name the candidate's mix, or its remixer(s)."""
+    typed = fold(text)
+    if not typed or not store.mix:
+        return False
+    if Indel.normalized_similarity(typed, store.mix) >= MIX_MATCH:
+        return True
+    names = artist_names([text])
+    return bool(names and store.remixer_names) and _name_coverage(
+        names, store.remixer_names) >= MIX_MATCH
+
+
+def is_bare_remix(version: Version) -> bool:
+    """A remix the DJ named without its remixer: "(Remix)", "(Extended Remix)"."""
+    return version.stated and version.kind in REMIX_KINDS and not version.is_credited
+
+
+def is_remix(store: Profile) -> bool:
+    """A remix by someone: Beatport calls it one, or lists its remixers."""
+    return store.version.kind in REMIX_KINDS or bool(store.remixer_names)
+
+
+def _remixer_typed(dj: Profile, store: Profile) -> bool:
+    remixers = store.remixer_names or artist_names([store.version.credit])
+    return bool(remixers) and _name_coverage(remixers, dj.artist_names) >= 0.6
+
+
+def doubt(dj: Profile, store: Profile) -> str:
+    """Why a candidate that no veto rules out still needs the DJ's eye, or "" when none.
+
+    A remix for a title that names no mix, or someone's version for a bare "(Remix)", is
+    accepted only on strong evidence beyond the title: the length within one whole second,
+    and the label or the year agreeing."""
+    dj = read_against(dj, store)
+    if dj.version.is_credited or _strong_evidence(dj, store):
+        return ""
+    credit = store.version.credit or ", ".join(store.remixer_names) or "someone"
+    if not dj.version.stated and is_remix(store):
+        return f"a remix by {credit}, and your title names no mix"
+    if is_bare_remix(dj.version) and store.version.is_credited:
+        return f"a version by {credit}, and your title does not say whose"
+    return ""
+
+
+def _strong_evidence(dj: Profile, store: Profile) -> bool:
+    if dj.duration_s is None or store.duration_s is None:
+        return False
+    # Rekordbox keeps whole seconds: "within 1 s" is one whole second either way.
+    if abs(round(dj.duration_s) - round(store.duration_s)) > 1:
+        return False
+    label = _label(dj, store)
+    same_year = dj.year is not None and dj.year == store.year
+    return same_year or (label is not None and label[0] >= 0.85)
 
 
 def _vetoes(dj: Profile, store: Profile, components: list[Component]) -> tuple[str, ...]:
@@ -74,8 +156,13 @@ def _artists(dj: Profile, store: Profile) -> Outcome:
         return None
     # The DJ's artists should all be on Beatport's track (a remixer typed as an artist too);
     # Beatport listing more artists than the DJ typed is common and costs less.
-    found = _name_coverage(dj.artist_names, store.artist_names + store.remixer_names)
-    listed = _name_coverage(store.artist_names, dj.artist_names + dj.remixer_names)
+    dj_names, store_names = dj.artist_names, store.artist_names
+    keep = dj.joined & store.joined
+    if keep:  # "Precious X Project", "Above & Beyond": one name on both sides, not two
+        dj_names = artist_names(dj.credits, keep)
+        store_names = artist_names(store.credits, keep)
+    found = _name_coverage(dj_names, store_names + store.remixer_names)
+    listed = _name_coverage(store_names, dj_names + dj.remixer_names)
     detail = f"{', '.join(dj.artists)} vs {', '.join(store.artists)}"
     return 0.75 * found + 0.25 * listed, detail
 
@@ -123,6 +210,8 @@ def _version(dj: Profile, store: Profile) -> Outcome:
 
 def version_similarity(dj: Version, store: Version) -> float:
     """How well two versions agree, 0..1 (conflicts are also reported as vetoes)."""
+    if is_bare_remix(dj) and store.is_credited and store.kind in REMIX_KINDS:
+        return 0.5  # the right kind; whose remix, the DJ did not say
     if dj.is_credited or store.is_credited:
         if not (dj.is_credited and store.is_credited):
             return 0.3 if not dj.stated else 0.0
@@ -148,13 +237,16 @@ def version_conflict(dj: Version, store: Version) -> str:
     """Why two versions cannot be the same recording, or "" when they can."""
     if dj.is_credited and store.is_credited:
         credit = _word_coverage(frozenset(dj.credit.split()), frozenset(store.credit.split()))
-        return "" if credit >= 0.6 else f"remix by {store.credit}, not by {dj.credit}"
-    if dj.is_credited:
+        if credit < 0.6:
+            return f"remix by {store.credit}, not by {dj.credit}"
+    elif dj.is_credited:
         return f"not the remix by {dj.credit}"
-    if store.is_credited and dj.stated:
+    elif store.is_credited and dj.stated and not is_bare_remix(dj):
         return f"a remix by {store.credit}"
-    distinct = {dj.kind, store.kind} & DISTINCT_KINDS
-    if dj.kind != store.kind and distinct and (dj.stated or store.kind in DISTINCT_KINDS):
+    elif is_bare_remix(dj) and store.kind not in REMIX_KINDS and not store.is_credited:
+        return f"{_describe(store)}, not a remix"
+    # A dub, an instrumental, a vocal mix... is another recording, whoever made it.
+    if dj.marks != store.marks and (dj.stated or store.marks):
         return f"{_describe(store)}, not {_describe(dj)}"
     return ""
 
