@@ -347,9 +347,6 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
 
 # --- demo -------------------------------------------------------------------------------------
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "assets" / "demo"
-
-
 def _register_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command = _add(commands, "demo", cmd_demo,
                    "match the bundled demo playlist against the bundled demo catalog")
@@ -359,13 +356,15 @@ def _register_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 def cmd_demo(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.catalog_server import CatalogServer
     from cuepoint_tray.rekordbox import format_tree, read_library
+    from cuepoint_tray.resources import DEMO_CATALOG, DEMO_XML, resource_file
 
-    library = read_library(DEMO_DIR / "rekordbox.xml")
+    with resource_file(*DEMO_XML) as xml:
+        library = read_library(xml)
     print(f"Demo collection {library.path}:")
     for line in format_tree(library.root):
         print("  " + line)
     playlist = library.find_playlist(args.playlist)
-    with CatalogServer(DEMO_DIR / "catalog.jsonl").start() as server:
+    with resource_file(*DEMO_CATALOG) as catalog, CatalogServer(catalog).start() as server:
         print(f"\nDemo catalog served on {server.url} (Beatport's formats); matching "
               f"'{playlist.path_text}'...")
         settings = with_values(context.settings, {

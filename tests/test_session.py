@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +16,7 @@ from cuepoint_tray.events import TrackDone
 from cuepoint_tray.outputs import session_json, write_session_files
 from cuepoint_tray.paths import resolve_paths
 from cuepoint_tray.rekordbox import read_library
+from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import resume_match, run_match
 from cuepoint_tray.settings import Settings
 from cuepoint_tray.store.queries import list_sessions, session_overview
@@ -181,6 +181,6 @@ def test_history_cli_lists_shows_and_compares(catalog_server, library, paths, ca
 
 
 def test_demo_files_exist_and_parse():
-    demo = read_library(PROJECT_ROOT / "assets" / "demo" / "rekordbox.xml")
+    demo = read_library(resource_folder("assets", "demo") / "rekordbox.xml")
     assert demo.find_playlist("Demo/Friday Warm-up").track_ids
-    assert Path(PROJECT_ROOT / "assets" / "demo" / "catalog.jsonl").stat().st_size < 3_000_000
+    assert (resource_folder("assets", "demo") / "catalog.jsonl").stat().st_size < 3_000_000
