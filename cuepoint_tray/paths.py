@@ -9,7 +9,8 @@ from pathlib import Path
 
 from platformdirs.api import PlatformDirsABC
 
-DATA_DIR_ENV = "CUEPOINT_DATA_DIR"
+from cuepoint_tray import DATA_DIR_ENV
+
 _APP_DIR_NAME = "CuePointTray"
 
 
