@@ -5,12 +5,16 @@ test_bundle.py): the dashboard served by a `cuepoint` program, and the tray's do
 - `crawl_dashboard` fetches index.html and follows what the pages load: stylesheets, the
   module graph of web/js (static and dynamic imports) and the scripts they add by address
   (plotly.min.js);
-- `icon_distance` compares a screenshot of the docked icon with an icon image.
+- `icon_distance` compares a screenshot of the docked icon with an icon image;
+- `tray_first_run` starts a `cuepoint-tray` program on a virtual desktop and reports what a
+  DJ sees: the docked icon (against the real icon and the plain-disc fallback) and the
+  first-run window with its page drawn.
 """
 
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -171,3 +175,55 @@ def icon_distance(shot: Any, icon: Any) -> float:
                 difference = ImageStat.Stat(ImageChops.difference(shot, canvas)).mean
                 best = min(best, sum(difference) / 3)
     return best
+
+
+@dataclass(frozen=True)
+class TrayLook:
+    to_real_icon: float  # icon_distance of the docked icon from the real icon
+    to_plain_disc: float  # ... and from the plain disc shown when the image is missing
+    log: str  # the app's log file after it quit
+
+
+def tray_first_run(desktop: Any, program: Path, data: Path, *, cwd: Path, env: dict[str, str],
+                   name: str) -> TrayLook:
+    """Start `program` (a cuepoint-tray) on `desktop` with a fresh data folder: wait for its
+    icon and for the first-run window (Settings, the XML not set yet) to draw its page,
+    screenshot both (/tmp/shots/tray-<name>-*.png), quit it as logging out does (SIGTERM)."""
+    from display_stack import wait_until
+    from PIL import Image
+
+    from cuepoint_tray.tray.look import IconLook, draw_icon, load_base_icon
+
+    app = subprocess.Popen([str(program), "--data-dir", str(data)], cwd=cwd, env=env,
+                           stdout=(data.parent / f"{name}.out").open("wb"),
+                           stderr=subprocess.STDOUT)
+    shot = data.parent / f"{name}-icon.png"
+    try:
+        icon = wait_until(desktop.tray_icon, 60, "the tray icon to dock")
+
+        def grabbed() -> Any:  # GTK paints the icon a moment after docking it
+            desktop.x(["import", "-window", icon, str(shot)])
+            if not shot.exists():
+                return None
+            with Image.open(shot) as image:
+                grab = image.convert("RGB")
+            return grab if len(grab.getcolors(4096) or range(4097)) > 8 else None
+
+        docked = wait_until(grabbed, 10, "the icon to be painted")
+        x, y, w, h = desktop.geometry(icon)
+        desktop.screenshot(f"{name}-icon", crop=(max(x - 24, 0), 0, w + 30, y + h + 4))
+        window = wait_until(lambda: desktop.visible_window("CuePoint Tray"), 60, "the window")
+        wait_until(lambda: desktop.painted(window), 30, "the window to draw its page")
+        desktop.screenshot(f"{name}-window")
+    finally:
+        app.send_signal(signal.SIGTERM)
+        try:
+            app.wait(30)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait(5)
+    real = draw_icon(load_base_icon(), IconLook())
+    disc = draw_icon(load_base_icon(data.parent / "no-such-icon.png"), IconLook())
+    log = data / "logs" / "cuepoint.log"
+    return TrayLook(icon_distance(docked, real), icon_distance(docked, disc),
+                    log.read_text(encoding="utf-8") if log.exists() else "")

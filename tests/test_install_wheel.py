@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -22,15 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from display_stack import DisplayStack, require_display_stack, wait_until
-from installed_app import DashboardProcess, crawl_dashboard, fetch, icon_distance, served_wrongly
-from PIL import Image
-
-from cuepoint_tray.tray.look import IconLook, draw_icon, load_base_icon
+from display_stack import DisplayStack, require_display_stack
+from installed_app import DashboardProcess, crawl_dashboard, fetch, served_wrongly, tray_first_run
 
 from conftest import PROJECT_ROOT
 
-pytestmark = pytest.mark.slow
+# The first test also builds and installs the wheel (10-60 s; more on a cold pip cache).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 # Read before any test moves HOME and XDG_CACHE_HOME: pip's cache makes installing the
 # dependencies (PyGObject is built from source) a matter of seconds.
@@ -151,46 +148,11 @@ def desktop(tmp_path: Path) -> Iterator[DisplayStack]:
 
 def test_the_installed_tray_docks_its_real_icon(installed: Installed, desktop: DisplayStack,
                                                tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    env = desktop.child_env(**{k: v for k, v in user_env(installed, tmp_path).items()
-                               if k in ("PATH", "HOME", "PIP_CACHE_DIR")})
-    env.pop("CUEPOINT_DATA_DIR", None)
-    env.pop("VIRTUAL_ENV", None)
-    app = subprocess.Popen([str(installed.bin / "cuepoint-tray"), "--data-dir", str(data)],
-                           cwd="/", env=env, stdout=(tmp_path / "app.out").open("wb"),
-                           stderr=subprocess.STDOUT)
-    try:
-        icon = wait_until(desktop.tray_icon, 30, "the tray icon to dock")
-        shot = tmp_path / "icon.png"
-
-        def grabbed() -> Image.Image | None:  # GTK paints the icon just after docking
-            desktop.x(["import", "-window", icon, str(shot)])
-            if not shot.exists():
-                return None
-            with Image.open(shot) as image:
-                grab = image.convert("RGB")
-            return grab if len(grab.getcolors(4096) or range(4097)) > 8 else None
-
-        docked = wait_until(grabbed, 10, "the icon to be painted")
-        real = draw_icon(load_base_icon(), IconLook())
-        disc = draw_icon(load_base_icon(tmp_path / "no-such-icon.png"), IconLook())
-        to_real, to_disc = icon_distance(docked, real), icon_distance(docked, disc)
-        x, y, w, h = desktop.geometry(icon)
-        desktop.screenshot("installed-icon", crop=(max(x - 24, 0), 0, w + 30, y + h + 4))
-        # First run: no Rekordbox XML yet, so the window opens on Settings.
-        window = wait_until(lambda: desktop.visible_window("CuePoint Tray"), 30, "the window")
-        wait_until(lambda: desktop.painted(window), 30, "the window's page")
-        desktop.screenshot("installed-first-run")
-    finally:
-        app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(20)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait(5)
-    assert to_real < 8 and to_disc > 3 * to_real, (to_real, to_disc)
-    log = (data / "logs" / "cuepoint.log").read_text(encoding="utf-8")
-    assert "cannot be read" not in log and "Traceback" not in log
+    env = {**user_env(installed, tmp_path), **desktop.env}
+    look = tray_first_run(desktop, installed.bin / "cuepoint-tray", tmp_path / "data",
+                          cwd=Path("/"), env=env, name="installed")
+    assert look.to_real_icon < 8 and look.to_plain_disc > 3 * look.to_real_icon, look
+    assert "cannot be read" not in look.log and "Traceback" not in look.log
 
 
 # --- pipx -----------------------------------------------------------------------------------
