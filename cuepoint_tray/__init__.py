@@ -2,3 +2,4 @@
 
 __version__ = "0.1.0"
 APP_NAME = "CuePoint Tray"
+DATA_DIR_ENV = "CUEPOINT_DATA_DIR"  # one folder for everything (--data-dir); see paths.py

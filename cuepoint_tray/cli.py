@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from cuepoint_tray import APP_NAME, __version__
+from cuepoint_tray import APP_NAME, DATA_DIR_ENV, __version__
 from cuepoint_tray.errors import CuepointError
-from cuepoint_tray.paths import DATA_DIR_ENV, AppPaths, resolve_paths
-from cuepoint_tray.settings import Settings, declared, load_settings, served_from, with_values
 
+# Start-up: `cuepoint --help` imports only this module and argparse. Everything else
+# (settings, paths, logging, each command's layers) is imported where it is used.
 if TYPE_CHECKING:
+    import logging
+
     from cuepoint_tray.domain import Playlist
     from cuepoint_tray.events import SessionEnded
+    from cuepoint_tray.paths import AppPaths
     from cuepoint_tray.rekordbox import Library
     from cuepoint_tray.session import MatchOutcome
+    from cuepoint_tray.settings import Settings
 
-log = logging.getLogger("cuepoint")
 Command = Callable[[argparse.Namespace, "Context"], int]
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """What every command gets: where files live and the settings in force."""
 
     paths: AppPaths
@@ -55,17 +55,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         if log_file is not None:  # main() may run again in this process (tests, the tray)
+            import logging
+
             logging.getLogger().removeHandler(log_file)
             log_file.close()
 
 
 def _context(args: argparse.Namespace) -> Context:
+    from cuepoint_tray.paths import resolve_paths
+
     paths = resolve_paths(args.data_dir).create()
     return Context(paths=paths, settings=_settings_now(paths, args))
 
 
 def _settings_now(paths: AppPaths, args: argparse.Namespace) -> Settings:
     """The settings file as it is now, with the command line's Beatport options over it."""
+    from cuepoint_tray.settings import load_settings, served_from, with_values
+
     overrides: dict[str, object] = {}
     if getattr(args, "beatport_url", None):
         overrides.update(served_from(args.beatport_url))
@@ -75,6 +81,8 @@ def _settings_now(paths: AppPaths, args: argparse.Namespace) -> Settings:
 
 
 def _log_to_file(paths: AppPaths) -> logging.Handler:
+    import logging
+
     handler = logging.FileHandler(paths.log_file, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
@@ -122,7 +130,7 @@ def _register_settings(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 
 def cmd_settings(args: argparse.Namespace, context: Context) -> int:
-    from cuepoint_tray.settings import save_settings
+    from cuepoint_tray.settings import declared, save_settings, with_values
 
     settings = context.settings
     if args.set:
@@ -407,8 +415,10 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
 
     from cuepoint_tray.catalog_server import CatalogServer
     from cuepoint_tray.evaluation import evaluate, format_evaluation, read_families, read_truth
+    from cuepoint_tray.paths import resolve_paths
     from cuepoint_tray.rekordbox import read_library
     from cuepoint_tray.session import run_match
+    from cuepoint_tray.settings import served_from, with_values
 
     truth = read_truth(Path(args.truth))
     families = read_families(Path(args.families)) if args.families else None
@@ -438,9 +448,6 @@ _NO_ACCOUNT = {"beatport_token": "", "beatport_refresh_token": "", "beatport_acc
 
 # --- demo -------------------------------------------------------------------------------------
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "assets" / "demo"
-
-
 def _register_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command = _add(commands, "demo", cmd_demo,
                    "match the bundled demo playlist against the bundled demo catalog")
@@ -450,13 +457,16 @@ def _register_demo(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 def cmd_demo(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.catalog_server import CatalogServer
     from cuepoint_tray.rekordbox import format_tree, read_library
+    from cuepoint_tray.resources import DEMO_CATALOG, DEMO_XML, resource_file
+    from cuepoint_tray.settings import served_from, with_values
 
-    library = read_library(DEMO_DIR / "rekordbox.xml")
+    with resource_file(*DEMO_XML) as xml:
+        library = read_library(xml)
     print(f"Demo collection {library.path}:")
     for line in format_tree(library.root):
         print("  " + line)
     playlist = library.find_playlist(args.playlist)
-    with CatalogServer(DEMO_DIR / "catalog.jsonl").start() as server:
+    with resource_file(*DEMO_CATALOG) as catalog, CatalogServer(catalog).start() as server:
         print(f"\nDemo catalog served on {server.url} (Beatport's formats); matching "
               f"'{playlist.path_text}'...")
         settings = with_values(context.settings, {

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.events import (
@@ -25,9 +25,11 @@ from cuepoint_tray.events import (
 )
 from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.rekordbox.current import CurrentLibrary
-from cuepoint_tray.runner import SessionRunner
-from cuepoint_tray.session import MatchOutcome, resume_match, run_match
 from cuepoint_tray.settings import Settings
+
+if TYPE_CHECKING:  # imported when a session starts: the tray docks its icon sooner
+    from cuepoint_tray.runner import SessionRunner
+    from cuepoint_tray.session import MatchOutcome
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +108,16 @@ class SessionController:
             raise CuepointError("Choose a playlist to match first.")
         for playlist in found:
             library.tracks_of(playlist)
+        from cuepoint_tray.session import run_match
+
         self._launch(tuple(p.path_text for p in found), lambda: run_match(
             library, found, settings, self.paths, listeners=[self._on_event],
             on_runner=self._on_runner))
 
     def resume_session(self, session_id: int) -> None:
         """Continue a paused, interrupted or cancelled session from its first unfinished track."""
+        from cuepoint_tray.session import resume_match
+
         settings = self.settings()
         self._launch((), lambda: resume_match(
             session_id, settings, self.paths, listeners=[self._on_event],

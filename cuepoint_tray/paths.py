@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
+from platformdirs.api import PlatformDirsABC
 
-DATA_DIR_ENV = "CUEPOINT_DATA_DIR"
+from cuepoint_tray import DATA_DIR_ENV
+
 _APP_DIR_NAME = "CuePointTray"
 
 
@@ -43,8 +45,10 @@ class AppPaths:
         return self
 
 
-def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
-    """All paths under one folder when given (or in $CUEPOINT_DATA_DIR), else the platform's."""
+def resolve_paths(data_dir: str | os.PathLike[str] | None = None, *,
+                  platform: str = sys.platform) -> AppPaths:
+    """All paths under one folder when given (or in $CUEPOINT_DATA_DIR), else the platform's:
+    ~/Library/... on macOS, %LOCALAPPDATA% on Windows, the XDG folders elsewhere."""
     chosen = data_dir or os.environ.get(DATA_DIR_ENV)
     if chosen:
         root = Path(chosen).expanduser().resolve()
@@ -55,7 +59,7 @@ def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
             config_dir=root / "config",
             reports_dir=root / "reports",
         )
-    dirs = platformdirs.PlatformDirs(_APP_DIR_NAME, appauthor=False)
+    dirs = _platform_dirs(platform)
     data = Path(dirs.user_data_dir)
     return AppPaths(
         data_dir=data,
@@ -64,3 +68,18 @@ def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
         config_dir=Path(dirs.user_config_dir),
         reports_dir=data / "reports",
     )
+
+
+def _platform_dirs(platform: str) -> PlatformDirsABC:
+    """platformdirs' conventions for `platform` (a `sys.platform` value)."""
+    if platform == "win32":
+        from platformdirs.windows import Windows
+
+        return Windows(_APP_DIR_NAME, appauthor=False)
+    if platform == "darwin":
+        from platformdirs.macos import MacOS
+
+        return MacOS(_APP_DIR_NAME, appauthor=False)
+    from platformdirs.unix import Unix
+
+    return Unix(_APP_DIR_NAME, appauthor=False)

@@ -2,7 +2,8 @@
 # Install the system packages the tray, the dashboard window and the GUI/browser tests need:
 # a virtual display (Xvfb), a tray host (trayer), a session bus and a notification daemon
 # (dbus, dunst), GTK + WebKit2GTK for pywebview, the headers PyGObject and pycairo build
-# against, and Chromium for the browser tests.
+# against, what PyInstaller and fresh virtual environments need (the packaging tests), and
+# Chromium for the browser tests.
 #
 # Debian/Ubuntu only: elsewhere it prints what is needed and exits 0 (macOS and Windows
 # need nothing for the tray). Safe to run again: it asks dpkg what is missing first, and
@@ -19,6 +20,7 @@ packages=(
     gir1.2-ayatanaappindicator3-0.1                   # pystray's appindicator backend
     libgirepository1.0-dev libcairo2-dev pkg-config   # to build PyGObject and pycairo
     gcc python3-dev                                   # ditto: a compiler and Python.h
+    binutils python3-venv                             # PyInstaller (objdump); fresh venvs, pipx
     chromium                                          # browser tests (never `playwright install`)
 )
 

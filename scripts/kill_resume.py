@@ -33,9 +33,10 @@ sys.path.insert(0, str(ROOT))
 
 from cuepoint_tray.catalog_server import CatalogServer, Faults  # noqa: E402
 from cuepoint_tray.paths import resolve_paths  # noqa: E402
+from cuepoint_tray.resources import resource_folder  # noqa: E402
 from cuepoint_tray.settings import Settings, save_settings  # noqa: E402
 
-DEMO = ROOT / "assets" / "demo"
+DEMO = resource_folder("assets", "demo")
 PLAYLIST = "Demo/Friday Warm-up"
 
 

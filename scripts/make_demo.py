@@ -1,6 +1,6 @@
 """Generate the demo data: a small store catalog and a Rekordbox export to match against it.
 
-    python scripts/make_demo.py [--out assets/demo] [--seed 2026] [--tracks 3000]
+    python scripts/make_demo.py [--out cuepoint_tray/assets/demo] [--seed 2026] [--tracks 3000]
 
 Writes, deterministically for a seed:
 - `catalog.jsonl`: about 3,000 tracks in the format of `eval/dev/catalog.jsonl` (one API
@@ -33,7 +33,8 @@ from urllib.parse import quote
 
 Track = dict[str, Any]
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "assets" / "demo"
+# Written into the source tree: the demo ships as package data of cuepoint_tray.
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "cuepoint_tray" / "assets" / "demo"
 
 # --- invented names -------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Draw the tray's base icon: a record seen from above with an orange cue marker.
 
-    python scripts/make_tray_icon.py [--out assets/tray/cuepoint.png] [--size 256]
+    python scripts/make_tray_icon.py [--out cuepoint_tray/assets/tray/cuepoint.png] [--size 256]
 
 The tray draws its state (progress ring, pause, review and error badges) over this image at
 run time (`cuepoint_tray/tray/look.py`), so the file holds only the calm, idle picture.
@@ -53,7 +53,9 @@ def _ring(draw: ImageDraw.ImageDraw, centre: float, radius: float, width: int,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default_out = Path(__file__).resolve().parent.parent / "assets" / "tray" / "cuepoint.png"
+    # Written into the source tree: the icon ships as package data of cuepoint_tray.
+    default_out = (Path(__file__).resolve().parent.parent / "cuepoint_tray" / "assets" / "tray"
+                   / "cuepoint.png")
     parser.add_argument("--out", type=Path, default=default_out)
     parser.add_argument("--size", type=int, default=256)
     args = parser.parse_args()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -29,10 +30,22 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def require(path: Path) -> Path:
-    """Skip the calling test when a file from ../shared/ is absent."""
+    """A file from ../shared/ (the team's shared test data, beside the checkout). When it is
+    absent the calling test skips, saying so — and fails under CI=true, where it must be
+    there. Every test that reads ../shared/ goes through here."""
     if not path.exists():
-        pytest.skip(f"{path} is absent")
+        reason = f"{path} is absent (../shared/ beside the checkout holds the shared test data)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true: {reason}", pytrace=False)
+        pytest.skip(reason)
     return path
+
+
+def pytest_report_header() -> str:
+    if SHARED.is_dir():
+        return f"shared test data: {SHARED}"
+    return (f"shared test data: {SHARED} is ABSENT: the tests that need it will skip "
+            "(and fail under CI=true)")
 
 
 # --- catalog_server: the local Beatport-compatible server (providers' block) ----------------------

@@ -30,14 +30,13 @@ from cuepoint_tray.paths import resolve_paths
 from cuepoint_tray.rekordbox import read_library
 from cuepoint_tray.rekordbox.export import CHANGES_COLUMNS
 from cuepoint_tray.reports.render import CSV_COLUMNS
+from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings
 from cuepoint_tray.store.database import close_readers
 from cuepoint_tray.store.queries import final_matches, session_overview
 
-from conftest import PROJECT_ROOT
-
-DEMO = PROJECT_ROOT / "assets" / "demo"
+DEMO = resource_folder("assets", "demo")
 PLAYLISTS = ("Demo/Friday Warm-up", "Demo/Peak Time")
 URL = re.compile(r"""https?://[^\s"'<>)]+""", re.IGNORECASE)
 

@@ -19,6 +19,7 @@ import pytest
 
 from cuepoint_tray.catalog_server import CatalogServer, Faults
 from cuepoint_tray.paths import resolve_paths
+from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.settings import Settings, save_settings, with_values
 from cuepoint_tray.store import HistoryWriter
 from cuepoint_tray.store.database import close_readers
@@ -31,7 +32,7 @@ pytestmark = [
     pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX"),
 ]
 
-DEMO = PROJECT_ROOT / "assets" / "demo"
+DEMO = resource_folder("assets", "demo")
 PLAYLIST = "Demo/Friday Warm-up"  # 60 tracks
 KILL_AFTER_TRACKS = 8
 # Slow enough that the kill lands with most of the playlist still to do (~4 s for 60 tracks).

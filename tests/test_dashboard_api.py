@@ -16,12 +16,11 @@ from cuepoint_tray.dashboard import DashboardAPI
 from cuepoint_tray.errors import CuepointError, SettingsError
 from cuepoint_tray.paths import AppPaths, resolve_paths
 from cuepoint_tray.rekordbox import read_library
+from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.settings import Settings, load_settings, save_settings
 from cuepoint_tray.store.queries import NotFoundError
 
-from conftest import PROJECT_ROOT
-
-DEMO = PROJECT_ROOT / "assets" / "demo"
+DEMO = resource_folder("assets", "demo")
 SMALL = "Crate Digging"  # 18 tracks
 QUEUE = ["Demo/Peak Time", "Crate Digging"]
 

@@ -45,7 +45,7 @@ from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings, load_settings, save_settings
 from cuepoint_tray.store import HistoryWriter
 
-from conftest import DEV_SET
+from conftest import DEV_SET, require
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -606,7 +606,7 @@ class Live:
 def live(tmp_path: Path, catalog_server: CatalogServer) -> Iterator[Live]:
     """A dashboard able to run sessions: the dev set's XML, a catalog answering slowly."""
     paths = resolve_paths(tmp_path / "live").create()
-    save_settings(Settings(rekordbox_xml=str(DEV_SET / "rekordbox.xml"),
+    save_settings(Settings(rekordbox_xml=str(require(DEV_SET / "rekordbox.xml")),
                            default_playlist="First Half"), paths.settings_file)
     catalog_server.faults = Faults(latency_ms=120)
 

@@ -17,12 +17,11 @@ from cuepoint_tray.catalog_server import CatalogServer
 from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
 from cuepoint_tray.paths import AppPaths, resolve_paths
 from cuepoint_tray.rekordbox import read_library
+from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings
 
-from conftest import PROJECT_ROOT
-
-DEMO = PROJECT_ROOT / "assets" / "demo"
+DEMO = resource_folder("assets", "demo")
 TOKEN = "test-token-0123456789"
 
 

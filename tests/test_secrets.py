@@ -17,12 +17,11 @@ from cuepoint_tray.cli import main
 from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
 from cuepoint_tray.paths import resolve_paths
 from cuepoint_tray.rekordbox import read_library
+from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings, load_settings, save_settings
 
-from conftest import PROJECT_ROOT
-
-DEMO = PROJECT_ROOT / "assets" / "demo"
+DEMO = resource_folder("assets", "demo")
 TOKEN = "bp-SECRET-token-5f0c2a9e71"
 REFRESH = "bp-SECRET-refresh-77d1b3"
 

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -17,6 +16,7 @@ from cuepoint_tray.events import TrackDone
 from cuepoint_tray.outputs import session_json, write_session_files
 from cuepoint_tray.paths import resolve_paths
 from cuepoint_tray.rekordbox import read_library
+from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import resume_match, run_match
 from cuepoint_tray.settings import Settings
 from cuepoint_tray.store.queries import list_sessions, session_overview
@@ -45,7 +45,7 @@ def test_a_session_is_matched_kept_in_history_and_reported(catalog_server, libra
 
     assert outcome.ended.status == "completed"
     assert [job.position for job, _ in outcome.rows] == list(range(1, 151))
-    score = evaluate([r for _, r in outcome.rows], read_truth(DEV_SET / "truth.csv"))
+    score = evaluate([r for _, r in outcome.rows], read_truth(require(DEV_SET / "truth.csv")))
     assert score.precision >= 0.995 and score.recall >= 0.97 and not score.false_on_absent
 
     stored = session_overview(paths.database, outcome.session_id)
@@ -75,7 +75,7 @@ def test_files_hold_every_track_and_why(catalog_server, library, paths, tmp_path
     assert "lost_because" in candidates.read_text().splitlines()[0]
     assert "full" in queries.read_text()
     document = session_json(outcome.meta, outcome.ended.summary, outcome.rows)
-    truth = read_truth(DEV_SET / "truth.csv")
+    truth = read_truth(require(DEV_SET / "truth.csv"))
     for entry in document["tracks"]:
         if not truth[entry["rekordbox_track_id"]]:
             assert entry["beatport_track_id"] is None
@@ -138,7 +138,8 @@ def test_a_track_that_could_not_be_searched_is_an_error_not_a_no_match(catalog_s
 def test_cli_match_writes_files_and_prints_a_summary(catalog_server, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["settings", "--set", "requests_per_second", "200"]) == 0  # not 4/s: 40 s
-    code = main(["match", "--xml", str(DEV_SET / "rekordbox.xml"), "--playlist", "First Half",
+    code = main(["match", "--xml", str(require(DEV_SET / "rekordbox.xml")), "--playlist",
+                 "First Half",
                  "--beatport-url", catalog_server.url, "--out", str(out),
                  "--json-out", str(tmp_path / "session.json")])
     printed = capsys.readouterr().out
@@ -159,8 +160,9 @@ def test_cli_unknown_playlist_suggests_names(capsys):
 def test_cli_eval_prints_the_figures(tmp_path):
     command = [sys.executable, "-m", "cuepoint_tray", "--data-dir", str(tmp_path), "eval",
                "--catalog", str(require(DEV_SET / "catalog.jsonl")),
-               "--xml", str(DEV_SET / "rekordbox.xml"), "--playlist", "First Half",
-               "--truth", str(DEV_SET / "truth.csv"), "--families", str(DEV_SET / "families.csv")]
+               "--xml", str(require(DEV_SET / "rekordbox.xml")), "--playlist", "First Half",
+               "--truth", str(require(DEV_SET / "truth.csv")),
+               "--families", str(require(DEV_SET / "families.csv"))]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120,
                           cwd=PROJECT_ROOT)
     assert done.returncode == 0, done.stderr
@@ -185,6 +187,6 @@ def test_history_cli_lists_shows_and_compares(catalog_server, library, paths, ca
 
 
 def test_demo_files_exist_and_parse():
-    demo = read_library(PROJECT_ROOT / "assets" / "demo" / "rekordbox.xml")
+    demo = read_library(resource_folder("assets", "demo") / "rekordbox.xml")
     assert demo.find_playlist("Demo/Friday Warm-up").track_ids
-    assert Path(PROJECT_ROOT / "assets" / "demo" / "catalog.jsonl").stat().st_size < 3_000_000
+    assert (resource_folder("assets", "demo") / "catalog.jsonl").stat().st_size < 3_000_000

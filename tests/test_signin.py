@@ -31,14 +31,15 @@ from cuepoint_tray.providers.parse import UnexpectedShape
 from cuepoint_tray.providers.signin import SignInError, find_client_id, sign_in
 from cuepoint_tray.providers.website import NO_SEARCH_DATA_MESSAGE, next_data_of, track_of_page
 from cuepoint_tray.rekordbox import Library, read_library
+from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import resume_match, run_match
 from cuepoint_tray.settings import Settings, load_settings, save_settings, served_from
 from cuepoint_tray.store.queries import session_overview
 
-from conftest import DEV_SET, PROJECT_ROOT, SHARED, require
+from conftest import DEV_SET, SHARED, require
 
 REAL = SHARED / "fixtures" / "real" / "beatport"
-DEMO = PROJECT_ROOT / "assets" / "demo"
+DEMO = resource_folder("assets", "demo")
 DJ, PASSWORD = "dj-anna", "Pw-7c1e9f2b-only-here"
 PLAYLIST = "Sets/Dev Set"
 

@@ -17,15 +17,14 @@ from cuepoint_tray.controller import SessionController
 from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
 from cuepoint_tray.paths import AppPaths, resolve_paths
 from cuepoint_tray.rekordbox import read_library
+from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings, load_settings, save_settings, served_from
 from cuepoint_tray.store.queries import session_overview
 
-from conftest import PROJECT_ROOT
-
 __all__ = ["browser", "pages"]  # the fixtures, shared with the dashboard's browser tests
 
-DEMO = PROJECT_ROOT / "assets" / "demo"
+DEMO = resource_folder("assets", "demo")
 DJ, PASSWORD = "dj-anna", "Pw-3b8d0e5a-only-here"
 TOKEN = "sign-in-browser-token"
 

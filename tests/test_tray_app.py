@@ -16,6 +16,7 @@ from cuepoint_tray.catalog_server import CatalogServer, Faults
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.paths import AppPaths, resolve_paths
 from cuepoint_tray.rekordbox.current import NO_XML_MESSAGE, CurrentLibrary
+from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.settings import Settings, load_settings, save_settings, with_values
 from cuepoint_tray.store.queries import list_sessions
 from cuepoint_tray.tray.app import TrayApp, _settings_loader, choose_backend
@@ -25,7 +26,7 @@ from cuepoint_tray.tray.opener import open_with_os, opener_command
 from cuepoint_tray.tray.state import library_now
 from cuepoint_tray.tray.window import page_of
 
-DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
+DEMO = resource_folder("assets", "demo")
 
 
 @pytest.fixture(scope="module")

@@ -27,10 +27,11 @@ from display_stack import DisplayStack, require_display_stack, wait_until
 
 from cuepoint_tray.catalog_server import CatalogServer, Faults
 from cuepoint_tray.controller import QUIT_REASON
+from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.settings import Settings, save_settings, with_values
 
 PROJECT = Path(__file__).resolve().parent.parent
-DEMO = PROJECT / "assets" / "demo"
+DEMO = resource_folder("assets", "demo")
 WINDOW_TITLE = "CuePoint Tray"
 
 pytestmark = pytest.mark.slow

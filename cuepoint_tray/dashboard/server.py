@@ -7,8 +7,8 @@ Security, in the order a request meets it (`_guard`):
   cannot read or post anything);
 - every /api/ call carries the per-launch token as `Authorization: Bearer <token>`;
 - request bodies are small JSON documents: anything over 64 KiB is refused.
-Static files come from `web/` only (bottle's `static_file` refuses paths leading out of it),
-and plotly.js from the installed plotly package.
+Static files come from the package's `web/` folder only (bottle's `static_file` refuses paths
+leading out of it), and plotly.js from the installed plotly package.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ import bottle
 from cuepoint_tray.dashboard.api import DashboardAPI, Download
 from cuepoint_tray.errors import CuepointError, SettingsError
 from cuepoint_tray.providers.signin import SignInError
+from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.queries import NotFoundError
 
 log = logging.getLogger(__name__)
 
-WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "web"
 MAX_BODY = 64 * 1024
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
@@ -52,10 +52,10 @@ class DashboardServer:
     """The dashboard on http://127.0.0.1:<port>; `start()` serves it on a daemon thread."""
 
     def __init__(self, api: DashboardAPI, *, port: int = 0, token: str | None = None,
-                 web_root: Path = WEB_ROOT) -> None:
+                 web_root: Path | None = None) -> None:
         self.api = api
         self.token = token or secrets.token_urlsafe(24)
-        self.web_root = web_root
+        self.web_root = web_root = web_root or resource_folder("web")
         self._server = make_server("127.0.0.1", port, self._guard, server_class=_PooledServer,
                                    handler_class=_QuietHandler)
         self.port = self._server.server_port

@@ -1,4 +1,4 @@
-"""The tray icon: the base image from assets/ with the state drawn over it.
+"""The tray icon: the base image (package data: assets/tray/) with the state drawn over it.
 
 - idle: the base image as it is;
 - running: a green progress ring, clockwise from 12 o'clock, over a grey track;
@@ -11,17 +11,21 @@ Everything is drawn at 4x and scaled down, so edges stay smooth at tray sizes.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Literal
 
 from PIL import Image, ImageDraw
 
+from cuepoint_tray.resources import TRAY_ICON, resource
 from cuepoint_tray.tray.state import TrayState
 
-BASE_ICON = Path(__file__).resolve().parent.parent.parent / "assets" / "tray" / "cuepoint.png"
+log = logging.getLogger(__name__)
+
+BASE_ICON: Traversable = resource(*TRAY_ICON)
 SIZE = 64
 _SCALE = 4
 
@@ -69,12 +73,15 @@ def icon_look(state: TrayState) -> IconLook:
     return IconLook("idle")
 
 
-def load_base_icon(path: Path = BASE_ICON) -> Image.Image:
-    """The base image (scripts/make_tray_icon.py draws it), or a plain disc when it is gone."""
+def load_base_icon(path: Traversable = BASE_ICON) -> Image.Image:
+    """The base image (scripts/make_tray_icon.py draws it), or a plain disc when it is gone
+    (a damaged installation: said in the log, the app still runs)."""
     try:
-        with Image.open(path) as image:
+        with path.open("rb") as handle, Image.open(handle) as image:
             return image.convert("RGBA")
-    except OSError:
+    except OSError as exc:
+        log.warning("the tray icon image %s cannot be read (%s): showing a plain disc",
+                    path, exc)
         fallback = Image.new("RGBA", (SIZE * _SCALE,) * 2, (0, 0, 0, 0))
         ImageDraw.Draw(fallback).ellipse((8, 8, SIZE * _SCALE - 8, SIZE * _SCALE - 8),
                                          fill=(24, 178, 160, 255))

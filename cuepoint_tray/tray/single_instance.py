@@ -31,7 +31,8 @@ SHOW = "show"
 
 
 class SingleInstance:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, platform: str = sys.platform) -> None:
+        self.platform = platform
         self.lock_path = folder / LOCK_NAME
         self.address_path = folder / ADDRESS_NAME
         self._lock_file: IO[str] | None = None
@@ -42,7 +43,7 @@ class SingleInstance:
     def acquire(self) -> bool:
         """Take the lock; False when another instance holds it."""
         handle = open(self.lock_path, "a+", encoding="utf-8")  # noqa: SIM115  # held for life
-        if not _try_lock(handle):
+        if not _try_lock(handle, self.platform):
             handle.close()
             return False
         handle.seek(0)
@@ -93,7 +94,8 @@ class SingleInstance:
         with contextlib.suppress(OSError):
             self.address_path.unlink()
         if self._lock_file is not None:
-            self._lock_file.close()  # closing releases the lock
+            _unlock(self._lock_file, self.platform)
+            self._lock_file.close()
             self._lock_file = None
 
 
@@ -123,12 +125,16 @@ def _write_private(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
-def _try_lock(handle: IO[str]) -> bool:
-    if sys.platform == "win32":
+def _try_lock(handle: IO[str], platform: str) -> bool:
+    """Lock the file without waiting; False when another process (or handle) holds it."""
+    if platform == "win32":
         import msvcrt
 
+        # msvcrt locks bytes from the current position, and "a+" opens at the end (after a
+        # previous pid): always lock byte 0, or two instances would lock different bytes.
+        handle.seek(0)
         try:
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
         except OSError:
             return False
         return True
@@ -139,3 +145,14 @@ def _try_lock(handle: IO[str]) -> bool:
     except OSError:
         return False
     return True
+
+
+def _unlock(handle: IO[str], platform: str) -> None:
+    """Give the lock back. flock's goes with the file's closing; Windows asks for the bytes
+    to be unlocked first (else they stay locked until the system gets round to it)."""
+    if platform == "win32":
+        import msvcrt
+
+        handle.seek(0)
+        with contextlib.suppress(OSError):
+            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined,unused-ignore]
