@@ -200,15 +200,15 @@ def test_the_beatport_url_option_is_used_but_never_saved(paths: AppPaths) -> Non
 def test_the_library_view_finds_the_current_playlist(tmp_path: Path) -> None:
     xml = str(DEMO / "rekordbox.xml")
     current = CurrentLibrary()
-    view = library_now(Settings(rekordbox_xml=xml, default_playlist="Peak Time"), current)
+    view = library_now(Settings(rekordbox_library=xml, default_playlist="Peak Time"), current)
     assert view.current_path == ("Demo", "Peak Time") and view.tree is not None
     assert view.current_name == "Peak Time"
-    gone = library_now(Settings(rekordbox_xml=xml, default_playlist="Sets/Gone"), current)
+    gone = library_now(Settings(rekordbox_library=xml, default_playlist="Sets/Gone"), current)
     assert gone.current_path is None and "Gone" in gone.playlist_error
     assert library_now(Settings(), current).xml_set is False
     broken = tmp_path / "broken.xml"
     broken.write_text("<DJ_PLAYLISTS><COLLECTION>", encoding="utf-8")
-    view = library_now(Settings(rekordbox_xml=str(broken)), current)
+    view = library_now(Settings(rekordbox_library=str(broken)), current)
     assert view.xml_set and view.xml_error and view.tree is None
 
 

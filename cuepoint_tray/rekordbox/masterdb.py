@@ -120,10 +120,10 @@ def read_master_db(path: str | os.PathLike[str], *, encrypted: bool = True) -> M
     return MasterDbLibrary(source, root, snapshot)
 
 
-# --- the snapshot -------------------------------------------------------------------------------
+# --- the snapshot --------------------------------------------------------------------------------
 
 class _Snapshot:
-    """A private copy of master.db (and its WAL or journal), opened on demand, deleted at the end."""
+    """A private copy of master.db (and its WAL or journal), opened on demand, then deleted."""
 
     def __init__(self, source: Path, copy: Path, encrypted: bool) -> None:
         self.source = source
@@ -398,7 +398,7 @@ def _build(node: _Node, parent: tuple[str, ...], children: dict[str, list[_Node]
     return None
 
 
-# --- intelligent playlists -------------------------------------------------------------------------
+# --- intelligent playlists -----------------------------------------------------------------------
 
 def _evaluate(node: _Node, path: tuple[str, ...], db: Connection) -> tuple[tuple[str, ...], str]:
     """The tracks of an intelligent playlist as Rekordbox's rules select them, in the order
@@ -444,7 +444,7 @@ def _refusal(name: str, why: str) -> str:
             "playlist in Rekordbox (select all, drag) and match that one")
 
 
-# --- histories ---------------------------------------------------------------------------------------
+# --- histories -----------------------------------------------------------------------------------
 
 def _history_folder(db: Connection) -> PlaylistFolder | None:
     """Rekordbox's HISTORY (the sets played, by year and month) as a "History" folder."""
@@ -474,7 +474,7 @@ def _history_node(node: _Node, parent: tuple[str, ...], children: dict[str, list
                              changed_at=node.changed_at)
 
 
-# --- tracks ------------------------------------------------------------------------------------------
+# --- tracks --------------------------------------------------------------------------------------
 
 def _read_tracks(db: Connection, track_ids: Sequence[str]) -> dict[str, RekordboxTrack]:
     tracks: dict[str, RekordboxTrack] = {}

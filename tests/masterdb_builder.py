@@ -1,0 +1,148 @@
+"""Build Rekordbox master.db libraries for tests and benchmarks, with pyrekordbox's own write API,
+in a copy of the real master.db Rekordbox 6 wrote (../shared/fixtures/real/rekordbox-db/).
+
+Tracks, artists, labels, genres, albums, keys, folders, playlists, intelligent playlists and
+HISTORY sets go in as pyrekordbox's models of Rekordbox's tables; pyrekordbox has no call for
+keys and histories, so their rows are made from its models directly. The audio files are empty
+files (pyrekordbox wants them to exist).
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REAL_DB = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "real" / \
+    "rekordbox-db"
+
+
+class LibraryBuilder:
+    """A master.db being written; `close()` commits and closes it (also as a context manager)."""
+
+    def __init__(self, out: Path, *, encrypted: bool = True) -> None:
+        from cuepoint_tray.rekordbox.masterdb import quiet_pyrekordbox
+
+        quiet_pyrekordbox()
+        from pyrekordbox.masterdb import MasterDatabase
+
+        source = REAL_DB / ("master_locked.db" if encrypted else "master_unlocked.db")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, out)
+        self.path = out
+        self.audio = out.parent / f"{out.stem}-audio"
+        self.audio.mkdir(exist_ok=True)
+        self.db = MasterDatabase(out, unlock=encrypted)
+        self._named: dict[tuple[str, str], str] = {}
+        self._device = self.db.get_device().first()
+        self._count = 0
+
+    def __enter__(self) -> LibraryBuilder:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- tracks -------------------------------------------------------------------------------
+
+    def track(self, title: str, artist: str = "", *, remixer: str = "", label: str = "",
+              genre: str = "", album: str = "", mix: str = "", bpm: float | None = None,
+              length: int | None = None, key: str = "", isrc: str = "",
+              year: int | None = None, comments: str = "", folder: str = "") -> str:
+        """Add one track to the collection; returns its Rekordbox ID."""
+        from pyrekordbox.masterdb import models
+
+        self._count += 1
+        file = self.audio / f"{self._count:06d}.mp3"
+        file.touch()
+        content_id = str(self.db.generate_unused_id(models.DjmdContent))
+        row = models.DjmdContent.create(
+            ID=content_id, UUID=str(uuid.uuid4()), Title=title,
+            FolderPath=(folder or str(file)).replace("\\", "/"), FileNameL=file.name,
+            FileType=1, ArtistID=self._id(models.DjmdArtist, artist),
+            RemixerID=self._id(models.DjmdArtist, remixer),
+            LabelID=self._id(models.DjmdLabel, label), GenreID=self._id(models.DjmdGenre, genre),
+            AlbumID=self._id(models.DjmdAlbum, album), KeyID=self._key(key), Subtitle=mix,
+            BPM=round(bpm * 100) if bpm else 0, Length=length or 0, ISRC=isrc,
+            ReleaseYear=year or 0, Commnt=comments, DeviceID=self._device.ID,
+            MasterDBID=self._device.MasterDBID, MasterSongID=content_id,
+            rb_file_id=content_id, StockDate="2026-11-01", DateCreated="2026-11-01",
+            created_at=datetime(2026, 11, 1) + timedelta(seconds=self._count))
+        self.db.add(row)
+        return content_id
+
+    def _id(self, model: Any, name: str) -> str | None:
+        if not name:
+            return None
+        found = self._named.get((model.__name__, name))
+        if found is None:
+            found = str(self.db.generate_unused_id(model))
+            self.db.add(model.create(ID=found, UUID=str(uuid.uuid4()), Name=name))
+            self._named[(model.__name__, name)] = found
+        return found
+
+    def _key(self, name: str) -> str | None:
+        from pyrekordbox.masterdb import models
+
+        if not name:
+            return None
+        found = self._named.get(("key", name))
+        if found is None:
+            found = str(self.db.generate_unused_id(models.DjmdKey))
+            self.db.add(models.DjmdKey.create(ID=found, UUID=str(uuid.uuid4()), ScaleName=name,
+                                              Seq=len(self._named)))
+            self._named[("key", name)] = found
+        return found
+
+    # --- playlists ----------------------------------------------------------------------------
+
+    def folder(self, name: str, parent: Any = None) -> Any:
+        self.db.flush()
+        return self.db.create_playlist_folder(name, parent=parent)
+
+    def playlist(self, name: str, track_ids: Sequence[str], parent: Any = None) -> Any:
+        """A playlist holding track_ids in this order."""
+        from pyrekordbox.masterdb import models
+
+        self.db.flush()
+        playlist = self.db.create_playlist(name, parent=parent)
+        for number, content_id in enumerate(track_ids, start=1):
+            self.db.add(models.DjmdSongPlaylist.create(
+                ID=str(uuid.uuid4()), UUID=str(uuid.uuid4()), PlaylistID=playlist.ID,
+                ContentID=content_id, TrackNo=number))
+        return playlist
+
+    def intelligent(self, name: str, conditions: Iterable[tuple[str, int, str]],
+                    parent: Any = None, *, match_all: bool = True) -> Any:
+        """An intelligent playlist: conditions are (property, operator, value) as Rekordbox
+        stores them, e.g. ("genre", 1, "Techno")."""
+        from pyrekordbox.masterdb.smartlist import SmartList
+
+        rules = SmartList(logical_operator=1 if match_all else 2)
+        for prop, operator, value in conditions:
+            rules.add_condition(prop, operator, value)
+        self.db.flush()
+        return self.db.create_smart_playlist(name, rules, parent=parent)
+
+    def history(self, name: str, track_ids: Sequence[str], parent: str = "root", *,
+                folder: bool = False) -> str:
+        """A HISTORY list (or, with `folder`, a year/month folder); returns its ID."""
+        from pyrekordbox.masterdb import models
+
+        history_id = str(self.db.generate_unused_id(models.DjmdHistory))
+        self.db.add(models.DjmdHistory.create(
+            ID=history_id, UUID=str(uuid.uuid4()), Seq=self._count, Name=name,
+            Attribute=1 if folder else 0, ParentID=parent, DateCreated="2026-11-28"))
+        for number, content_id in enumerate(track_ids, start=1):
+            self.db.add(models.DjmdSongHistory.create(
+                ID=str(uuid.uuid4()), UUID=str(uuid.uuid4()), HistoryID=history_id,
+                ContentID=content_id, TrackNo=number))
+        return history_id
+
+    def close(self) -> None:
+        self.db.commit()
+        self.db.close()
+        self.db.engine.dispose()
