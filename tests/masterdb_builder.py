@@ -146,3 +146,60 @@ class LibraryBuilder:
         self.db.commit()
         self.db.close()
         self.db.engine.dispose()
+
+
+def copy_of_xml_library(xml: Path, out: Path, *, isrcs: dict[str, str] | None = None,
+                        encrypted: bool = True) -> dict[str, str]:
+    """A master.db holding an XML export's tracks and playlists (tree and order kept), with
+    `isrcs` (Rekordbox TrackID → ISRC) on the tracks named; returns TrackID → content ID."""
+    from cuepoint_tray.domain import Playlist, PlaylistFolder
+    from cuepoint_tray.rekordbox import read_library
+
+    library = read_library(xml)
+    isrcs = isrcs or {}
+    ids: dict[str, str] = {}
+    with LibraryBuilder(out, encrypted=encrypted) as builder:
+        for track in library.tracks.values():
+            ids[track.track_id] = builder.track(
+                track.name, track.artist, remixer=track.remixer, label=track.label,
+                genre=track.genre, album=track.album, mix=track.mix, bpm=track.average_bpm,
+                length=track.total_time, key=track.tonality, year=track.year,
+                comments=track.comments, isrc=isrcs.get(track.track_id, ""))
+
+        def add(folder: PlaylistFolder, parent: Any) -> None:
+            for child in folder.children:
+                if isinstance(child, Playlist):
+                    builder.playlist(child.name, [ids[t] for t in child.track_ids], parent)
+                else:
+                    add(child, builder.folder(child.name, parent))
+
+        add(library.root, None)
+    return ids
+
+
+def catalog_isrcs(catalog: Path) -> dict[int, str]:
+    """Beatport ID → ISRC of every track of a catalog file."""
+    import json
+
+    found: dict[int, str] = {}
+    with catalog.open(encoding="utf-8") as lines:
+        for line in lines:
+            record = json.loads(line)
+            if record.get("isrc"):
+                found[int(record["id"])] = record["isrc"]
+    return found
+
+
+def every_third_isrc(truth: Path, catalog: Path) -> dict[str, str]:
+    """For every third Rekordbox track of the truth file that Beatport sells, the ISRC of the
+    Beatport track it is: a library where a third of the tracks carry ISRCs."""
+    import csv
+
+    isrcs = catalog_isrcs(catalog)
+    chosen: dict[str, str] = {}
+    with truth.open(encoding="utf-8", newline="") as rows:
+        for number, row in enumerate(csv.DictReader(rows)):
+            ids = [int(i) for i in row["acceptable_beatport_ids"].split("|") if i]
+            if number % 3 == 0 and ids and ids[0] in isrcs:
+                chosen[row["rekordbox_track_id"]] = isrcs[ids[0]]
+    return chosen
