@@ -229,6 +229,16 @@ def _engine(copy: Path, encrypted: bool) -> Engine:
     return create_engine(f"sqlite+pysqlcipher://:{key}@/{copy}?", module=dbapi2)
 
 
+def load_reader() -> None:
+    """Import what reading a master.db needs (pyrekordbox, SQLAlchemy's SQLite dialects,
+    SQLCipher), about a second once per process: the tray does it before the first read."""
+    from sqlalchemy.dialects.sqlite import pysqlcipher, pysqlite  # noqa: F401
+
+    quiet_pyrekordbox()
+    with suppress(ImportError):
+        from sqlcipher3 import dbapi2  # noqa: F401
+
+
 def quiet_pyrekordbox() -> None:
     """pyrekordbox prints its warnings ("OS linux not supported") itself: send them to our log."""
     import pyrekordbox  # noqa: F401  (installs its console handler on import)
@@ -349,20 +359,30 @@ class _Entries:
 
 
 def _entries(db: Connection, table: str, parent_column: str) -> _Entries:
-    """Each list's track IDs in order, and when its entries last changed (deleted ones too)."""
+    """Each list's track IDs in order, and when its entries last changed (deleted ones too).
+
+    One plain scan, sorted here: joining the tracks or sorting in SQL would make SQLCipher
+    decrypt pages at random, several times slower on a big library. A track Rekordbox marked
+    deleted while a list still holds it is left out when the list's tracks are read."""
     found = _Entries()
-    rows = db.exec_driver_sql(
-        f"SELECT s.{parent_column}, s.ContentID FROM {table} s "
-        f"JOIN djmdContent c ON c.ID = s.ContentID "
-        f"WHERE {_LIVE.format('s')} AND {_LIVE.format('c')} "
-        f"ORDER BY s.{parent_column}, s.TrackNo")
-    for parent, content in rows:
-        found.ids[str(parent)].append(str(content))
-    for parent, changed in db.exec_driver_sql(
-            f"SELECT {parent_column}, MAX(updated_at) FROM {table} GROUP BY {parent_column}"):
+    numbered: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    latest: dict[str, str] = {}
+    # The driver's own cursor: SQLAlchemy's row objects cost more than the scan itself here.
+    rows = db.connection.driver_connection.execute(  # type: ignore[union-attr]
+        f"SELECT {parent_column}, ContentID, TrackNo, updated_at, rb_local_deleted FROM {table}")
+    for parent, content, number, changed, deleted in rows:
+        key = str(parent)
+        if changed and changed > latest.get(key, ""):
+            latest[key] = changed
+        if not deleted and content is not None:
+            numbered[key].append((number or 0, str(content)))
+    for key, entries in numbered.items():
+        entries.sort(key=lambda entry: entry[0])
+        found.ids[key] = [content for _, content in entries]
+    for key, changed in latest.items():
         stamp = _timestamp(changed)
         if stamp is not None:
-            found.changed[str(parent)] = stamp
+            found.changed[key] = stamp
     return found
 
 
@@ -481,7 +501,8 @@ def _read_tracks(db: Connection, track_ids: Sequence[str]) -> dict[str, Rekordbo
     for start in range(0, len(track_ids), _CHUNK):
         chunk = list(track_ids[start:start + _CHUNK])
         marks = ", ".join("?" * len(chunk))
-        for row in db.exec_driver_sql(f"{_TRACK_COLUMNS} WHERE c.ID IN ({marks})", tuple(chunk)):
+        for row in db.exec_driver_sql(
+                f"{_TRACK_COLUMNS} WHERE c.ID IN ({marks}) AND {_LIVE.format('c')}", tuple(chunk)):
             track = _track(row)
             tracks[track.track_id] = track
     return tracks
