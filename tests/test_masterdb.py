@@ -288,3 +288,16 @@ def test_a_5000_track_playlist_reads_in_order(tmp_path: Path) -> None:
     assert [t.name for t in tracks] == [f"Song {n:05d}" for n in reversed(range(5000))]
     assert sum(1 for t in tracks if t.isrc) == 1667
     assert all(parse_key(t.tonality) for t in tracks)
+
+
+def test_a_playlist_is_read_from_another_thread_than_the_tree(rich: Path) -> None:
+    """The tray reads the tree on one thread and a session's tracks on another."""
+    import threading
+
+    library = open_library(rich)
+    found: list[object] = []
+    worker = threading.Thread(target=lambda: found.append(
+        [t.name for t in library.tracks_of(library.find_playlist("Sets/Friday"))]))
+    worker.start()
+    worker.join(30)
+    assert found == [["Track 5", "Track 1", "Track 3"]]

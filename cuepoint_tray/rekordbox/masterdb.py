@@ -216,17 +216,22 @@ def _stamps(source: Path) -> tuple[tuple[int, int] | None, ...]:
 
 
 def _engine(copy: Path, encrypted: bool) -> Engine:
+    """One connection to the snapshot, shared by the threads that read it (one at a time:
+    the tree before the library is handed out, tracks under the library's lock). SQLCipher
+    derives the key on every new connection (a quarter of a second): once is enough."""
     from sqlalchemy import create_engine
+    from sqlalchemy.pool import StaticPool
 
     quiet_pyrekordbox()
+    shared = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
     if not encrypted:
-        return create_engine(f"sqlite:///{copy}")
+        return create_engine(f"sqlite:///{copy}", **shared)
     from pyrekordbox.masterdb.database import BLOB
     from pyrekordbox.utils import deobfuscate
     from sqlcipher3 import dbapi2
 
     key = deobfuscate(BLOB)
-    return create_engine(f"sqlite+pysqlcipher://:{key}@/{copy}?", module=dbapi2)
+    return create_engine(f"sqlite+pysqlcipher://:{key}@/{copy}?", module=dbapi2, **shared)
 
 
 def load_reader() -> None:
