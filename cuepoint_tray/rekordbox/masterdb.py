@@ -503,11 +503,12 @@ def _history_node(node: _Node, parent: tuple[str, ...], children: dict[str, list
 
 def _read_tracks(db: Connection, track_ids: Sequence[str]) -> dict[str, RekordboxTrack]:
     tracks: dict[str, RekordboxTrack] = {}
+    driver = db.connection.driver_connection  # plain rows: see _entries
     for start in range(0, len(track_ids), _CHUNK):
         chunk = list(track_ids[start:start + _CHUNK])
         marks = ", ".join("?" * len(chunk))
-        for row in db.exec_driver_sql(
-                f"{_TRACK_COLUMNS} WHERE c.ID IN ({marks}) AND {_LIVE.format('c')}", tuple(chunk)):
+        for row in driver.execute(  # type: ignore[union-attr]
+                f"{_TRACK_COLUMNS} WHERE c.ID IN ({marks}) AND {_LIVE.format('c')}", chunk):
             track = _track(row)
             tracks[track.track_id] = track
     return tracks
