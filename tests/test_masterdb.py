@@ -301,3 +301,21 @@ def test_a_playlist_is_read_from_another_thread_than_the_tree(rich: Path) -> Non
     worker.start()
     worker.join(30)
     assert found == [["Track 5", "Track 1", "Track 3"]]
+
+
+def test_snapshots_a_killed_cuepoint_left_behind_are_removed(rich: Path) -> None:
+    import os
+    import tempfile
+
+    from cuepoint_tray.rekordbox.masterdb import SNAPSHOT_PREFIX
+
+    old = Path(tempfile.mkdtemp(prefix=SNAPSHOT_PREFIX))
+    (old / "master.db").write_bytes(b"a copy of someone's library")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(old, (two_days_ago, two_days_ago))
+    recent = Path(tempfile.mkdtemp(prefix=SNAPSHOT_PREFIX))  # another CuePoint's, in use
+    try:
+        open_library(rich)
+        assert not old.exists() and recent.exists()
+    finally:
+        recent.rmdir()

@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HISTORY_FOLDER = "History"
+SNAPSHOT_PREFIX = "cuepoint-masterdb-"
+STALE_SNAPSHOT_S = 86400.0
 SQLITE_HEADER = b"SQLite format 3\x00"
 _SIDE_FILES = ("-wal", "-journal")
 _SNAPSHOT_TRIES = 4
@@ -134,7 +137,8 @@ class _Snapshot:
 
     @classmethod
     def of(cls, source: Path, encrypted: bool) -> _Snapshot:
-        folder = Path(tempfile.mkdtemp(prefix="cuepoint-masterdb-"))
+        _remove_stale_snapshots()
+        folder = Path(tempfile.mkdtemp(prefix=SNAPSHOT_PREFIX))
         try:
             _copy_consistently(source, folder)
         except BaseException:
@@ -165,6 +169,16 @@ class _Snapshot:
 
     def close(self) -> None:
         self._cleanup()
+
+
+def _remove_stale_snapshots(now: float | None = None) -> None:
+    """Snapshots a killed CuePoint left behind (a day old or more): they are copies of the
+    DJ's library, and may be large."""
+    cutoff = (time.time() if now is None else now) - STALE_SNAPSHOT_S
+    for folder in Path(tempfile.gettempdir()).glob(SNAPSHOT_PREFIX + "*"):
+        with suppress(OSError):
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _remove(folder: Path, engines: list[Engine | None]) -> None:
