@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from cuepoint_tray.domain import Playlist
     from cuepoint_tray.events import SessionEnded
     from cuepoint_tray.paths import AppPaths
-    from cuepoint_tray.rekordbox import Library
+    from cuepoint_tray.rekordbox import PlaylistTree
     from cuepoint_tray.session import MatchOutcome
     from cuepoint_tray.settings import Settings
 
@@ -212,26 +212,40 @@ def cmd_logout(args: argparse.Namespace, context: Context) -> int:
 
 def _register_playlists(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command = _add(commands, "playlists", cmd_playlists,
-                   "list the playlists of a Rekordbox XML export with their track counts")
-    command.add_argument("--xml", metavar="FILE", help="the Rekordbox XML (default: the setting)")
+                   "list the playlists of your Rekordbox library with their track counts")
+    _add_library_option(command)
+
+
+def _add_library_option(command: argparse.ArgumentParser, *, required: bool = False) -> None:
+    command.add_argument(
+        "--library", "--xml", dest="library", metavar="PATH", required=required,
+        help="Rekordbox's master.db or a Rekordbox XML export, told apart by content (default: "
+        "the rekordbox_library setting, else Rekordbox's master.db where Rekordbox keeps it)")
 
 
 def cmd_playlists(args: argparse.Namespace, context: Context) -> int:
-    from cuepoint_tray.rekordbox import format_tree, read_library
+    from cuepoint_tray.rekordbox import format_tree, open_library
 
-    library = read_library(_xml_path(args, context))
+    library = open_library(_library_path(args, context))
     for line in format_tree(library.root):
         print(line)
     return 0
 
 
-def _xml_path(args: argparse.Namespace, context: Context) -> Path:
-    chosen = args.xml or context.settings.rekordbox_xml
-    if not chosen:
+def _library_path(args: argparse.Namespace, context: Context) -> Path:
+    """--library, else the setting, else Rekordbox's own master.db (said on stderr)."""
+    from cuepoint_tray.rekordbox import choose_library
+
+    try:
+        choice = choose_library(args.library, context.settings.rekordbox_library)
+    except CuepointError:
         raise CuepointError(
-            "No Rekordbox XML given: export your collection from Rekordbox (File > Export "
-            "Collection in xml format) and pass it with --xml, or set rekordbox_xml.")
-    return Path(chosen).expanduser()
+            "No Rekordbox XML given and no Rekordbox library found: pass --library with "
+            "Rekordbox's master.db or an XML export (File > Export Collection in xml format), "
+            "or set rekordbox_library.") from None
+    if choice.found_message:
+        print(choice.found_message, file=sys.stderr)
+    return choice.path
 
 
 # --- catalog-server ---------------------------------------------------------------------------
@@ -323,7 +337,7 @@ def cmd_search(args: argparse.Namespace, context: Context) -> int:
 def _register_match(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     command = _add(commands, "match", cmd_match,
                    "match a Rekordbox playlist against Beatport and write the results")
-    command.add_argument("--xml", metavar="FILE", help="the Rekordbox XML (default: the setting)")
+    _add_library_option(command)
     command.add_argument("--playlist", metavar="PATH", action="append",
                          help="playlist path such as 'Sets/Friday' (repeat for a queue)")
     command.add_argument("--out", metavar="DIR", help="folder for results, candidates and "
@@ -333,9 +347,9 @@ def _register_match(commands: argparse._SubParsersAction[argparse.ArgumentParser
 
 
 def cmd_match(args: argparse.Namespace, context: Context) -> int:
-    from cuepoint_tray.rekordbox import read_library
+    from cuepoint_tray.rekordbox import open_library
 
-    library = read_library(_xml_path(args, context))
+    library = open_library(_library_path(args, context))
     names = args.playlist or [context.settings.default_playlist]
     if not any(names):
         raise CuepointError("Which playlist? Pass --playlist 'Folder/Playlist' or set "
@@ -344,7 +358,7 @@ def cmd_match(args: argparse.Namespace, context: Context) -> int:
     return _match_and_report(library, playlists, args, context)
 
 
-def _match_and_report(library: Library, playlists: list[Playlist], args: argparse.Namespace,
+def _match_and_report(library: PlaylistTree, playlists: list[Playlist], args: argparse.Namespace,
                       context: Context) -> int:
     from cuepoint_tray.progress import ProgressLine
     from cuepoint_tray.session import run_match
@@ -370,6 +384,8 @@ def _report_outcome(outcome: MatchOutcome, args: argparse.Namespace, context: Co
     print(f"session {outcome.session_id}")
     for line in summary_lines(outcome.ended):
         print(line)
+    for note in outcome.meta.get("notices", ()):
+        print(f"note: {note}")
     print("files:", *(str(f) for f in files), sep="\n  ")
     if outcome.ended.status in ("paused", "cancelled"):
         print(f"to continue: cuepoint resume {outcome.session_id}")
@@ -398,7 +414,7 @@ def _register_eval(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     command = _add(commands, "eval", cmd_eval,
                    "measure matching on a labelled set through a local catalog server")
     command.add_argument("--catalog", required=True, metavar="C", help="catalog .jsonl")
-    command.add_argument("--xml", required=True, metavar="X", help="Rekordbox XML")
+    _add_library_option(command, required=True)
     command.add_argument("--playlist", required=True, metavar="P", help="playlist path")
     command.add_argument("--truth", required=True, metavar="T", help="truth .csv")
     command.add_argument("--families", metavar="F", help="families .csv")
@@ -416,13 +432,13 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.catalog_server import CatalogServer
     from cuepoint_tray.evaluation import evaluate, format_evaluation, read_families, read_truth
     from cuepoint_tray.paths import resolve_paths
-    from cuepoint_tray.rekordbox import read_library
+    from cuepoint_tray.rekordbox import open_library
     from cuepoint_tray.session import run_match
     from cuepoint_tray.settings import served_from, with_values
 
     truth = read_truth(Path(args.truth))
     families = read_families(Path(args.families)) if args.families else None
-    library = read_library(Path(args.xml))
+    library = open_library(Path(args.library))
     playlist = library.find_playlist(args.playlist)
     with CatalogServer(Path(args.catalog), token=args.token).start() as server, \
             tempfile.TemporaryDirectory(prefix="cuepoint-eval-") as scratch:

@@ -98,11 +98,11 @@ class SessionController:
     def match(self, playlists: Sequence[str]) -> None:
         """Start matching these playlists (paths like "Sets/Friday") as one session, in order.
 
-        Raises CuepointError, in the DJ's words, when a session already runs, no XML is set,
-        or a playlist cannot be found or is empty.
+        Raises CuepointError, in the DJ's words, when a session already runs, no library is
+        set or found, or a playlist cannot be found or is empty.
         """
         settings = self.settings()
-        library = self.library.get(settings.rekordbox_xml)
+        library = self.library.get(settings.rekordbox_library)
         found = [library.find_playlist(path) for path in playlists]
         if not found:
             raise CuepointError("Choose a playlist to match first.")

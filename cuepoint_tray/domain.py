@@ -29,6 +29,7 @@ class RekordboxTrack:
     tonality: str = ""  # Rekordbox spelling: "Am", "F#m", "Db"
     location: str = ""
     comments: str = ""
+    isrc: str = ""  # master.db only: Rekordbox's XML export has no ISRC
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
-"""Musical keys in the three spellings a DJ meets: Rekordbox ("F#m"), Beatport ("Gb Minor" /
-"F# Minor") and Camelot ("11A")."""
+"""Musical keys in every spelling a DJ meets: musical ("F#m", "Bbmin", "A#min", "Amaj", "C"),
+Beatport's names ("Gb Minor" / "F# Minor"), Camelot ("11A") and Open Key ("4m", "1d"), with
+flats and sharps written as b/#, ♭/♯ or in words."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ _CAMELOT_MINOR = {8: 1, 3: 2, 10: 3, 5: 4, 0: 5, 7: 6, 2: 7, 9: 8, 4: 9, 11: 10,
 _CAMELOT_MAJOR = {11: 1, 6: 2, 1: 3, 8: 4, 3: 5, 10: 6, 5: 7, 0: 8, 7: 9, 2: 10, 9: 11, 4: 12}
 
 _NOTE_KEY = re.compile(
-    r"^\s*([A-Ga-g])\s*(#|♯|b|♭|sharp|flat)?\s*"
+    r"^\s*([A-Ga-g])[\s-]*(#|♯|b|♭|sharp|flat)?[\s-]*"
     r"(m|min|minor|maj|major|M)?\s*$"
 )
 _CAMELOT = re.compile(r"^\s*(\d{1,2})\s*([ABab])\s*$")
+# Open Key (Traktor, and Rekordbox 4 exports): 1d = C major, 1m = A minor, i.e. Camelot
+# 8B / 8A; both wheels go round by fifths in the same direction.
+_OPEN_KEY = re.compile(r"^\s*(\d{1,2})\s*([mdMD])\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +42,26 @@ class MusicalKey:
     def rekordbox_name(self) -> str:
         return _V4_NAMES[self.pitch] + ("m" if self.minor else "")
 
+    @property
+    def open_key(self) -> str:
+        number = int(self.camelot[:-1])
+        return f"{(number - 8) % 12 + 1}{'m' if self.minor else 'd'}"
+
 
 def parse_key(text: str | None) -> MusicalKey | None:
-    """Read a key in any of Rekordbox's, Beatport's or Camelot's spellings; None if unreadable."""
+    """Read a key in any musical, Beatport, Camelot or Open Key spelling; None if unreadable."""
     if not text:
         return None
     camelot = _CAMELOT.match(text)
     if camelot:
         return _from_camelot(int(camelot.group(1)), camelot.group(2).upper())
+    open_key = _OPEN_KEY.match(text)
+    if open_key:
+        number = int(open_key.group(1))
+        if not 1 <= number <= 12:
+            return None
+        letter = "A" if open_key.group(2).lower() == "m" else "B"
+        return _from_camelot((number + 6) % 12 + 1, letter)
     note = _NOTE_KEY.match(text.replace("Minor", "minor").replace("Major", "major"))
     if not note:
         return None

@@ -9,20 +9,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cuepoint_tray import __version__
 from cuepoint_tray.account import forget_refused_sign_in, keep_renewed_tokens
-from cuepoint_tray.domain import MatchResult, Playlist
+from cuepoint_tray.domain import MatchResult, Playlist, RekordboxTrack
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.events import Event, SessionEnded, TrackDone, TrackJob
+from cuepoint_tray.keys import parse_key
 from cuepoint_tray.matching import TrackMatcher
 from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.providers import make_http_client, make_provider
-from cuepoint_tray.rekordbox import Library, read_library
+from cuepoint_tray.rekordbox import PlaylistTree, open_library
 from cuepoint_tray.runner import Listener, SessionRunner, jobs_for
 from cuepoint_tray.settings import Settings
 from cuepoint_tray.store import HistoryWriter
@@ -55,7 +56,7 @@ class _Collector:
 RunnerReady = Callable[[SessionRunner, int], None]  # the runner and its session's id
 
 
-def run_match(library: Library, playlists: Sequence[Playlist], settings: Settings,
+def run_match(library: PlaylistTree, playlists: Sequence[Playlist], settings: Settings,
               paths: AppPaths, *, listeners: Sequence[Listener] = (),
               on_runner: RunnerReady | None = None) -> MatchOutcome:
     """Match the playlists' tracks against Beatport, kept in the history; blocks until the
@@ -63,8 +64,7 @@ def run_match(library: Library, playlists: Sequence[Playlist], settings: Setting
 
     `on_runner` receives the runner and the session id before it starts, so another thread
     can pause, resume or cancel it."""
-    for playlist in playlists:
-        library.tracks_of(playlist)  # says clearly which playlist is empty or broken
+    tracks = _tracks_by_id(library, playlists)  # says clearly which playlist is empty or broken
     jobs = jobs_for([(p.path_text, p.track_ids) for p in playlists])
     with HistoryWriter(paths.database) as writer:
         writer.mark_interrupted_sessions()
@@ -72,12 +72,12 @@ def run_match(library: Library, playlists: Sequence[Playlist], settings: Setting
         def begin(provider_name: str) -> int:
             return writer.begin_session(
                 playlists=[p.path_text for p in playlists], xml_path=str(library.path),
-                xml_sha256=file_sha256(library.path), provider=provider_name,
+                xml_sha256=library_sha256(library), provider=provider_name,
                 settings=settings, app_version=__version__, total_tracks=len(jobs),
                 playlist_tracks=[len(p.track_ids) for p in playlists])
 
-        return _run(library, jobs, settings, paths, writer, begin, listeners, on_runner,
-                    already_done=0)
+        return _run(library, tracks, jobs, settings, paths, writer, begin, listeners,
+                    on_runner, already_done=0)
 
 
 def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
@@ -89,10 +89,11 @@ def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
         session = session_overview(writer.db, session_id)
         if session["status"] in ("completed", "running"):
             raise CuepointError(f"Session {session_id} is {session['status']}: nothing to resume.")
-        library = read_library(Path(session["xml_path"]))
-        if file_sha256(library.path) != session["xml_sha256"]:
-            log.warning("the Rekordbox XML changed since session %s started", session_id)
+        library = open_library(Path(session["xml_path"]))
+        if library_sha256(library) != session["xml_sha256"]:
+            log.warning("the Rekordbox library changed since session %s started", session_id)
         playlists = [library.find_playlist(path) for path in session["playlists"]]
+        tracks = _tracks_by_id(library, playlists)
         jobs = jobs_for([(p.path_text, p.track_ids) for p in playlists])
         done = writer.done_positions(session_id)
         remaining = [job for job in jobs if (job.playlist, job.position) not in done]
@@ -101,12 +102,26 @@ def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
             writer.resume_session(session_id)
             return session_id
 
-        return _run(library, remaining, settings, paths, writer, begin, listeners, on_runner,
-                    already_done=len(jobs) - len(remaining))
+        return _run(library, tracks, remaining, settings, paths, writer, begin, listeners,
+                    on_runner, already_done=len(jobs) - len(remaining))
 
 
-def _run(library: Library, jobs: list[TrackJob], settings: Settings, paths: AppPaths,
-         writer: HistoryWriter, begin: Callable[[str], int], listeners: Sequence[Listener],
+def _tracks_by_id(library: PlaylistTree,
+                  playlists: Sequence[Playlist]) -> dict[str, RekordboxTrack]:
+    """The playlists' tracks by ID; raises, in the DJ's words, for an empty or broken one."""
+    return {track.track_id: track for playlist in playlists
+            for track in library.tracks_of(playlist)}
+
+
+def library_sha256(library: PlaylistTree) -> str:
+    """The XML's checksum, to notice an export that changed before a resume; "" for a
+    master.db, which changes whenever Rekordbox runs (and may be large)."""
+    return file_sha256(library.path) if library.kind == "xml" else ""
+
+
+def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[TrackJob],
+         settings: Settings, paths: AppPaths, writer: HistoryWriter,
+         begin: Callable[[str], int], listeners: Sequence[Listener],
          on_runner: RunnerReady | None, *, already_done: int) -> MatchOutcome:
     collector = _Collector()
     http = make_http_client(settings, paths)
@@ -118,8 +133,14 @@ def _run(library: Library, jobs: list[TrackJob], settings: Settings, paths: AppP
             on_sign_in_lost=lambda refresh: forget_refused_sign_in(paths.settings_file,
                                                                    refresh))
         session_id = begin(provider.name)
-        runner = SessionRunner(TrackMatcher(provider), library.tracks,
-                               provider_name=provider.name, concurrency=settings.concurrency,
+        notices = [note for note in (unreadable_keys_notice(tracks, jobs),) if note]
+        for note in notices:
+            log.warning("%s", note)
+            writer.record_error("keys", note)
+        matcher = TrackMatcher(provider, isrc_lookup=provider.track_by_isrc
+                               if provider.exact_isrc_lookup else None)
+        runner = SessionRunner(matcher, tracks, provider_name=provider.name,
+                               concurrency=settings.concurrency,
                                listeners=[writer, collector, *listeners])
         if on_runner:
             on_runner(runner, session_id)
@@ -139,8 +160,27 @@ def _run(library: Library, jobs: list[TrackJob], settings: Settings, paths: AppP
         "playlists": list(dict.fromkeys(job.playlist for job in jobs)),
         "xml": str(library.path), "provider": provider.name, "app_version": __version__,
         "token_renewals": getattr(provider, "renewals", 0),
+        "notices": notices,
     }
     return MatchOutcome(session_id, ended, rows, meta, report_path)
+
+
+def unreadable_keys_notice(tracks: Mapping[str, RekordboxTrack],
+                           jobs: Sequence[TrackJob]) -> str:
+    """One sentence for the session's tracks whose key no notation reads ("" when none):
+    their key is left out of matching, and the DJ hears how many, once."""
+    unread: dict[str, str] = {}
+    for job in jobs:
+        key = tracks[job.track_id].tonality
+        if key.strip() and parse_key(key) is None:
+            unread[job.track_id] = key
+    if not unread:
+        return ""
+    examples = ", ".join(f"'{key}'" for key in list(dict.fromkeys(unread.values()))[:3])
+    count = len(unread)
+    return (f"{count} track{'' if count == 1 else 's'} carry a key CuePoint cannot read "
+            f"({examples}); {'it is' if count == 1 else 'they are'} matched without "
+            "the key. Re-analyse the key in Rekordbox to fix it.")
 
 
 def _write_report(writer: HistoryWriter, session_id: int, settings: Settings,

@@ -23,9 +23,10 @@ def _setting(default: Any, help: str, *, secret: bool = False) -> Any:
 
 @dataclass(frozen=True)
 class Settings:
-    rekordbox_xml: str = _setting(
-        "", "Path of your Rekordbox collection exported as XML (File > Export Collection in xml "
-        "format).")
+    rekordbox_library: str = _setting(
+        "", "Your Rekordbox library: Rekordbox's own master.db, or the collection exported as "
+        "XML (File > Export Collection in xml format). Empty: Rekordbox's master.db where "
+        "Rekordbox keeps it.")
     default_playlist: str = _setting(
         "", "Playlist matched when none is chosen, as a path such as 'Sets/Friday'.")
     beatport_api_url: str = _setting(
@@ -112,10 +113,17 @@ def _secret_names() -> list[str]:
     return [d.name for d in declared() if d.metadata["secret"]]
 
 
+# Old names still read (and `--set` still takes them): settings files outlive versions.
+RENAMED = {"rekordbox_xml": "rekordbox_library"}
+
+
 def with_values(settings: Settings, values: dict[str, Any], *, source: str) -> Settings:
     """A copy of `settings` with `values` applied, each checked against its declared type."""
     known = {declaration.name: declaration for declaration in declared()}
     changes: dict[str, Any] = {}
+    for old, new in RENAMED.items():
+        if old in values:
+            values = {**{new: values[old]}, **{k: v for k, v in values.items() if k != old}}
     for name, value in values.items():
         if name not in known:
             raise SettingsError(f"Unknown setting '{name}' in {source}.")

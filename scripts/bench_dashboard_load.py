@@ -41,7 +41,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="cuepoint-load-") as scratch, \
             catalog_server.start() as catalog:
         paths = resolve_paths(scratch).create()
-        save_settings(Settings(rekordbox_xml=str(args.xml), beatport_web_url=catalog.url,
+        save_settings(Settings(rekordbox_library=str(args.xml), beatport_web_url=catalog.url,
                                beatport_api_url=catalog.url + "/v4",
                                requests_per_second=args.rate), paths.settings_file)
         controller = SessionController(paths, lambda: load_settings(paths.settings_file))

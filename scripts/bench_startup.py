@@ -63,7 +63,7 @@ def time_tray(bin_dir: Path, runs: int, scratch: Path) -> list[float]:
     with DisplayStack(scratch / "desktop").start() as desktop:
         for run in range(runs + 1):
             data = scratch / f"tray-{bin_dir.parent.name}-{run}"
-            save_settings(Settings(rekordbox_xml=str(resource(*DEMO_XML))),
+            save_settings(Settings(rekordbox_library=str(resource(*DEMO_XML))),
                           data / "config" / "settings.toml")
             env = desktop.child_env(PATH=f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
             env.pop("CUEPOINT_DATA_DIR", None)

@@ -117,5 +117,5 @@ def settings_for(catalog_url: str, xml: Path | None = None, **changes: object) -
     """Settings that send every request to a local catalog server, fast."""
     settings = Settings(beatport_web_url=catalog_url, beatport_api_url=catalog_url + "/v4",
                         requests_per_second=200.0, max_attempts=2, concurrency=2,
-                        rekordbox_xml=str(xml) if xml else "")
+                        rekordbox_library=str(xml) if xml else "")
     return replace(settings, **changes)  # type: ignore[arg-type]

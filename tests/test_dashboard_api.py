@@ -36,7 +36,7 @@ def paths(isolated_dirs: Path, demo_server: CatalogServer) -> AppPaths:
     """A data folder whose settings point at the demo XML and the local catalog server."""
     demo_server.faults = Faults()
     found = resolve_paths(isolated_dirs).create()
-    save_settings(Settings(rekordbox_xml=str(DEMO / "rekordbox.xml"), default_playlist=SMALL,
+    save_settings(Settings(rekordbox_library=str(DEMO / "rekordbox.xml"), default_playlist=SMALL,
                            beatport_web_url=demo_server.url,
                            beatport_api_url=demo_server.url + "/v4",
                            requests_per_second=500.0), found.settings_file)
@@ -250,7 +250,7 @@ def test_playlists_come_from_the_xml_and_are_read_again_when_it_changes(
     copy = tmp_path / "collection.xml"
     copy.write_bytes((DEMO / "rekordbox.xml").read_bytes())
     settings = load_settings(paths.settings_file)
-    save_settings(replace(settings, rekordbox_xml=str(copy)), paths.settings_file)
+    save_settings(replace(settings, rekordbox_library=str(copy)), paths.settings_file)
     tree = api.playlists()["tree"]
     names = [child["name"] for child in tree["children"]]
     assert names == ["Demo", SMALL]

@@ -181,7 +181,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
         first = run_match(library, [hostile], settings_for(partial.url), paths)
         second = run_match(library, [hostile, warmup], settings_for(full.url), paths,
                            listeners=[keep])
-    save_settings(Settings(rekordbox_xml=str(collection.xml),
+    save_settings(Settings(rekordbox_library=str(collection.xml),
                            default_playlist=f"{FOLDER}/{WARMUP_PLAYLIST}"), paths.settings_file)
     api = DashboardAPI(paths)
     with DashboardServer(api, token=TOKEN) as server:
@@ -426,7 +426,7 @@ def test_settings_save_validate_and_keep_secrets_write_only(pages: Pages,
     secret = "s3cr3t-beatport-token-value"
     file = history.paths.settings_file
     page = pages.open(history.url("settings"))
-    expect(page.locator("#setting-rekordbox_xml")).to_have_value(str(history.collection.xml))
+    expect(page.locator("#setting-rekordbox_library")).to_have_value(str(history.collection.xml))
     expect(page.locator("#xml-check")).to_contain_text("Read 2 playlists")
     expect(page.locator("[data-secret-state='beatport_token']")).to_have_text("not set")
 
@@ -465,7 +465,7 @@ def test_settings_save_validate_and_keep_secrets_write_only(pages: Pages,
     page.click("#clear-beatport_token")
     expect(page.locator("[data-secret-state='beatport_token']")).to_have_text("not set")
     assert load_settings(file).beatport_token == ""
-    save_settings(Settings(rekordbox_xml=str(history.collection.xml),
+    save_settings(Settings(rekordbox_library=str(history.collection.xml),
                            default_playlist=f"{FOLDER}/{WARMUP_PLAYLIST}"), file)
 
 
@@ -606,7 +606,7 @@ class Live:
 def live(tmp_path: Path, catalog_server: CatalogServer) -> Iterator[Live]:
     """A dashboard able to run sessions: the dev set's XML, a catalog answering slowly."""
     paths = resolve_paths(tmp_path / "live").create()
-    save_settings(Settings(rekordbox_xml=str(require(DEV_SET / "rekordbox.xml")),
+    save_settings(Settings(rekordbox_library=str(require(DEV_SET / "rekordbox.xml")),
                            default_playlist="First Half"), paths.settings_file)
     catalog_server.faults = Faults(latency_ms=120)
 

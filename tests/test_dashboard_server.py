@@ -233,7 +233,7 @@ def test_fifty_clients_polling_while_a_session_writes_all_get_answers(tmp_path: 
 
     paths = resolve_paths(tmp_path / "data").create()
     with CatalogServer(DEMO / "catalog.jsonl", faults=Faults(latency_ms=20)).start() as catalog:
-        save_settings(Settings(rekordbox_xml=str(DEMO / "rekordbox.xml"),
+        save_settings(Settings(rekordbox_library=str(DEMO / "rekordbox.xml"),
                                beatport_web_url=catalog.url,
                                beatport_api_url=catalog.url + "/v4",
                                requests_per_second=200.0), paths.settings_file)

@@ -49,7 +49,7 @@ def dashboard(tmp_path: Path) -> Iterator[Dashboard]:
     with CatalogServer(DEMO / "catalog.jsonl", accounts={DJ: PASSWORD},
                        faults=Faults(today_search_pages=True)).start() as catalog:
         settings = Settings(**served_from(catalog.url),  # type: ignore[arg-type]
-                            rekordbox_xml=str(DEMO / "rekordbox.xml"),
+                            rekordbox_library=str(DEMO / "rekordbox.xml"),
                             default_playlist="Crate Digging", requests_per_second=500.0)
         save_settings(settings, paths.settings_file)
         library = read_library(DEMO / "rekordbox.xml")

@@ -110,7 +110,7 @@ def shown_texts(app: TrayApp) -> list[str]:
 
 def test_a_match_runs_shows_progress_notifies_and_quits(paths: AppPaths, toolkit: Any,
                                                        catalog: CatalogServer) -> None:
-    write_settings(paths, catalog, rekordbox_xml=str(DEMO / "rekordbox.xml"),
+    write_settings(paths, catalog, rekordbox_library=str(DEMO / "rekordbox.xml"),
                    default_playlist="Crate Digging")
     app = make_app(paths, toolkit)
     runner = threading.Thread(target=app.run)
@@ -139,7 +139,7 @@ def test_a_match_runs_shows_progress_notifies_and_quits(paths: AppPaths, toolkit
 
 def test_choosing_a_playlist_remembers_it(paths: AppPaths, toolkit: Any,
                                           catalog: CatalogServer) -> None:
-    write_settings(paths, catalog, rekordbox_xml=str(DEMO / "rekordbox.xml"),
+    write_settings(paths, catalog, rekordbox_library=str(DEMO / "rekordbox.xml"),
                    default_playlist="Crate Digging")
     app = make_app(paths, toolkit)
     app._handle(Intent("choose_playlist", "Demo/Peak Time"))
@@ -201,15 +201,15 @@ def test_the_beatport_url_option_is_used_but_never_saved(paths: AppPaths) -> Non
 def test_the_library_view_finds_the_current_playlist(tmp_path: Path) -> None:
     xml = str(DEMO / "rekordbox.xml")
     current = CurrentLibrary()
-    view = library_now(Settings(rekordbox_xml=xml, default_playlist="Peak Time"), current)
+    view = library_now(Settings(rekordbox_library=xml, default_playlist="Peak Time"), current)
     assert view.current_path == ("Demo", "Peak Time") and view.tree is not None
     assert view.current_name == "Peak Time"
-    gone = library_now(Settings(rekordbox_xml=xml, default_playlist="Sets/Gone"), current)
+    gone = library_now(Settings(rekordbox_library=xml, default_playlist="Sets/Gone"), current)
     assert gone.current_path is None and "Gone" in gone.playlist_error
     assert library_now(Settings(), current).xml_set is False
     broken = tmp_path / "broken.xml"
     broken.write_text("<DJ_PLAYLISTS><COLLECTION>", encoding="utf-8")
-    view = library_now(Settings(rekordbox_xml=str(broken)), current)
+    view = library_now(Settings(rekordbox_library=str(broken)), current)
     assert view.xml_set and view.xml_error and view.tree is None
 
 
@@ -234,7 +234,7 @@ def test_the_menu_offers_sign_in_until_the_dj_signs_in(paths: AppPaths, toolkit:
     from cuepoint_tray.account import log_in, log_out
 
     with CatalogServer(DEMO / "catalog.jsonl", accounts={"dj": "pw-tray-1"}).start() as server:
-        write_settings(paths, server, rekordbox_xml=str(DEMO / "rekordbox.xml"))
+        write_settings(paths, server, rekordbox_library=str(DEMO / "rekordbox.xml"))
         app = make_app(paths, toolkit)
         app._refresh()
         assert "Sign in to Beatport…" in shown_texts(app)

@@ -180,7 +180,7 @@ def _shot_tray(desktop: DisplayStack, name: str) -> None:
 
 
 def test_left_click_matches_the_current_playlist_and_notifies(tray: Tray) -> None:
-    tray.write_settings(rekordbox_xml=str(DEMO / "rekordbox.xml"),
+    tray.write_settings(rekordbox_library=str(DEMO / "rekordbox.xml"),
                         default_playlist="Crate Digging")
     icon = tray.start()
     wait_until(lambda: tray.entry("Ready"), 10, "the menu's status line to say Ready")
@@ -207,7 +207,7 @@ def test_left_click_matches_the_current_playlist_and_notifies(tray: Tray) -> Non
 
 
 def test_window_opens_hides_on_close_and_a_second_launch_shows_it(tray: Tray) -> None:
-    tray.write_settings(rekordbox_xml=str(DEMO / "rekordbox.xml"),
+    tray.write_settings(rekordbox_library=str(DEMO / "rekordbox.xml"),
                         default_playlist="Crate Digging")
     tray.start()
     wait_until(lambda: tray.entry("Ready"), 10, "the menu to be built")
@@ -240,7 +240,7 @@ def test_choose_playlist_is_remembered_and_follows_the_xml_on_disk(tray: Tray,
                                                                    tmp_path: Path) -> None:
     xml = tmp_path / "rekordbox.xml"
     shutil.copy(DEMO / "rekordbox.xml", xml)
-    tray.write_settings(rekordbox_xml=str(xml), default_playlist="Crate Digging")
+    tray.write_settings(rekordbox_library=str(xml), default_playlist="Crate Digging")
     tray.start()
     wait_until(lambda: tray.entry("Ready"), 10, "the menu to be built")
     tray.pick("Choose playlist", "Demo", "Peak Time", shot="choose-playlist")
@@ -261,7 +261,7 @@ def test_choose_playlist_is_remembered_and_follows_the_xml_on_disk(tray: Tray,
 
 
 def test_quit_during_a_session_pauses_it_so_it_can_resume(tray: Tray) -> None:
-    tray.write_settings(rekordbox_xml=str(DEMO / "rekordbox.xml"),
+    tray.write_settings(rekordbox_library=str(DEMO / "rekordbox.xml"),
                         default_playlist="Demo/Friday Warm-up")
     icon = tray.start()
     wait_until(lambda: tray.entry("Ready"), 10, "the menu to be built")

@@ -18,7 +18,9 @@ from cuepoint_tray.controller import SessionController
 from cuepoint_tray.domain import Playlist, PlaylistFolder
 from cuepoint_tray.errors import CuepointError, SettingsError
 from cuepoint_tray.paths import AppPaths
-from cuepoint_tray.rekordbox.current import NO_XML_MESSAGE
+from cuepoint_tray.rekordbox.current import NO_XML_MESSAGE, CurrentLibrary
+from cuepoint_tray.rekordbox.locate import LibraryChoice
+from cuepoint_tray.rekordbox.tree import RekordboxPlaylist
 from cuepoint_tray.settings import Settings, default_of, load_settings, save_settings, with_values
 from cuepoint_tray.store import mark_interrupted_sessions, queries
 from cuepoint_tray.store.live import live_session
@@ -49,6 +51,7 @@ class DashboardAPI:
         self.controller = controller
         self.db = paths.database
         self._checked_at = 0.0
+        self._library = CurrentLibrary()  # when there is no controller to share one with
 
     def _note_interrupted(self) -> None:
         """Sessions whose process died show as interrupted, not running; looked at every
@@ -60,10 +63,12 @@ class DashboardAPI:
     # --- the app ------------------------------------------------------------------------
 
     def status(self) -> Row:
-        """Version, whether a Rekordbox XML is set, and what the controller is doing."""
+        """Version, whether a Rekordbox library is set (or found), and what the controller
+        is doing."""
         settings = self._plain_settings()  # every live poll asks: no keyring read
-        return {"version": __version__, "xml_set": bool(settings.rekordbox_xml),
-                "setup_hint": "" if settings.rekordbox_xml else NO_XML_MESSAGE,
+        found = self._choice(settings) is not None
+        return {"version": __version__, "xml_set": found,
+                "setup_hint": "" if found else NO_XML_MESSAGE,
                 "default_playlist": settings.default_playlist,
                 "can_match": self.controller is not None, "now": self._now()}
 
@@ -122,22 +127,28 @@ class DashboardAPI:
         return self.controller
 
     def playlists(self) -> Row:
-        """The playlist tree of the Rekordbox XML in the settings, or why it cannot be read."""
+        """The playlist tree of the Rekordbox library in the settings (or Rekordbox's own,
+        found where Rekordbox keeps it), or why it cannot be read."""
         settings = self._plain_settings()
-        if not settings.rekordbox_xml:
-            return {"xml": "", "tree": None, "error": NO_XML_MESSAGE}
+        choice = self._choice(settings)
+        if choice is None:
+            return {"xml": "", "tree": None, "error": NO_XML_MESSAGE, "found": False}
+        found = choice.how == "found"
         try:
-            library = self._library(settings)
+            library = self._current().get(str(choice.path))
         except CuepointError as exc:
-            return {"xml": settings.rekordbox_xml, "tree": None, "error": str(exc)}
-        return {"xml": str(library.path), "tree": _tree(library.root), "error": ""}
+            return {"xml": str(choice.path), "tree": None, "error": str(exc), "found": found}
+        return {"xml": str(library.path), "tree": _tree(library.root), "error": "",
+                "found": found, "kind": library.kind}
 
-    def _library(self, settings: Settings) -> Any:
-        if self.controller is not None:
-            return self.controller.library.get(settings.rekordbox_xml)
-        from cuepoint_tray.rekordbox import read_library
+    def _current(self) -> CurrentLibrary:
+        return self.controller.library if self.controller is not None else self._library
 
-        return read_library(settings.rekordbox_xml)
+    def _choice(self, settings: Settings) -> LibraryChoice | None:
+        try:
+            return self._current().choose(settings.rekordbox_library)
+        except SettingsError:
+            return None
 
     # --- history ------------------------------------------------------------------------
 
@@ -309,7 +320,9 @@ def _check(settings: Settings) -> None:
 
 def _tree(node: PlaylistFolder | Playlist) -> Row:
     if isinstance(node, Playlist):
+        extra = ({"kind": node.kind, "refused": node.refused}
+                 if isinstance(node, RekordboxPlaylist) else {})
         return {"type": "playlist", "name": node.name, "path": node.path_text,
-                "tracks": len(node.track_ids)}
+                "tracks": len(node.track_ids), **extra}
     return {"type": "folder", "name": node.name, "path": "/".join(node.path),
             "children": [_tree(child) for child in node.children]}

@@ -17,7 +17,13 @@ from cuepoint_tray.domain import (
     RekordboxTrack,
 )
 from cuepoint_tray.errors import AuthError, BlockedError, NotAnsweringError, ProviderError
-from cuepoint_tray.matching.planner import Answer, PlannedQuery, plan_queries, worth_sending
+from cuepoint_tray.matching.planner import (
+    Answer,
+    PlannedQuery,
+    isrc_query,
+    plan_queries,
+    worth_sending,
+)
 from cuepoint_tray.matching.profile import Profile, beatport_profile, rekordbox_profile
 from cuepoint_tray.matching.scoring import doubt, score
 
@@ -84,7 +90,10 @@ def _confidence(best: float, lead: float) -> Confidence:
 
 
 def same_recording(a: BeatportTrack, b: BeatportTrack) -> bool:
-    """Two store entries of one recording: a re-release on another label or a compilation."""
+    """Two store entries of one recording: a re-release on another label or a compilation
+    (an ISRC names one recording, so two releases carrying it are one)."""
+    if a.isrc and a.isrc == b.isrc:
+        return True
     pa, pb = beatport_profile(a), beatport_profile(b)
     same_length = (pa.duration_s is None or pb.duration_s is None
                    or abs(pa.duration_s - pb.duration_s) <= 1.5)
@@ -93,6 +102,7 @@ def same_recording(a: BeatportTrack, b: BeatportTrack) -> bool:
 
 
 QueryListener = Callable[[QueryRecord], None]
+IsrcLookup = Callable[[str], ProviderResult]  # a provider's exact track_by_isrc
 
 
 class Searcher(Protocol):
@@ -104,9 +114,12 @@ class Searcher(Protocol):
 class TrackMatcher:
     """Matches Rekordbox tracks against one provider; safe to share between threads."""
 
-    def __init__(self, provider: Searcher, *, per_page: int = 25):
+    def __init__(self, provider: Searcher, *, per_page: int = 25,
+                 isrc_lookup: IsrcLookup | None = None):
+        """`isrc_lookup`: when given, a track carrying an ISRC is looked up by it first."""
         self.provider = provider
         self.per_page = per_page
+        self.isrc_lookup = isrc_lookup
 
     def match(self, track: RekordboxTrack, on_query: QueryListener | None = None) -> MatchResult:
         """Run the plan until a sure match; a query that fails marks the track as an error."""
@@ -118,7 +131,7 @@ class TrackMatcher:
         answers: list[Answer] = []
         decision = Decision("none", None, "nothing searched")
         early_exit: int | None = None
-        for planned in plan_queries(profile):
+        for planned in self._plan(track, profile):
             if not worth_sending(planned, answers):
                 continue
             record, answer = self._search(planned, profile, seen, doubts)
@@ -132,10 +145,19 @@ class TrackMatcher:
                 break
         return _result(track, decision, _ranked(seen), queries, started, early_exit, doubts)
 
+    def _plan(self, track: RekordboxTrack, profile: Profile) -> list[PlannedQuery]:
+        exact = isrc_query(track.isrc) if self.isrc_lookup and track.isrc else None
+        return [exact, *plan_queries(profile)] if exact else plan_queries(profile)
+
+    def _ask(self, planned: PlannedQuery) -> ProviderResult:
+        if planned.type == "isrc" and self.isrc_lookup is not None:
+            return self.isrc_lookup(planned.text)
+        return self.provider.search(planned.text, per_page=self.per_page)
+
     def _search(self, planned: PlannedQuery, profile: Profile, seen: dict[int, Candidate],
                 doubts: dict[int, str]) -> tuple[QueryRecord, Answer]:
         try:
-            found = self.provider.search(planned.text, per_page=self.per_page)
+            found = self._ask(planned)
         except (BlockedError, AuthError, NotAnsweringError):
             raise  # the session cannot go on for now: the runner pauses, waits, says why
         except ProviderError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ RELAXED_QUERIES = frozenset({"title_artist", "title"})
 
 @dataclass(frozen=True, slots=True)
 class PlannedQuery:
-    type: str  # recorded with every query: "full", "title_artist", "title"
+    type: str  # recorded with every query: "isrc", "full", "title_artist", "title"
     text: str
 
 
@@ -49,6 +50,18 @@ def plan_queries(profile: Profile) -> list[PlannedQuery]:
         if query.text and query.text not in {q.text for q in unique}:
             unique.append(query)
     return unique
+
+
+# CC-XXX-YY-NNNNN: country, registrant, year, designation (dashes and spaces dropped).
+_ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
+
+
+def isrc_query(isrc: str) -> PlannedQuery | None:
+    """The exact look-up tried before any search when the track carries a well-formed ISRC.
+
+    Its answer is scored like any search's, so a wrong ISRC in a tag cannot force a match."""
+    code = "".join(isrc.split()).replace("-", "").upper()
+    return PlannedQuery("isrc", code) if _ISRC.match(code) else None
 
 
 def _version_words(profile: Profile) -> str:

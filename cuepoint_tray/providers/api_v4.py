@@ -129,6 +129,7 @@ class ApiV4Provider:
     """Tracks from Beatport's API v4 (`settings.beatport_api_url`), with a bearer token."""
 
     name = "api"
+    exact_isrc_lookup = True
 
     def __init__(self, http: HttpClient, *, api_url: str, token: str, refresh_token: str = "",
                  web_url: str = BEATPORT_WEBSITE, on_tokens_changed: TokensChanged | None = None,

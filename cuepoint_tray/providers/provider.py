@@ -22,6 +22,7 @@ class Provider(Protocol):
     """Where Beatport tracks come from: the API v4 or the website."""
 
     name: str  # "api" or "website"
+    exact_isrc_lookup: bool  # track_by_isrc asks Beatport for the ISRC itself (not a search)
 
     def search(self, text: str, page: int = 1, per_page: int = 25) -> ProviderResult:
         """Tracks matching free text, best first, one page of them."""

@@ -62,6 +62,8 @@ class WebsiteProvider:
     """Tracks from Beatport's website (`settings.beatport_web_url`), no token needed."""
 
     name = "website"
+    # The site has no ISRC look-up: a search for the code costs a request and rarely finds it.
+    exact_isrc_lookup = False
 
     def __init__(self, http: HttpClient, *, web_url: str = BEATPORT_WEBSITE):
         self._http = http

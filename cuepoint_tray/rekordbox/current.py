@@ -1,45 +1,53 @@
-"""The DJ's Rekordbox XML as it is now: read once, read again when the file changes on disk."""
+"""The DJ's Rekordbox library as it is now: read once, read again when the file (or, for a
+master.db, its WAL) changes on disk."""
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
-from cuepoint_tray.errors import SettingsError
-from cuepoint_tray.rekordbox.library import Library
-from cuepoint_tray.rekordbox.reader import read_library
+from cuepoint_tray.rekordbox.library import PlaylistTree
+from cuepoint_tray.rekordbox.locate import (
+    NO_LIBRARY_MESSAGE,
+    LibraryChoice,
+    choose_library,
+    library_stamp,
+    open_library,
+)
 
-NO_XML_MESSAGE = (
-    "No Rekordbox XML is set. In Rekordbox choose File > Export Collection in xml format, "
-    "save the file, then give its path in Settings (rekordbox_xml).")
+NO_XML_MESSAGE = NO_LIBRARY_MESSAGE  # the name callers knew
 
 
 class CurrentLibrary:
-    """Hands out the Library for a path, re-reading it when its size or mtime changes."""
+    """Hands out the library for a path, re-reading it when it changes on disk.
 
-    def __init__(self) -> None:
+    `platform`, `home` and `environ` say where Rekordbox's own master.db is looked for when
+    no library is set (tests pass their own)."""
+
+    def __init__(self, *, platform: str | None = None, home: Path | None = None,
+                 environ: Mapping[str, str] | None = None) -> None:
+        self.platform = platform
+        self.home = home
+        self.environ = environ
         self._lock = threading.Lock()
-        self._key: tuple[str, int, int] | None = None
-        self._library: Library | None = None
+        self._key: tuple[object, ...] | None = None
+        self._library: PlaylistTree | None = None
 
-    def get(self, path: str | os.PathLike[str]) -> Library:
-        """The library at `path`; raises SettingsError when no path is set and
-        RekordboxError when the file cannot be read."""
-        if not str(path).strip():
-            raise SettingsError(NO_XML_MESSAGE)
-        location = Path(path).expanduser()
+    def choose(self, setting: str) -> LibraryChoice:
+        """The library the setting names, else Rekordbox's master.db where Rekordbox keeps it;
+        SettingsError when there is neither."""
+        return choose_library(None, setting, platform=self.platform, home=self.home,
+                              environ=self.environ)
+
+    def get(self, path: str | os.PathLike[str]) -> PlaylistTree:
+        """The library at `path` (or, when empty, the one `choose` finds); raises SettingsError
+        when there is none and RekordboxError when it cannot be read."""
+        location = self.choose(str(path)).path
         with self._lock:
-            key = _file_key(location)
-            if self._library is None or key is None or key != self._key:
-                self._library = read_library(location)  # says what is wrong with the file
+            key = (str(location.resolve()), *library_stamp(location))
+            if self._library is None or key[1] is None or key != self._key:
+                self._library = open_library(location)  # says what is wrong with the file
                 self._key = key
             return self._library
-
-
-def _file_key(path: Path) -> tuple[str, int, int] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return str(path.resolve()), stat.st_size, stat.st_mtime_ns

@@ -70,6 +70,7 @@ def export_enriched(source_xml: Path, out_xml: Path, matches: dict[str, Beatport
     """
     source, out = Path(source_xml), Path(out_xml)
     _refuse_overwrite(source, out)
+    _refuse_database(source)
     found = _find_tracks(source, set(matches))
     changes: list[FieldChange] = []
     with _atomic(out, "wb") as (stream, temp), source.open("rb") as original:
@@ -93,6 +94,17 @@ def _refuse_overwrite(source: Path, out: Path) -> None:
     if same:
         raise CuepointError(f"CuePoint never overwrites your Rekordbox export; choose another "
                             f"file name than {out}")
+
+
+def _refuse_database(source: Path) -> None:
+    from cuepoint_tray.rekordbox.locate import library_format
+
+    if source.is_file() and library_format(source) != "xml":
+        raise CuepointError(
+            "This session was read from Rekordbox's own library (master.db), which CuePoint "
+            "never writes to: export the collection as XML in Rekordbox (File > Export "
+            "Collection in xml format), match it, and export that session instead; or use "
+            "the session's results.csv")
 
 
 # --- pass 1: where the matched tracks' start tags are ----------------------------------

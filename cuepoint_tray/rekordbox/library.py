@@ -1,4 +1,5 @@
-"""A Rekordbox library as read from its XML export: the tracks and the playlist tree."""
+"""A Rekordbox library: the playlist tree every kind of library has (`PlaylistTree`), and the
+library read from an XML export (`Library`: all its tracks and the tree)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from cuepoint_tray.rekordbox.export_handler import REEXPORT
 from cuepoint_tray.rekordbox.tree import MissingEntry, RekordboxPlaylist, missing_entries, walk
 
 
-@dataclass(frozen=True)
-class Library:
-    """The tracks by TrackID in collection order, and the ROOT folder of the playlists."""
+class PlaylistTree:
+    """What every library offers: its file, its playlist tree, finding a playlist, and a
+    playlist's tracks (`tracks_of`, per kind of library)."""
 
     path: Path
-    tracks: dict[str, RekordboxTrack]
     root: PlaylistFolder
+    kind = "xml"  # "xml" or "master.db"
+    source = "the Rekordbox XML"  # how messages name the library
 
     def playlists(self) -> list[Playlist]:
         """Every playlist, depth-first in the order Rekordbox shows them."""
@@ -34,9 +36,28 @@ class Library:
         has entries that point at no track of the collection.
         """
         playlist = playlist_lookup.find_playlist(
-            self.playlists(), self._folders(), path_or_name, self.path)
+            self.playlists(), self._folders(), path_or_name, self.path, source=self.source)
         self._check_entries(playlist)
         return playlist
+
+    def tracks_of(self, playlist: Playlist) -> list[RekordboxTrack]:
+        raise NotImplementedError
+
+    def recently_changed(self) -> RekordboxPlaylist | None:
+        """The playlist the DJ changed last, when the library knows (an export does not)."""
+        return None
+
+    def _check_entries(self, playlist: Playlist) -> None:
+        """Raise when the playlist cannot be matched as the library has it."""
+
+
+@dataclass(frozen=True)
+class Library(PlaylistTree):
+    """The tracks by TrackID in collection order, and the ROOT folder of the playlists."""
+
+    path: Path
+    tracks: dict[str, RekordboxTrack]
+    root: PlaylistFolder
 
     def tracks_of(self, playlist: Playlist) -> list[RekordboxTrack]:
         """The playlist's tracks in playlist order; raises when it is empty or has bad entries."""
@@ -53,6 +74,8 @@ class Library:
         # A Playlist the caller built has no record of bad entries: the library's own has.
         if not isinstance(playlist, RekordboxPlaylist):
             playlist = self._playlist_at(playlist.path) or playlist
+        if isinstance(playlist, RekordboxPlaylist) and playlist.refused:
+            raise RekordboxError(playlist.refused, path=str(self.path))
         missing = missing_entries(playlist)
         if missing:
             raise self._missing_error(playlist, list(missing))

@@ -32,15 +32,16 @@ _LIST_SENTENCE = "Run `cuepoint playlists` to see them all"
 
 
 def find_playlist(playlists: Sequence[Playlist], folders: Sequence[PlaylistFolder],
-                  query: str, path: Path) -> Playlist:
-    """The one playlist query names, or a RekordboxError saying what matched or came close."""
+                  query: str, path: Path, *, source: str = "the Rekordbox XML") -> Playlist:
+    """The one playlist query names, or a RekordboxError saying what matched or came close.
+    `source` names the library in messages ("the Rekordbox XML", "your Rekordbox library")."""
     for same in (_exact, _forgiving):
         matches = _matches(playlists, query, same)
         if len(matches) == 1:
             return matches[0]
         if matches:
             raise _ambiguous(query, matches, path)
-    raise _not_found(query, playlists, folders, path)
+    raise _not_found(query, playlists, folders, path, source)
 
 
 def _matches(playlists: Sequence[Playlist], query: str,
@@ -71,16 +72,17 @@ def _ambiguous(query: str, matches: Sequence[Playlist], path: Path) -> Rekordbox
 
 
 def _not_found(query: str, playlists: Sequence[Playlist], folders: Sequence[PlaylistFolder],
-               path: Path) -> RekordboxError:
+               path: Path, source: str) -> RekordboxError:
     folder = next((f for f in folders if _forgiving("/".join(f.path), query)), None)
     if folder is not None:
         return _folder_named(query, folder, path)
     if not playlists:
-        return RekordboxError("The Rekordbox XML has no playlists: create one in Rekordbox "
-                              "and export the collection again", path=str(path))
+        again = " and export the collection again" if "XML" in source else ""
+        return RekordboxError(f"{source[0].upper()}{source[1:]} has no playlists: create one "
+                              f"in Rekordbox{again}", path=str(path))
     close = suggestions(query, playlists)
     hint = f"did you mean {', '.join(close)}? {_LIST_SENTENCE}" if close else _LIST_HINT
-    return RekordboxError(f"No playlist '{query}' in the Rekordbox XML: {hint}", path=str(path))
+    return RekordboxError(f"No playlist '{query}' in {source}: {hint}", path=str(path))
 
 
 def _folder_named(query: str, folder: PlaylistFolder, path: Path) -> RekordboxError:

@@ -28,10 +28,14 @@ class MissingEntry:
 
 @dataclass(frozen=True, slots=True)
 class RekordboxPlaylist(Playlist):
-    """A Playlist as the export has it: where it starts and which entries point at nothing."""
+    """A Playlist as the library has it: where it starts in an export and which entries point
+    at nothing; in a master.db, what kind of list it is and when the DJ last changed it."""
 
     line: int | None = None
     missing: tuple[MissingEntry, ...] = ()
+    kind: str = "playlist"  # "playlist", "intelligent" or "history"
+    refused: str = ""  # why it cannot be matched (an intelligent playlist's rules), in words
+    changed_at: float | None = None  # seconds since 1970; master.db only
 
 
 class EntryResolver:
@@ -120,7 +124,7 @@ def missing_entries(playlist: Playlist) -> tuple[MissingEntry, ...]:
 def format_tree(root: PlaylistFolder) -> list[str]:
     """Lines for `cuepoint playlists`: folders end in "/", playlists show their track count."""
     lines = [_tree_line(node) for node in walk(root)]
-    return lines or ["(no playlists: create some in Rekordbox and export the collection again)"]
+    return lines or ["(no playlists: create some in Rekordbox)"]
 
 
 def _tree_line(node: PlaylistFolder | Playlist) -> str:
@@ -132,11 +136,15 @@ def _tree_line(node: PlaylistFolder | Playlist) -> str:
 
 
 def _count_text(playlist: Playlist) -> str:
+    if isinstance(playlist, RekordboxPlaylist) and playlist.refused:
+        return "intelligent: CuePoint cannot evaluate its rules"
     missing = len(missing_entries(playlist))
     count = len(playlist.track_ids) + missing
+    intelligent = isinstance(playlist, RekordboxPlaylist) and playlist.kind == "intelligent"
     if count == 0:
-        return "empty"
-    text = f"{count} track" + ("" if count == 1 else "s")
+        return "intelligent, empty" if intelligent else "empty"
+    text = ("intelligent, " if intelligent else "") + f"{count} track" + (
+        "" if count == 1 else "s")
     if missing:
         text += f", {missing} not in the collection"
     return text

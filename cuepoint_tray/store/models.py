@@ -242,14 +242,18 @@ MODELS: tuple[type[Model], ...] = (Session, TrackResult, QueryRow, CandidateRow,
 
 # --- conversions at the edge -------------------------------------------------------------
 
+# A track's ISRC is kept in the history as the text of its "isrc" query, not as a column.
+_KEPT = tuple(name for name in RekordboxTrack.__slots__ if name != "isrc")
+
+
 def rekordbox_columns(track: RekordboxTrack) -> dict[str, Any]:
     """A RekordboxTrack as track_results columns."""
-    return {"rb_" + name: getattr(track, name) for name in RekordboxTrack.__slots__}
+    return {"rb_" + name: getattr(track, name) for name in _KEPT}
 
 
 def rekordbox_from(row: dict[str, Any]) -> RekordboxTrack:
     """The RekordboxTrack a track_results row was made from."""
-    return RekordboxTrack(**{name: row["rb_" + name] for name in RekordboxTrack.__slots__})
+    return RekordboxTrack(**{name: row["rb_" + name] for name in _KEPT})
 
 
 def beatport_columns(track: BeatportTrack | None) -> dict[str, Any]:

@@ -236,14 +236,24 @@ class TrayApp:
         self._apply()
 
     def _library_view(self, settings: Settings) -> LibraryView:
-        """The XML as the menu needs it, read again only when the file or the settings naming
-        it change (a broken export is not parsed again every two seconds)."""
-        key = (settings.rekordbox_xml, settings.default_playlist,
-               _file_stamp(settings.rekordbox_xml))
+        """The library as the menu needs it, read again only when the file (or a master.db's
+        WAL, where Rekordbox writes first) or the settings naming it change: a broken export
+        is not parsed again every two seconds, and an unchanged master.db is not copied."""
+        key = (settings.rekordbox_library, settings.default_playlist,
+               self._library_stamp(settings.rekordbox_library))
         if self._library_key != key:
             self._library_cache = library_now(settings, self.controller.library)
             self._library_key = key
         return self._library_cache
+
+    def _library_stamp(self, setting: str) -> tuple[object, ...]:
+        from cuepoint_tray.rekordbox.locate import library_stamp
+
+        try:
+            chosen = self.controller.library.choose(setting)
+        except CuepointError:
+            return ()
+        return (str(chosen.path), *library_stamp(chosen.path))
 
     def _apply(self) -> None:
         """Show the state as it is now: menu, icon and tooltip, each only when it changed.
@@ -280,12 +290,6 @@ class TrayApp:
             log.exception("the notification could not be shown")
 
 
-def _file_stamp(path: str) -> tuple[int, int] | None:
-    try:
-        stat = Path(path).expanduser().stat()
-    except (OSError, ValueError):
-        return None
-    return stat.st_size, stat.st_mtime_ns
 
 
 _WHAT = {"match": "start matching", "choose_playlist": "remember the playlist",

@@ -86,7 +86,7 @@ def _idle_text(state: TrayState) -> str:
     if not library.xml_set:
         return "Set up: export your Rekordbox collection as XML"
     if library.xml_error:
-        return f"Rekordbox XML: {library.xml_error}"
+        return f"Rekordbox {'XML' if library.kind == 'xml' else 'library'}: {library.xml_error}"
     if last is not None and last.status == "failed":
         return f"Last session failed: {last.reason}"
     if last is not None and last.status == "completed":
@@ -95,7 +95,8 @@ def _idle_text(state: TrayState) -> str:
     if last is not None and state.last_went_wrong:
         return f"Last session paused: {last.reason}"
     count = playlist_count(library.tree) if library.tree else 0
-    return f"Ready · {count} playlist{'' if count == 1 else 's'} in your XML"
+    where = "your XML" if library.kind == "xml" else "your Rekordbox library"
+    return f"Ready · {count} playlist{'' if count == 1 else 's'} in {where}"
 
 
 # --- sections ---------------------------------------------------------------------------------
@@ -123,7 +124,23 @@ def _match_entry(state: TrayState) -> MenuEntry:
         return MenuEntry("Match: choose a playlist first", enabled=False)
     intent = Intent("match", "/".join(library.current_path))
     can_match = not state.busy and not state.quitting and not library.playlist_error
-    return MenuEntry(f"Match “{library.current_name}”", intent, enabled=can_match)
+    text = f"Match “{library.current_name}”"
+    if library.changed_at is not None:
+        text += f" — changed in Rekordbox {ago(library.changed_at, time.time())}"
+    return MenuEntry(text, intent, enabled=can_match)
+
+
+def ago(then: float, now: float) -> str:
+    """"just now", "5 min ago", "3 h ago", "2 days ago": how long since `then`."""
+    seconds = max(0.0, now - then)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    days = int(seconds // 86400)
+    return f"{days} day{'' if days == 1 else 's'} ago"
 
 
 def _tree_entries(folder: PlaylistFolder,

@@ -24,14 +24,19 @@ RESUMABLE = ("paused", "interrupted")
 
 @dataclass(frozen=True)
 class LibraryView:
-    """The configured Rekordbox XML as the tray needs it."""
+    """The Rekordbox library (an XML export or Rekordbox's master.db) as the tray needs it."""
 
-    xml_set: bool = False
-    xml_error: str = ""  # why the XML cannot be used, in the DJ's words ("" when it can)
+    xml_set: bool = False  # a library is set, or Rekordbox's own was found
+    xml_error: str = ""  # why the library cannot be used, in the DJ's words ("" when it can)
     tree: PlaylistFolder | None = None
     current_playlist: str = ""  # as remembered: the settings' default_playlist
     current_path: tuple[str, ...] | None = None  # where it is in the tree; None: not found
     playlist_error: str = ""  # why the current playlist cannot be matched
+    kind: str = "xml"  # "xml" or "master.db"
+    found_at: str = ""  # Rekordbox's master.db, when CuePoint found it itself
+    # When no playlist was chosen: the current one is the playlist changed last in Rekordbox,
+    # at this time (seconds since 1970).
+    changed_at: float | None = None
 
     @property
     def current_name(self) -> str:
@@ -105,17 +110,26 @@ class TrayState:
 
 
 def library_now(settings: Settings, current: CurrentLibrary) -> LibraryView:
-    """Read (or reuse) the configured XML and find the current playlist in it."""
+    """Read (or reuse) the library and find the current playlist in it: the one chosen last,
+    else (master.db) the one the DJ changed last in Rekordbox."""
     remembered = settings.default_playlist
-    if not settings.rekordbox_xml.strip():
-        return LibraryView(current_playlist=remembered)
     try:
-        library = current.get(settings.rekordbox_xml)
+        choice = current.choose(settings.rekordbox_library)
+    except CuepointError:
+        return LibraryView(current_playlist=remembered)
+    found_at = str(choice.path) if choice.how == "found" else ""
+    try:
+        library = current.get(str(choice.path))
     except CuepointError as exc:
-        return LibraryView(xml_set=True, xml_error=str(exc), current_playlist=remembered)
-    view = LibraryView(xml_set=True, tree=library.root, current_playlist=remembered)
+        return LibraryView(xml_set=True, xml_error=str(exc), current_playlist=remembered,
+                           found_at=found_at)
+    view = LibraryView(xml_set=True, tree=library.root, current_playlist=remembered,
+                       kind=library.kind, found_at=found_at)
     if not remembered:
-        return view
+        recent = library.recently_changed()
+        if recent is None:
+            return view
+        return replace(view, current_path=recent.path, changed_at=recent.changed_at)
     try:
         found = library.find_playlist(remembered)
     except CuepointError as exc:

@@ -6,10 +6,10 @@ import {api, post} from "../api.js";
 import {fill, h, link, message, setText} from "../dom.js";
 import {go} from "../route.js";
 
-const MAIN = ["rekordbox_xml", "default_playlist", "beatport_token", "requests_per_second", "concurrency",
+const MAIN = ["rekordbox_library", "default_playlist", "beatport_token", "requests_per_second", "concurrency",
   "cache_expiry_days", "query_retention_days", "report_format"];
 const LABELS = {
-  rekordbox_xml: "Rekordbox XML file", default_playlist: "Default playlist",
+  rekordbox_library: "Rekordbox library", default_playlist: "Default playlist",
   beatport_token: "Beatport API token", beatport_refresh_token: "Beatport refresh token",
   requests_per_second: "Requests per second", concurrency: "Requests at once",
   request_timeout_s: "Request timeout (seconds)", max_attempts: "Tries per request",
@@ -167,7 +167,7 @@ class SettingsForm {
       event.preventDefault();
       this.submit();
     });
-    this.showFirstRun(byName.rekordbox_xml);
+    this.showFirstRun(byName.rekordbox_library);
     this.showXmlCheck();
   }
 
@@ -180,7 +180,7 @@ class SettingsForm {
     if (setting.name === "default_playlist" && this.playlistNames().length) {
       extra.push(h("datalist", {id: "playlist-names"}, this.playlistNames().map((path) => h("option", {value: path}))));
     }
-    if (setting.name === "rekordbox_xml") extra.push(this.xmlCheck);
+    if (setting.name === "rekordbox_library") extra.push(this.xmlCheck);
     this.fields[setting.name] = {setting, input, errorText};
     return [
       h("label", {for: id}, LABELS[setting.name] || setting.name,
@@ -208,7 +208,7 @@ class SettingsForm {
     const input = h("input", {type: numeric ? "number" : "text", id, name, spellcheck: "false",
       step: setting.kind === "float" ? "any" : numeric ? "1" : null, inputmode: setting.kind === "float" ? "decimal" : null,
       list: name === "default_playlist" && this.playlistNames().length ? "playlist-names" : null,
-      placeholder: name === "rekordbox_xml" ? "/Users/you/Music/rekordbox.xml" : name === "default_playlist" ? "Sets/Friday" : null});
+      placeholder: name === "rekordbox_library" ? "/Users/you/Music/rekordbox.xml" : name === "default_playlist" ? "Sets/Friday" : null});
     input.value = setting.value === null || setting.value === undefined ? "" : String(setting.value);
     return input;
   }
@@ -259,10 +259,12 @@ class SettingsForm {
     }
     fill(this.firstRun, h("section", {class: "panel", id: "first-run"},
       h("h2", {}, "First time here? Give CuePoint your Rekordbox collection"),
+      h("p", {}, "With Rekordbox 6 or 7 on this computer, CuePoint reads its library (",
+        h("code", {}, "master.db"), ") where Rekordbox keeps it, without changing it: nothing to do. Otherwise, or with an older Rekordbox:"),
       h("ol", {class: "steps"},
         h("li", {}, "In Rekordbox, choose ", h("strong", {}, "File > Export Collection in xml format"), "."),
         h("li", {}, "Save the file somewhere you will find again, for example your Music folder. Export it again whenever your collection or playlists change."),
-        h("li", {}, "Paste the file's full path into ", h("strong", {}, "Rekordbox XML file"), " below, for example ",
+        h("li", {}, "Paste the file's full path (or the path of a ", h("code", {}, "master.db"), ") into ", h("strong", {}, "Rekordbox library"), " below, for example ",
           h("code", {}, "/Users/you/Music/rekordbox.xml"), " or ", h("code", {}, "C:\\Users\\you\\Music\\rekordbox.xml"), ", and save."),
         h("li", {}, "Optionally name a default playlist (its path, like ", h("code", {}, "Sets/Friday"), ") to match from the tray in one click."))));
   }
@@ -274,7 +276,7 @@ class SettingsForm {
       return;
     }
     if (data.tree) {
-      fill(this.xmlCheck, h("span", {style: "color: var(--ok)"}, `✓ Read ${this.playlistNames().length} playlists from this file.`));
+      fill(this.xmlCheck, h("span", {style: "color: var(--ok)"}, `✓ Read ${this.playlistNames().length} playlists from ${data.found ? "Rekordbox's library found at " + data.xml : "this file"}.`));
     } else if (data.xml) {
       fill(this.xmlCheck, h("span", {style: "color: var(--bad)", dir: "auto"}, data.error));
     } else {
@@ -343,7 +345,7 @@ class SettingsForm {
         }
       }
       this.playlists = await api("/api/playlists").catch(() => null);
-      this.showFirstRun(data.settings.find((s) => s.name === "rekordbox_xml"));
+      this.showFirstRun(data.settings.find((s) => s.name === "rekordbox_library"));
       this.showXmlCheck();
       fill(this.banner, message("ok", "Settings saved."));
     } catch (error) {
