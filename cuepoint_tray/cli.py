@@ -14,9 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cuepoint_tray import APP_NAME, __version__
-from cuepoint_tray.errors import CuepointError
+from cuepoint_tray.errors import CuepointError, SettingsError
 from cuepoint_tray.paths import DATA_DIR_ENV, AppPaths, resolve_paths
-from cuepoint_tray.settings import Settings, declared, load_settings, served_from, with_values
+from cuepoint_tray.settings import (
+    Settings,
+    declared,
+    load_settings,
+    salvage_settings,
+    served_from,
+    with_values,
+)
 
 if TYPE_CHECKING:
     from cuepoint_tray.domain import Playlist
@@ -53,15 +60,65 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stopped.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `cuepoint sessions | head`: the reader left, nothing is wrong
+        _quiet_stdout()
+        return 0
+    except Exception as exc:  # never a traceback: one sentence here, the details in the log
+        return _unexpected(exc, args)
     finally:
+        _print_notices()
         if log_file is not None:  # main() may run again in this process (tests, the tray)
             logging.getLogger().removeHandler(log_file)
             log_file.close()
 
 
+def _unexpected(exc: Exception, args: argparse.Namespace) -> int:
+    """An error no command turned into words: a damaged history is set aside and recovered;
+    anything else is logged with its traceback and said in one sentence."""
+    from cuepoint_tray.store.recovery import is_damage
+
+    if is_damage(exc):
+        from cuepoint_tray.store.database import recover_damaged
+
+        recover_damaged(resolve_paths(args.data_dir).database)
+        print("error: the command stopped on the damaged history; run it again.",
+              file=sys.stderr)
+        return 1
+    log.error("unexpected error", exc_info=exc)
+    print(f"error: something unexpected went wrong ({type(exc).__name__}: {exc}); the log "
+          f"has the details: {resolve_paths(args.data_dir).log_file}", file=sys.stderr)
+    return 1
+
+
+def _print_notices() -> None:
+    from cuepoint_tray.store.recovery import take_notices
+
+    for notice in take_notices():
+        print(f"note: {notice}", file=sys.stderr)
+
+
+def _quiet_stdout() -> None:
+    """Send what is left of stdout to nowhere, so closing it at exit raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def _context(args: argparse.Namespace) -> Context:
     paths = resolve_paths(args.data_dir).create()
-    return Context(paths=paths, settings=_settings_now(paths, args))
+    try:
+        return Context(paths=paths, settings=_settings_now(paths, args))
+    except SettingsError:
+        if args.command is not cmd_settings or not getattr(args, "set", None):
+            raise
+    # `settings --set` repairs a broken file: what still reads is kept, the rest said
+    settings, dropped = salvage_settings(paths.settings_file)
+    for line in dropped:
+        print(f"note: the settings file's {line} could not be read and is dropped",
+              file=sys.stderr)
+    return Context(paths=paths, settings=settings)
 
 
 def _settings_now(paths: AppPaths, args: argparse.Namespace) -> Settings:

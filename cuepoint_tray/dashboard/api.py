@@ -115,6 +115,16 @@ class DashboardAPI:
         self._controller().resume_session(session_id)
         return self.status()
 
+    def recover_history(self) -> str:
+        """After a read found the history damaged: set it aside and recover it, unless a
+        session is writing it now; returns what to tell the DJ."""
+        from cuepoint_tray.store.database import recover_damaged
+
+        if self.controller is not None and self.controller.state().busy:
+            return ("The history file is damaged: let the session end, then quit CuePoint and "
+                    "start it again; it will set the file aside and recover what it can.")
+        return recover_damaged(self.db).sentence() + " Reload the page."
+
     def _controller(self) -> SessionController:
         if self.controller is None:
             raise CuepointError("This dashboard only shows the history: start CuePoint's tray "

@@ -31,6 +31,7 @@ from cuepoint_tray.dashboard.api import DashboardAPI, Download
 from cuepoint_tray.errors import CuepointError, SettingsError
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.queries import NotFoundError
+from cuepoint_tray.store.recovery import is_damage
 
 log = logging.getLogger(__name__)
 
@@ -191,31 +192,37 @@ def _routes(api: DashboardAPI, web_root: Path) -> bottle.Bottle:
     def post(path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return app.route(path, method="POST")
 
-    get("/api/status")(_json(api.status))
-    get("/api/live")(_json(lambda: api.live(_int_arg("session"), _int_arg("after") or 0)))
-    post("/api/live/<action>")(_json(api.control))
-    post("/api/match")(_json(lambda: api.match(_body().get("playlists") or [])))
-    get("/api/playlists")(_json(api.playlists))
-    get("/api/sessions")(_json(lambda: api.sessions(
+    def answer(handler: Callable[..., Any]) -> Callable[..., Any]:
+        return _json(handler, api.recover_history)
+
+    def send_file(handler: Callable[..., Download]) -> Callable[..., Any]:
+        return _file(handler, api.recover_history)
+
+    get("/api/status")(answer(api.status))
+    get("/api/live")(answer(lambda: api.live(_int_arg("session"), _int_arg("after") or 0)))
+    post("/api/live/<action>")(answer(api.control))
+    post("/api/match")(answer(lambda: api.match(_body().get("playlists") or [])))
+    get("/api/playlists")(answer(api.playlists))
+    get("/api/sessions")(answer(lambda: api.sessions(
         limit=_int_arg("limit") or 50, offset=_int_arg("offset") or 0,
         status=_arg("status"), search=_arg("search"),
         order_by=_arg("order") or "-started_at")))
-    get("/api/trends")(_json(lambda: api.trends(_int_arg("limit") or 100)))
-    get("/api/sessions/<session_id:int>")(_json(api.session))
-    post("/api/sessions/<session_id:int>/resume")(_json(api.resume_session))
-    get("/api/sessions/<session_id:int>/tracks")(_json(lambda session_id: api.tracks(
+    get("/api/trends")(answer(lambda: api.trends(_int_arg("limit") or 100)))
+    get("/api/sessions/<session_id:int>")(answer(api.session))
+    post("/api/sessions/<session_id:int>/resume")(answer(api.resume_session))
+    get("/api/sessions/<session_id:int>/tracks")(answer(lambda session_id: api.tracks(
         session_id, status=_arg("status"), confidence=_arg("confidence"),
         review_state=_arg("review_state"), search=_arg("search"),
         limit=_int_arg("limit") or 500, offset=_int_arg("offset") or 0)))
-    get("/api/tracks/<track_id:int>")(_json(lambda track_id: api.track(track_id)))
-    post("/api/tracks/<track_id:int>/review")(_json(lambda track_id: _review(api, track_id)))
-    get("/api/compare")(_json(lambda: api.compare(_int_list(_arg("ids") or ""))))
-    get("/api/settings")(_json(api.settings))
-    post("/api/settings")(_json(lambda: api.save_settings(_body().get("values") or {})))
-    get("/api/sessions/<session_id:int>/report.<fmt>")(_file(api.report))
-    get("/api/sessions/<session_id:int>/rekordbox.xml")(_file(
+    get("/api/tracks/<track_id:int>")(answer(lambda track_id: api.track(track_id)))
+    post("/api/tracks/<track_id:int>/review")(answer(lambda track_id: _review(api, track_id)))
+    get("/api/compare")(answer(lambda: api.compare(_int_list(_arg("ids") or ""))))
+    get("/api/settings")(answer(api.settings))
+    post("/api/settings")(answer(lambda: api.save_settings(_body().get("values") or {})))
+    get("/api/sessions/<session_id:int>/report.<fmt>")(send_file(api.report))
+    get("/api/sessions/<session_id:int>/rekordbox.xml")(send_file(
         lambda session_id: api.rekordbox_export(session_id, write_bpm=_arg("bpm") == "1")))
-    get("/api/sessions/<session_id:int>/rekordbox-changes.csv")(_file(
+    get("/api/sessions/<session_id:int>/rekordbox-changes.csv")(send_file(
         lambda session_id: api.rekordbox_export(session_id, write_bpm=_arg("bpm") == "1",
                                                 changes=True)))
     get("/plotly.min.js")(_plotly)
@@ -234,17 +241,20 @@ def _review(api: DashboardAPI, track_id: int) -> dict[str, Any]:
                       _optional_int(body.get("beatport_id")))
 
 
-def _json(handler: Callable[..., Any]) -> Callable[..., Any]:
+def _json(handler: Callable[..., Any], on_damage: Callable[[], str]) -> Callable[..., Any]:
     def respond(**arguments: Any) -> str:
         try:
             result = handler(**arguments)
         except Exception as exc:  # the app's own errors carry words for the DJ
-            return _failure(exc)
+            return _failure(exc, on_damage)
         return _send_json(result)
     return respond
 
 
-def _failure(exc: Exception) -> str:
+def _failure(exc: Exception, on_damage: Callable[[], str]) -> str:
+    if is_damage(exc):  # set aside and recovered: the next request reads the fresh file
+        bottle.response.status = 503
+        return _send_json({"error": on_damage()})
     for kind, status in _ERRORS:
         if isinstance(exc, kind):
             bottle.response.status = status
@@ -265,12 +275,12 @@ def _error_body(message: str) -> str:
     return _send_json({"error": message})
 
 
-def _file(handler: Callable[..., Download]) -> Callable[..., Any]:
+def _file(handler: Callable[..., Download], on_damage: Callable[[], str]) -> Callable[..., Any]:
     def respond(**arguments: Any) -> Any:
         try:
             download = handler(**arguments)
         except Exception as exc:
-            return _failure(exc)
+            return _failure(exc, on_damage)
         sent = bottle.static_file(download.path.name, root=str(download.path.parent),
                                   mimetype=download.content_type, download=download.filename)
         sent.set_header("Cache-Control", "no-store")
