@@ -574,6 +574,12 @@ def cmd_vacuum(args: argparse.Namespace, context: Context) -> int:
 
     before = context.paths.database.stat().st_size if context.paths.database.exists() else 0
     with HistoryWriter(context.paths.database) as writer:
+        writer.mark_interrupted_sessions()
+        running = writer.running_sessions()
+        if running:  # VACUUM holds the file for its whole run: a session's writes would fail
+            raise CuepointError(
+                f"Session {running[0]} is running: vacuum compacts the history only when no "
+                "session is writing it. Try again when it has ended (or pause it).")
         days = context.settings.query_retention_days
         dropped = writer.delete_old_queries(days) if days > 0 else 0
         writer.vacuum()

@@ -86,14 +86,17 @@ def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
     with HistoryWriter(paths.database) as writer:
         writer.mark_interrupted_sessions()
         session = session_overview(writer.db, session_id)
-        if session["status"] in ("completed", "running"):
-            raise CuepointError(f"Session {session_id} is {session['status']}: nothing to resume.")
+        done = writer.done_positions(session_id)
+        # A "completed" session missing tracks (written by an older CuePoint on a full disk)
+        # can resume too; one left "running" by this process (its end could not be written)
+        # too, while another live process's is refused by resume_session.
+        if session["status"] == "completed" and len(done) >= session["tracks"]:
+            raise CuepointError(f"Session {session_id} is completed: nothing to resume.")
         library = read_library(Path(session["xml_path"]))
         if file_sha256(library.path) != session["xml_sha256"]:
             log.warning("the Rekordbox XML changed since session %s started", session_id)
         playlists = [library.find_playlist(path) for path in session["playlists"]]
         jobs = jobs_for([(p.path_text, p.track_ids) for p in playlists])
-        done = writer.done_positions(session_id)
         remaining = [job for job in jobs if (job.playlist, job.position) not in done]
 
         def begin(_provider_name: str) -> int:
@@ -117,11 +120,16 @@ def _run(library: Library, jobs: list[TrackJob], settings: Settings, paths: AppP
         runner = SessionRunner(TrackMatcher(provider), library.tracks,
                                provider_name=provider.name, concurrency=settings.concurrency,
                                listeners=[writer, collector, *listeners])
+        writer.on_unwritten = runner.stop_for  # a track not kept stops the session
         if on_runner:
             on_runner(runner, session_id)
         ended = runner.run(jobs, already_done=already_done)
     finally:
+        writer.on_unwritten = None
         http.close()
+    unwritten = writer.unwritten_reason(session_id)
+    if unwritten and ended.status == "completed":  # the writer stored it as paused too
+        ended = SessionEnded("paused", ended.summary, unwritten)
     if ended.reason and ended.status != "completed":
         writer.record_error("session", ended.reason)
     writer.flush()
