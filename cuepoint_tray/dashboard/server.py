@@ -29,6 +29,7 @@ import bottle
 
 from cuepoint_tray.dashboard.api import DashboardAPI, Download
 from cuepoint_tray.errors import CuepointError, SettingsError
+from cuepoint_tray.finite import finite
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.queries import NotFoundError
 from cuepoint_tray.store.recovery import is_damage
@@ -268,7 +269,10 @@ def _send_json(value: Any) -> str:
     bottle.response.content_type = "application/json"
     bottle.response.set_header("Cache-Control", "no-store")
     _secure(bottle.response)
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+    except ValueError:  # an infinity stored by an older CuePoint: sent as null
+        return json.dumps(finite(value), ensure_ascii=False, allow_nan=False, default=str)
 
 
 def _error_body(message: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -20,6 +21,8 @@ from cuepoint_tray.errors import AuthError, BlockedError, NotAnsweringError, Pro
 from cuepoint_tray.matching.planner import PlannedQuery, plan_queries
 from cuepoint_tray.matching.profile import Profile, beatport_profile, rekordbox_profile
 from cuepoint_tray.matching.scoring import score
+
+log = logging.getLogger(__name__)
 
 # Confidence from the best score and its lead over the best different recording.
 STRONG = (0.88, 0.10)
@@ -111,13 +114,18 @@ class TrackMatcher:
             raise  # the session cannot go on for now: the runner pauses, waits, says why
         except ProviderError as exc:
             return QueryRecord(planned.type, planned.text, exc.report, error=str(exc))
+        except Exception as exc:  # any other failure of one answer is this query's error
+            log.exception("query %r failed", planned.text)
+            return QueryRecord(planned.type, planned.text, None,
+                               error=f"Beatport's answer could not be read ({type(exc).__name__})")
         started = time.perf_counter()
-        for track in found.tracks:
+        for track in found.tracks[:self.per_page]:  # an answer may list more than asked
             if track.id not in seen:
                 seen[track.id] = _candidate(profile, track, planned.type)
         scoring_ms = (time.perf_counter() - started) * 1000
         return QueryRecord(planned.type, planned.text, found.report,
-                           parse_ms=found.parse_ms + scoring_ms, candidates=len(found.tracks))
+                           parse_ms=found.parse_ms + scoring_ms,
+                           candidates=min(len(found.tracks), self.per_page))
 
 
 def _candidate(profile: Profile, track: BeatportTrack, found_by: str) -> Candidate:

@@ -48,6 +48,9 @@ def read_answer(http: HttpClient, response: requests.Response, report: RequestRe
     except ValueError as exc:  # UnexpectedShape, and json's JSONDecodeError, are ValueErrors
         http.forget(response)
         raise bad_response(str(exc), report) from exc
+    except RecursionError as exc:  # JSON nested deeper than Python's stack: no real answer
+        http.forget(response)
+        raise bad_response("its JSON is nested too deep", report) from exc
     return parsed, (time.perf_counter() - started) * 1000.0
 
 

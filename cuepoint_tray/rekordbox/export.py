@@ -11,6 +11,7 @@ anything, and a CSV of every old → new value lets the DJ undo.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
 import tempfile
@@ -284,7 +285,8 @@ def beatport_fields(track: BeatportTrack, *, write_bpm: bool = False) -> dict[st
         "Remixer": ", ".join(track.remixers),
     }
     if write_bpm:
-        fields["AverageBpm"] = f"{track.bpm:.2f}" if track.bpm else ""
+        bpm = track.bpm if track.bpm and math.isfinite(track.bpm) else None
+        fields["AverageBpm"] = f"{bpm:.2f}" if bpm else ""
     return fields
 
 

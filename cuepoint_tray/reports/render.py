@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cuepoint_tray.errors import CuepointError
+from cuepoint_tray.finite import finite
 from cuepoint_tray.reports.data import OUTCOMES, ReportData, build_report, playlist_names
 from cuepoint_tray.store.database import DatabaseOrPath
 
@@ -76,7 +77,8 @@ def _write_atomically(path: Path, content: bytes) -> None:
 
 def render_json(data: ReportData) -> str:
     """All the report data as JSON."""
-    return json.dumps(data.as_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
+    return json.dumps(finite(data.as_dict()), indent=2, ensure_ascii=False, allow_nan=False,
+                      default=str) + "\n"
 
 
 def render_csv(data: ReportData) -> bytes:
