@@ -5,6 +5,7 @@ The CLI, the defaults, `cuepoint settings` and the README's table are all read f
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -157,12 +158,35 @@ def with_values(settings: Settings, values: dict[str, Any], *, source: str) -> S
     return replace(settings, **changes)
 
 
+# What each number may be. Past these a value is a typing slip (or a hostile page), and
+# would make the client hammer Beatport, wait for ever or hold unbounded threads.
+RANGES: dict[str, tuple[float, float]] = {
+    "requests_per_second": (0.001, 10_000.0), "concurrency": (1, 64),
+    "request_timeout_s": (0.1, 600.0), "max_attempts": (1, 20),
+    "cache_expiry_days": (0.0, 3650.0), "query_retention_days": (0, 36_500),
+}
+
+
 def _coerce(name: str, kind: type, value: Any, source: str) -> Any:
+    coerced = _as_kind(name, kind, value, source)
+    low, high = RANGES.get(name, (coerced, coerced))
+    if not low <= coerced <= high:
+        raise SettingsError(f"Setting '{name}' in {source} must be between {low:g} and "
+                            f"{high:g}, not {value!r}.")
+    return coerced
+
+
+def _as_kind(name: str, kind: type, value: Any, source: str) -> Any:
     try:
         if kind is bool or isinstance(value, bool) and kind is not str:
             raise ValueError
-        return kind(value)
-    except (TypeError, ValueError):
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        coerced = kind(value)
+        if isinstance(coerced, float) and not math.isfinite(coerced):
+            raise ValueError
+        return coerced
+    except (TypeError, ValueError, OverflowError):
         raise SettingsError(
             f"Setting '{name}' in {source} should be a {kind.__name__}, not {value!r}.") from None
 

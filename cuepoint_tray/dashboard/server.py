@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "web"
 MAX_BODY = 64 * 1024
+REQUEST_TIMEOUT_S = 5.0
+# Ids are SQLite rowids: above this SQLite cannot even look one up.
+MAX_ID = 2**63 - 1
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
@@ -113,6 +116,9 @@ class DashboardServer:
             return "403 Forbidden", "Requests from other sites are refused."
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD", "POST"):
             return "405 Method Not Allowed", "Only GET and POST are served."
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # a chunked body has no length to check first; the page always sends one
+            return "411 Length Required", "Send request bodies with a Content-Length."
         if _content_length(environ) > MAX_BODY:
             return "413 Payload Too Large", "Request bodies are limited to 64 KiB."
         if environ.get("PATH_INFO", "").startswith("/api/") and not self._authorised(environ):
@@ -151,7 +157,9 @@ class _PooledServer(WSGIServer):
 
     allow_reuse_address = True
     request_queue_size = 128  # the default 5 drops connections from a burst of polls
-    workers = 16
+    # Each worker keeps one SQLite connection; 64 outlast a burst of idle or half-sent
+    # requests, which REQUEST_TIMEOUT_S then closes.
+    workers = 64
 
     def server_activate(self) -> None:
         super().server_activate()
@@ -174,6 +182,10 @@ class _PooledServer(WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
+    # A socket that sends half a request and waits is closed after this long without a
+    # byte, so idle clients cannot hold the workers (the page's own polls take milliseconds).
+    timeout = REQUEST_TIMEOUT_S
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("dashboard: " + format, *args)
 
@@ -202,24 +214,24 @@ def _routes(api: DashboardAPI, web_root: Path) -> bottle.Bottle:
     get("/api/status")(answer(api.status))
     get("/api/live")(answer(lambda: api.live(_int_arg("session"), _int_arg("after") or 0)))
     post("/api/live/<action>")(answer(api.control))
-    post("/api/match")(answer(lambda: api.match(_body().get("playlists") or [])))
+    post("/api/match")(answer(lambda: api.match(_texts(_body().get("playlists") or []))))
     get("/api/playlists")(answer(api.playlists))
     get("/api/sessions")(answer(lambda: api.sessions(
-        limit=_int_arg("limit") or 50, offset=_int_arg("offset") or 0,
+        limit=_count_arg("limit") or 50, offset=_count_arg("offset") or 0,
         status=_arg("status"), search=_arg("search"),
         order_by=_arg("order") or "-started_at")))
-    get("/api/trends")(answer(lambda: api.trends(_int_arg("limit") or 100)))
+    get("/api/trends")(answer(lambda: api.trends(_count_arg("limit") or 100)))
     get("/api/sessions/<session_id:int>")(answer(api.session))
     post("/api/sessions/<session_id:int>/resume")(answer(api.resume_session))
     get("/api/sessions/<session_id:int>/tracks")(answer(lambda session_id: api.tracks(
         session_id, status=_arg("status"), confidence=_arg("confidence"),
         review_state=_arg("review_state"), search=_arg("search"),
-        limit=_int_arg("limit") or 500, offset=_int_arg("offset") or 0)))
+        limit=_count_arg("limit") or 500, offset=_count_arg("offset") or 0)))
     get("/api/tracks/<track_id:int>")(answer(lambda track_id: api.track(track_id)))
     post("/api/tracks/<track_id:int>/review")(answer(lambda track_id: _review(api, track_id)))
     get("/api/compare")(answer(lambda: api.compare(_int_list(_arg("ids") or ""))))
     get("/api/settings")(answer(api.settings))
-    post("/api/settings")(answer(lambda: api.save_settings(_body().get("values") or {})))
+    post("/api/settings")(answer(lambda: api.save_settings(_object(_body().get("values") or {}))))
     get("/api/sessions/<session_id:int>/report.<fmt>")(send_file(api.report))
     get("/api/sessions/<session_id:int>/rekordbox.xml")(send_file(
         lambda session_id: api.rekordbox_export(session_id, write_bpm=_arg("bpm") == "1")))
@@ -238,18 +250,31 @@ def _routes(api: DashboardAPI, web_root: Path) -> bottle.Bottle:
 
 def _review(api: DashboardAPI, track_id: int) -> dict[str, Any]:
     body = _body()
-    return api.review(track_id, str(body.get("state", "")),
-                      _optional_int(body.get("beatport_id")))
+    state = body.get("state", "")
+    if not isinstance(state, str):
+        raise ValueError("'state' must be text: accepted, rejected, changed or auto.")
+    beatport_id = _optional_int(body.get("beatport_id"))
+    if beatport_id is not None and not 0 < beatport_id <= MAX_ID:
+        raise ValueError(f"'{beatport_id}' is no Beatport track id.")
+    return api.review(track_id, state, beatport_id)
 
 
 def _json(handler: Callable[..., Any], on_damage: Callable[[], str]) -> Callable[..., Any]:
     def respond(**arguments: Any) -> str:
         try:
+            _check_ids(arguments)
             result = handler(**arguments)
         except Exception as exc:  # the app's own errors carry words for the DJ
             return _failure(exc, on_damage)
         return _send_json(result)
     return respond
+
+
+def _check_ids(arguments: dict[str, Any]) -> None:
+    """An id in the path that no row can have is "not found", not a server error."""
+    for name, value in arguments.items():
+        if name.endswith("_id") and isinstance(value, int) and not 0 < value <= MAX_ID:
+            raise NotFoundError(f"There is no {name.removesuffix('_id')} {value}.")
 
 
 def _failure(exc: Exception, on_damage: Callable[[], str]) -> str:
@@ -282,6 +307,7 @@ def _error_body(message: str) -> str:
 def _file(handler: Callable[..., Download], on_damage: Callable[[], str]) -> Callable[..., Any]:
     def respond(**arguments: Any) -> Any:
         try:
+            _check_ids(arguments)
             download = handler(**arguments)
         except Exception as exc:
             return _failure(exc, on_damage)
@@ -326,14 +352,39 @@ def _int_arg(name: str) -> int | None:
 def _optional_int(value: Any) -> int | None:
     if value is None or value == "":
         return None
+    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"'{value}' is not a whole number.")
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"'{value}' is not a whole number.") from None
 
 
+def _count_arg(name: str) -> int | None:
+    """A limit or offset: a whole number, 0 or more (-1 would lift SQLite's LIMIT)."""
+    value = _int_arg(name)
+    if value is not None and not 0 <= value <= MAX_ID:
+        raise ValueError(f"'{name}' must be a whole number from 0.")
+    return value
+
+
 def _int_list(text: str) -> list[int]:
-    return [int(part) for part in text.split(",") if part.strip()]
+    ids = [int(part) for part in text.split(",") if part.strip()]
+    if any(not 0 < number <= MAX_ID for number in ids):
+        raise NotFoundError("One of those sessions is not in the history.")
+    return ids
+
+
+def _texts(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("'playlists' must be a list of playlist paths.")
+    return value
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("'values' must be an object of setting names and values.")
+    return value
 
 
 def _body() -> dict[str, Any]:
