@@ -18,6 +18,7 @@ from cuepoint_tray import __version__
 from cuepoint_tray.domain import MatchResult, Playlist
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.events import Event, SessionEnded, TrackDone, TrackJob
+from cuepoint_tray.file_writing import capped_name
 from cuepoint_tray.matching import TrackMatcher
 from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.providers import make_http_client, make_provider
@@ -184,4 +185,4 @@ def default_out_dir(paths: AppPaths, session_id: int, playlists: Sequence[str]) 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     name = "+".join(p.rsplit("/", 1)[-1] for p in playlists)
     safe = "".join(c if c.isalnum() or c in "-_ " else "_" for c in name).strip() or "session"
-    return paths.reports_dir / f"session-{session_id} {safe} {stamp}"
+    return paths.reports_dir / f"session-{session_id} {capped_name(safe, 120).strip()} {stamp}"

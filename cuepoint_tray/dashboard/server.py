@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import bottle
@@ -311,12 +312,25 @@ def _file(handler: Callable[..., Download], on_damage: Callable[[], str]) -> Cal
             download = handler(**arguments)
         except Exception as exc:
             return _failure(exc, on_damage)
-        sent = bottle.static_file(download.path.name, root=str(download.path.parent),
-                                  mimetype=download.content_type, download=download.filename)
+        if download.content is not None:
+            sent = bottle.HTTPResponse(download.content, **{
+                "Content-Type": download.content_type,
+                "Content-Disposition": _attachment(download.filename)})
+        else:
+            sent = bottle.static_file(download.path.name, root=str(download.path.parent),
+                                      mimetype=download.content_type,
+                                      download=download.filename)
         sent.set_header("Cache-Control", "no-store")
         _secure(sent)
         return sent
     return respond
+
+
+def _attachment(filename: str) -> str:
+    """Content-Disposition for any file name: an ASCII stand-in, and the name in UTF-8."""
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
+                    for c in filename)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _static(path: str, web_root: Path) -> Any:
