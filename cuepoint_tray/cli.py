@@ -565,7 +565,7 @@ def cmd_resume(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.session import resume_match
 
     outcome = resume_match(args.session, context.settings, context.paths,
-                           listeners=[ProgressLine()])
+                           listeners=[ProgressLine()], tell=lambda note: print(f"note: {note}"))
     return _report_outcome(outcome, args, context)
 
 

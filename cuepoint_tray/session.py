@@ -23,6 +23,7 @@ from cuepoint_tray.matching import TrackMatcher
 from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.providers import make_http_client, make_provider
 from cuepoint_tray.rekordbox import Library, read_library
+from cuepoint_tray.resume_plan import StoredTrack, plan_resume
 from cuepoint_tray.runner import Listener, SessionRunner, jobs_for
 from cuepoint_tray.settings import Settings, load_settings, save_settings
 from cuepoint_tray.store import HistoryWriter
@@ -82,8 +83,12 @@ def run_match(library: Library, playlists: Sequence[Playlist], settings: Setting
 
 def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
                  listeners: Sequence[Listener] = (),
-                 on_runner: RunnerReady | None = None) -> MatchOutcome:
-    """Continue a paused, interrupted or cancelled session from its first unfinished track."""
+                 on_runner: RunnerReady | None = None,
+                 tell: Callable[[str], None] | None = None) -> MatchOutcome:
+    """Continue a paused, interrupted or cancelled session with the tracks not yet matched.
+
+    The playlists are read again: tracks added since are matched, removed ones dropped,
+    moved ones kept (`resume_plan.py`); `tell` hears what changed, in the DJ's words."""
     with HistoryWriter(paths.database) as writer:
         writer.mark_interrupted_sessions()
         session = session_overview(writer.db, session_id)
@@ -94,11 +99,20 @@ def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
         if session["status"] == "completed" and len(done) >= session["tracks"]:
             raise CuepointError(f"Session {session_id} is completed: nothing to resume.")
         library = read_library(Path(session["xml_path"]))
-        if file_sha256(library.path) != session["xml_sha256"]:
-            log.warning("the Rekordbox XML changed since session %s started", session_id)
         playlists = [library.find_playlist(path) for path in session["playlists"]]
         jobs = jobs_for([(p.path_text, p.track_ids) for p in playlists])
-        remaining = [job for job in jobs if (job.playlist, job.position) not in done]
+        plan = plan_resume(jobs, [StoredTrack(playlist, position, track_id,
+                                              (playlist, position) in done)
+                                  for playlist, position, track_id, _ in
+                                  writer.stored_tracks(session_id)])
+        if file_sha256(library.path) != session["xml_sha256"]:
+            log.warning("the Rekordbox XML changed since session %s started", session_id)
+        writer.realign(session_id, plan.moves, [len(p.track_ids) for p in playlists])
+        for note in plan.notes(tracks_before=int(session["tracks"])):
+            log.info("resume of session %s: %s", session_id, note)
+            if tell is not None:
+                tell(note)
+        remaining = plan.remaining
 
         def begin(_provider_name: str) -> int:
             writer.resume_session(session_id)

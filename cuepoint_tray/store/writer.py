@@ -185,6 +185,19 @@ class HistoryWriter:
         self.flush()
         return self._unwritten.get(session_id, "")
 
+    def stored_tracks(self, session_id: int) -> list[tuple[str, int, str, str]]:
+        """(playlist, position, Rekordbox track id, status) of the session's stored tracks."""
+        self.flush()
+        return list(TrackResult.select(TrackResult.playlist, TrackResult.position,
+                                       TrackResult.rb_track_id, TrackResult.status)
+                    .where(TrackResult.session == session_id).tuples().execute(self.db))
+
+    def realign(self, session_id: int, moves: Iterable[tuple[str, int, int]],
+                playlist_tracks: list[int]) -> None:
+        """Give stored tracks their positions in the playlist as it is now (playlist, old,
+        new), delete those not moved (gone from the playlist), and set the new sizes."""
+        self._call(lambda db: _realign(db, session_id, list(moves), playlist_tracks))
+
     def set_report_path(self, session_id: int, report_path: str) -> None:
         """Remember where the session's report was written."""
         self._call(lambda db: Session.update(report_path=report_path)
@@ -453,6 +466,21 @@ def _recount(db: SqliteDatabase, session_id: int) -> None:
         "FROM queries WHERE session_id = ?", (session_id,)).fetchone()
     Session.update(dict(zip(_TOTALS, (*tracks, *queries), strict=True))).where(
         Session.id == session_id).execute(db)
+
+
+def _realign(db: SqliteDatabase, session_id: int, moves: list[tuple[str, int, int]],
+             playlist_tracks: list[int]) -> None:
+    # Negative first: (session, playlist, position) is unique, and moves may swap places.
+    db.execute_sql("UPDATE track_results SET position = -position WHERE session_id = ?",
+                   (session_id,))
+    for playlist, old, new in moves:
+        db.execute_sql("UPDATE track_results SET position = ? WHERE session_id = ? AND "
+                       "playlist = ? AND position = ?", (new, session_id, playlist, -old))
+    db.execute_sql("DELETE FROM track_results WHERE session_id = ? AND position < 0",
+                   (session_id,))
+    Session.update(tracks=sum(playlist_tracks), playlist_tracks=playlist_tracks).where(
+        Session.id == session_id).execute(db)
+    _recount(db, session_id)
 
 
 def _write_end(db: SqliteDatabase, session_id: int, ended: SessionEnded,
