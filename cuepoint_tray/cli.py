@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import shlex
 import sys
 import time
@@ -107,7 +108,11 @@ def _quiet_stdout() -> None:
 
 
 def _context(args: argparse.Namespace) -> Context:
-    paths = resolve_paths(args.data_dir).create()
+    paths = resolve_paths(args.data_dir)
+    try:
+        paths.create()
+    except OSError as exc:
+        raise _unwritable(paths, exc) from None
     try:
         return Context(paths=paths, settings=_settings_now(paths, args))
     except SettingsError:
@@ -131,8 +136,19 @@ def _settings_now(paths: AppPaths, args: argparse.Namespace) -> Settings:
     return with_values(load_settings(paths.settings_file), overrides, source="the command line")
 
 
+def _unwritable(paths: AppPaths, exc: OSError) -> CuepointError:
+    return CuepointError(
+        f"CuePoint cannot write in its data folder {paths.data_dir} "
+        f"({exc.strerror or exc}): make it writable, or choose another with --data-dir "
+        f"or ${DATA_DIR_ENV}.")
+
+
 def _log_to_file(paths: AppPaths) -> logging.Handler:
-    handler = logging.FileHandler(paths.log_file, encoding="utf-8")
+    logging.raiseExceptions = False  # a full disk must not print logging's tracebacks
+    try:
+        handler = logging.FileHandler(paths.log_file, encoding="utf-8")
+    except OSError as exc:
+        raise _unwritable(paths, exc) from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
@@ -210,13 +226,22 @@ def cmd_playlists(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text for the terminal: control characters (escape sequences that could clear the
+    screen, retitle the window or fake a prompt) and bidi overrides shown as '?'."""
+    return _CONTROLS.sub("?", text)
+
+
 def _xml_path(args: argparse.Namespace, context: Context) -> Path:
     chosen = args.xml or context.settings.rekordbox_xml
     if not chosen:
         raise CuepointError(
             "No Rekordbox XML given: export your collection from Rekordbox (File > Export "
             "Collection in xml format) and pass it with --xml, or set rekordbox_xml.")
-    return Path(chosen).expanduser()
+    return Path(chosen).expanduser().resolve()  # kept in the history: resume from anywhere
 
 
 # --- catalog-server ---------------------------------------------------------------------------
@@ -272,12 +297,13 @@ def cmd_search(args: argparse.Namespace, context: Context) -> int:
         found = make_provider(context.settings, http).search(args.text, per_page=args.per_page)
     finally:
         http.close()
-    for track in found.tracks:
-        print(f"{track.id:>10}  {', '.join(track.artists)} - {track.title} ({track.mix_name})"
-              f"  {track.bpm or '?'} BPM  {track.camelot or '?'}  {track.label}")
+    for track in found.tracks:  # Beatport's text: no escape sequence reaches the terminal
+        print(printable(f"{track.id:>10}  {', '.join(track.artists)} - {track.title} "
+                        f"({track.mix_name})  {track.bpm or '?'} BPM  {track.camelot or '?'}  "
+                        f"{track.label}"))
     report = found.report
-    print(f"{len(found.tracks)} tracks from {report.url} in {report.elapsed_ms:.0f} ms"
-          f"{' (from cache)' if report.from_cache else ''}")
+    print(printable(f"{len(found.tracks)} tracks from {report.url} in "
+                    f"{report.elapsed_ms:.0f} ms{' (from cache)' if report.from_cache else ''}"))
     return 0
 
 

@@ -72,7 +72,8 @@ def run_match(library: Library, playlists: Sequence[Playlist], settings: Setting
 
         def begin(provider_name: str) -> int:
             return writer.begin_session(
-                playlists=[p.path_text for p in playlists], xml_path=str(library.path),
+                playlists=[p.path_text for p in playlists],
+                xml_path=str(Path(library.path).resolve()),
                 xml_sha256=file_sha256(library.path), provider=provider_name,
                 settings=settings, app_version=__version__, total_tracks=len(jobs),
                 playlist_tracks=[len(p.track_ids) for p in playlists])

@@ -551,7 +551,9 @@ def _mark_interrupted(db: SqliteDatabase) -> list[int]:
     rows = (Session.select(Session.id, Session.pid)
             .where(Session.status.in_(("running", "paused")) & (Session.hostname == host))
             .tuples().execute(db))
-    gone = [session_id for session_id, pid in rows if not pid_alive(pid)]
+    history = Path(db.database).resolve()
+    gone = [session_id for session_id, pid in rows
+            if not pid_alive(pid) or holds_file(pid, history) is False]
     if gone:
         Session.update(status="interrupted",
                        reason="CuePoint stopped while this session was running").where(
@@ -574,6 +576,25 @@ def pid_alive(pid: int | None) -> bool:
     except PermissionError:
         return True  # it exists, run by another user
     return True
+
+
+def holds_file(pid: int | None, path: Path) -> bool | None:
+    """Whether process `pid` has `path` open; None when this system cannot tell.
+
+    A process running a session holds its history open (the writer's connection); a
+    process id reused by another program after CuePoint died does not. Linux reads
+    /proc/<pid>/fd; elsewhere (and for another user's process) the answer is unknown."""
+    if pid is None or pid == os.getpid() or not sys.platform.startswith("linux"):
+        return None
+    folder = Path(f"/proc/{pid}/fd")
+    try:
+        links = [os.readlink(folder / name) for name in os.listdir(folder)]
+    except FileNotFoundError:
+        return False  # the process is gone
+    except OSError:
+        return None
+    names = {str(path), f"{path}-wal", f"{path}-shm"}
+    return any(link in names for link in links)
 
 
 def _windows_pid_alive(pid: int) -> bool:
