@@ -132,6 +132,7 @@ def test_a_page_listing_20000_tracks_keeps_what_was_asked(hostile: HostileServer
     finally:
         http.close()
     assert len(found.tracks) <= MAX_TRACKS_PER_ANSWER
+    assert cached_answers(tmp_path) == 0  # out of bounds: used once, never kept
 
 
 def test_a_byte_a_second_server_is_held_to_the_requests_deadline(hostile: HostileServer,

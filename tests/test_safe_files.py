@@ -184,3 +184,22 @@ def test_two_export_downloads_at_once_each_get_their_own_file(catalog: CatalogSe
     close_readers()
     assert len(got) == 12
     assert all(content == expected[bpm] for bpm, content in got)
+
+
+def test_an_export_whose_undo_file_cannot_be_written_writes_no_xml(catalog: CatalogServer,
+                                                                   tmp_path: Path) -> None:
+    """The XML and its undo CSV are one unit: the undo lands first, so the enriched XML never
+    exists without it (here the undo's name is taken by a folder)."""
+    xml = tmp_path / "rekordbox.xml"
+    shutil.copyfile(DEMO / "rekordbox.xml", xml)
+    data = tmp_path / "data"
+    matched = cuepoint(data, "match", "--xml", str(xml), "--playlist", PLAYLIST,
+                       "--beatport-url", catalog.url)
+    assert matched.returncode == 0, matched.stderr
+    (tmp_path / "new-changes.csv").mkdir()
+
+    exported = cuepoint(data, "export", "1", "--rekordbox-xml", str(tmp_path / "new.xml"))
+
+    assert exported.returncode == 1 and "Traceback" not in exported.stderr
+    assert not (tmp_path / "new.xml").exists()
+    assert not list(tmp_path.glob(".*.tmp"))

@@ -175,15 +175,28 @@ def _read_all(items: object, read: _ReadOne) -> tuple[BeatportTrack, ...]:
     be read, which is a renamed field, not "nothing found": that would pass for "no match"."""
     if not isinstance(items, list):
         raise UnexpectedShape(f"expected a list of tracks, found {type(items).__name__}")
-    if len(items) > MAX_TRACKS_PER_ANSWER:
-        log.warning("An answer listed %d tracks; kept the first %d", len(items),
+    listed = len(items)
+    if listed > MAX_TRACKS_PER_ANSWER:
+        log.warning("An answer listed %d tracks; kept the first %d", listed,
                     MAX_TRACKS_PER_ANSWER)
         items = items[:MAX_TRACKS_PER_ANSWER]
     tracks = (read(item) for item in items if _is_record(item))
     readable = tuple(track for track in tracks if track is not None)
     if items and not readable:
         raise UnexpectedShape(f"none of the {len(items)} tracks has an id and a name")
-    return readable
+    return CutTracks(readable) if listed > MAX_TRACKS_PER_ANSWER else readable
+
+
+class CutTracks(tuple[BeatportTrack, ...]):
+    """The tracks kept of an answer that listed more than MAX_TRACKS_PER_ANSWER: usable,
+    but not an answer to keep in the HTTP cache (`was_cut`)."""
+
+
+def was_cut(parsed: object) -> bool:
+    """Whether a parsed answer (tracks, or a tuple holding them) came from an oversized one."""
+    if isinstance(parsed, CutTracks):
+        return True
+    return isinstance(parsed, tuple) and any(isinstance(part, CutTracks) for part in parsed)
 
 
 def _is_record(item: object) -> bool:
