@@ -39,7 +39,10 @@ log = logging.getLogger(__name__)
 
 WEB_ROOT = Path(__file__).resolve().parent.parent.parent / "web"
 MAX_BODY = 64 * 1024
-REQUEST_TIMEOUT_S = 5.0
+# A socket silent this long is closed. Longer than a browser keeps a connection it opened
+# ahead of need (Chromium: 10 s), or the page's next request would meet a closed socket
+# and stall; 64 workers take the idle sockets meanwhile.
+REQUEST_TIMEOUT_S = 20.0
 # Ids are SQLite rowids: above this SQLite cannot even look one up.
 MAX_ID = 2**63 - 1
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -184,7 +187,7 @@ class _PooledServer(WSGIServer):
 
 class _QuietHandler(WSGIRequestHandler):
     # A socket that sends half a request and waits is closed after this long without a
-    # byte, so idle clients cannot hold the workers (the page's own polls take milliseconds).
+    # byte, so idle clients cannot hold the workers for good.
     timeout = REQUEST_TIMEOUT_S
 
     def log_message(self, format: str, *args: Any) -> None:
