@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import sys
 import time
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from cuepoint_tray import APP_NAME, DATA_DIR_ENV, __version__
-from cuepoint_tray.errors import CuepointError
+from cuepoint_tray.errors import CuepointError, SettingsError
 
 # Start-up: `cuepoint --help` imports only this module and argparse. Everything else
 # (settings, paths, logging, each command's layers) is imported where it is used.
@@ -53,7 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("stopped.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `cuepoint sessions | head`: the reader left, nothing is wrong
+        _quiet_stdout()
+        return 0
+    except Exception as exc:  # never a traceback: one sentence here, the details in the log
+        return _unexpected(exc, args)
     finally:
+        _print_notices()
         if log_file is not None:  # main() may run again in this process (tests, the tray)
             import logging
 
@@ -61,11 +68,63 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_file.close()
 
 
+def _unexpected(exc: Exception, args: argparse.Namespace) -> int:
+    """An error no command turned into words: a damaged history is set aside and recovered;
+    anything else is logged with its traceback and said in one sentence."""
+    import logging
+
+    from cuepoint_tray.paths import resolve_paths
+    from cuepoint_tray.store.recovery import is_damage
+
+    if is_damage(exc):
+        from cuepoint_tray.store.database import recover_damaged
+
+        recover_damaged(resolve_paths(args.data_dir).database)
+        print("error: the command stopped on the damaged history; run it again.",
+              file=sys.stderr)
+        return 1
+    logging.getLogger("cuepoint").error("unexpected error", exc_info=exc)
+    print(f"error: something unexpected went wrong ({type(exc).__name__}: {exc}); the log "
+          f"has the details: {resolve_paths(args.data_dir).log_file}", file=sys.stderr)
+    return 1
+
+
+def _print_notices() -> None:
+    from cuepoint_tray.store.recovery import take_notices
+
+    for notice in take_notices():
+        print(f"note: {notice}", file=sys.stderr)
+
+
+def _quiet_stdout() -> None:
+    """Send what is left of stdout to nowhere, so closing it at exit raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def _context(args: argparse.Namespace) -> Context:
     from cuepoint_tray.paths import resolve_paths
+    from cuepoint_tray.settings import salvage_settings
 
-    paths = resolve_paths(args.data_dir).create()
-    return Context(paths=paths, settings=_settings_now(paths, args))
+    paths = resolve_paths(args.data_dir)
+    try:
+        paths.create()
+    except OSError as exc:
+        raise _unwritable(paths, exc) from None
+    try:
+        return Context(paths=paths, settings=_settings_now(paths, args))
+    except SettingsError:
+        if args.command is not cmd_settings or not getattr(args, "set", None):
+            raise
+    # `settings --set` repairs a broken file: what still reads is kept, the rest said
+    settings, dropped = salvage_settings(paths.settings_file)
+    for line in dropped:
+        print(f"note: the settings file's {line} could not be read and is dropped",
+              file=sys.stderr)
+    return Context(paths=paths, settings=settings)
 
 
 def _settings_now(paths: AppPaths, args: argparse.Namespace) -> Settings:
@@ -80,10 +139,21 @@ def _settings_now(paths: AppPaths, args: argparse.Namespace) -> Settings:
     return with_values(load_settings(paths.settings_file), overrides, source="the command line")
 
 
+def _unwritable(paths: AppPaths, exc: OSError) -> CuepointError:
+    return CuepointError(
+        f"CuePoint cannot write in its data folder {paths.data_dir} "
+        f"({exc.strerror or exc}): make it writable, or choose another with --data-dir "
+        f"or ${DATA_DIR_ENV}.")
+
+
 def _log_to_file(paths: AppPaths) -> logging.Handler:
     import logging
 
-    handler = logging.FileHandler(paths.log_file, encoding="utf-8")
+    logging.raiseExceptions = False  # a full disk must not print logging's tracebacks
+    try:
+        handler = logging.FileHandler(paths.log_file, encoding="utf-8")
+    except OSError as exc:
+        raise _unwritable(paths, exc) from None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
@@ -233,7 +303,8 @@ def cmd_playlists(args: argparse.Namespace, context: Context) -> int:
 
 
 def _library_path(args: argparse.Namespace, context: Context) -> Path:
-    """--library, else the setting, else Rekordbox's own master.db (said on stderr)."""
+    """--library, else the setting, else Rekordbox's own master.db (said on stderr); kept
+    absolute in the history, so export and resume work from any folder."""
     from cuepoint_tray.rekordbox import choose_library
 
     try:
@@ -245,7 +316,16 @@ def _library_path(args: argparse.Namespace, context: Context) -> Path:
             "or set rekordbox_library.") from None
     if choice.found_message:
         print(choice.found_message, file=sys.stderr)
-    return choice.path
+    return Path(choice.path).expanduser().resolve()
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text for the terminal: control characters (escape sequences that could clear the
+    screen, retitle the window or fake a prompt) and bidi overrides shown as '?'."""
+    return _CONTROLS.sub("?", text)
 
 
 # --- catalog-server ---------------------------------------------------------------------------
@@ -323,12 +403,13 @@ def cmd_search(args: argparse.Namespace, context: Context) -> int:
         found = make_provider(context.settings, http).search(args.text, per_page=args.per_page)
     finally:
         http.close()
-    for track in found.tracks:
-        print(f"{track.id:>10}  {', '.join(track.artists)} - {track.title} ({track.mix_name})"
-              f"  {track.bpm or '?'} BPM  {track.camelot or '?'}  {track.label}")
+    for track in found.tracks:  # Beatport's text: no escape sequence reaches the terminal
+        print(printable(f"{track.id:>10}  {', '.join(track.artists)} - {track.title} "
+                        f"({track.mix_name})  {track.bpm or '?'} BPM  {track.camelot or '?'}  "
+                        f"{track.label}"))
     report = found.report
-    print(f"{len(found.tracks)} tracks from {report.url} in {report.elapsed_ms:.0f} ms"
-          f"{' (from cache)' if report.from_cache else ''}")
+    print(printable(f"{len(found.tracks)} tracks from {report.url} in "
+                    f"{report.elapsed_ms:.0f} ms{' (from cache)' if report.from_cache else ''}"))
     return 0
 
 
@@ -625,7 +706,7 @@ def cmd_resume(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.session import resume_match
 
     outcome = resume_match(args.session, context.settings, context.paths,
-                           listeners=[ProgressLine()])
+                           listeners=[ProgressLine()], tell=lambda note: print(f"note: {note}"))
     return _report_outcome(outcome, args, context)
 
 
@@ -634,6 +715,12 @@ def cmd_vacuum(args: argparse.Namespace, context: Context) -> int:
 
     before = context.paths.database.stat().st_size if context.paths.database.exists() else 0
     with HistoryWriter(context.paths.database) as writer:
+        writer.mark_interrupted_sessions()
+        running = writer.running_sessions()
+        if running:  # VACUUM holds the file for its whole run: a session's writes would fail
+            raise CuepointError(
+                f"Session {running[0]} is running: vacuum compacts the history only when no "
+                "session is writing it. Try again when it has ended (or pause it).")
         days = context.settings.query_retention_days
         dropped = writer.delete_old_queries(days) if days > 0 else 0
         writer.vacuum()

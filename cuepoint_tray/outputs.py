@@ -10,6 +10,8 @@ from typing import Any
 
 from cuepoint_tray.domain import BeatportTrack, MatchResult
 from cuepoint_tray.events import SessionSummary, TrackJob
+from cuepoint_tray.file_writing import safe_rows, whole_file, write_whole
+from cuepoint_tray.finite import finite
 from cuepoint_tray.matching.scoring import WEIGHTS
 
 Row = tuple[TrackJob, MatchResult]
@@ -101,11 +103,11 @@ def query_rows(rows: Iterable[Row]) -> Iterable[dict[str, Any]]:
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    """Written whole (a temporary file renamed), each cell safe to open in a spreadsheet."""
+    with whole_file(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(safe_rows(rows))
 
 
 def write_session_files(folder: Path, rows: Sequence[Row]) -> list[Path]:
@@ -135,5 +137,5 @@ def session_json(meta: dict[str, Any], summary: SessionSummary,
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_whole(path, json.dumps(finite(document), indent=2, ensure_ascii=False,
+                                 allow_nan=False).encode("utf-8"))

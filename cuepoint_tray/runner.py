@@ -186,6 +186,10 @@ class SessionRunner:
             except NotAnsweringError as exc:
                 if not self._wait_for_beatport(exc, asked_at):
                     return None
+            except Exception as exc:  # one track's failure never ends the session
+                log.exception("matching %s failed", name)
+                return _failed(track, f"could not match this track ({type(exc).__name__}: "
+                                      f"{exc}); the log has the details", asked_at)
 
     # --- waiting for Beatport ------------------------------------------------------------------
 
@@ -282,6 +286,13 @@ class SessionRunner:
                 listener(event)
             except Exception:  # a broken listener must not lose the session
                 log.exception("a session listener failed on %s", type(event).__name__)
+
+
+def _failed(track: RekordboxTrack, error: str, started: float) -> MatchResult:
+    """The result of a track whose matching failed: an error with its reason, kept."""
+    return MatchResult(rekordbox=track, match=None, confidence="none", score=0.0,
+                       candidates=(), queries=(), reason=error, error=error,
+                       elapsed_ms=(time.monotonic() - started) * 1000)
 
 
 def _duration(seconds: float) -> str:

@@ -19,11 +19,13 @@ from cuepoint_tray.account import forget_refused_sign_in, keep_renewed_tokens
 from cuepoint_tray.domain import MatchResult, Playlist, RekordboxTrack
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.events import Event, SessionEnded, TrackDone, TrackJob
+from cuepoint_tray.file_writing import capped_name
 from cuepoint_tray.keys import parse_key
 from cuepoint_tray.matching import TrackMatcher
 from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.providers import make_http_client, make_provider
 from cuepoint_tray.rekordbox import PlaylistTree, open_library
+from cuepoint_tray.resume_plan import StoredTrack, plan_resume
 from cuepoint_tray.runner import Listener, SessionRunner, jobs_for
 from cuepoint_tray.settings import Settings
 from cuepoint_tray.store import HistoryWriter
@@ -71,7 +73,8 @@ def run_match(library: PlaylistTree, playlists: Sequence[Playlist], settings: Se
 
         def begin(provider_name: str) -> int:
             return writer.begin_session(
-                playlists=[p.path_text for p in playlists], xml_path=str(library.path),
+                playlists=[p.path_text for p in playlists],
+                xml_path=str(Path(library.path).resolve()),
                 xml_sha256=library_sha256(library), provider=provider_name,
                 settings=settings, app_version=__version__, total_tracks=len(jobs),
                 playlist_tracks=[len(p.track_ids) for p in playlists])
@@ -82,21 +85,37 @@ def run_match(library: PlaylistTree, playlists: Sequence[Playlist], settings: Se
 
 def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
                  listeners: Sequence[Listener] = (),
-                 on_runner: RunnerReady | None = None) -> MatchOutcome:
-    """Continue a paused, interrupted or cancelled session from its first unfinished track."""
+                 on_runner: RunnerReady | None = None,
+                 tell: Callable[[str], None] | None = None) -> MatchOutcome:
+    """Continue a paused, interrupted or cancelled session with the tracks not yet matched.
+
+    The playlists are read again: tracks added since are matched, removed ones dropped,
+    moved ones kept (`resume_plan.py`); `tell` hears what changed, in the DJ's words."""
     with HistoryWriter(paths.database) as writer:
         writer.mark_interrupted_sessions()
         session = session_overview(writer.db, session_id)
-        if session["status"] in ("completed", "running"):
-            raise CuepointError(f"Session {session_id} is {session['status']}: nothing to resume.")
+        done = writer.done_positions(session_id)
+        # A "completed" session missing tracks (written by an older CuePoint on a full disk)
+        # can resume too; one left "running" by this process (its end could not be written)
+        # too, while another live process's is refused by resume_session.
+        if session["status"] == "completed" and len(done) >= session["tracks"]:
+            raise CuepointError(f"Session {session_id} is completed: nothing to resume.")
         library = open_library(Path(session["xml_path"]))
-        if library_sha256(library) != session["xml_sha256"]:
-            log.warning("the Rekordbox library changed since session %s started", session_id)
         playlists = [library.find_playlist(path) for path in session["playlists"]]
         tracks = _tracks_by_id(library, playlists)
         jobs = jobs_for([(p.path_text, p.track_ids) for p in playlists])
-        done = writer.done_positions(session_id)
-        remaining = [job for job in jobs if (job.playlist, job.position) not in done]
+        plan = plan_resume(jobs, [StoredTrack(playlist, position, track_id,
+                                              (playlist, position) in done)
+                                  for playlist, position, track_id, _ in
+                                  writer.stored_tracks(session_id)])
+        if library_sha256(library) != session["xml_sha256"]:
+            log.warning("the Rekordbox library changed since session %s started", session_id)
+        writer.realign(session_id, plan.moves, [len(p.track_ids) for p in playlists])
+        for note in plan.notes(tracks_before=int(session["tracks"])):
+            log.info("resume of session %s: %s", session_id, note)
+            if tell is not None:
+                tell(note)
+        remaining = plan.remaining
 
         def begin(_provider_name: str) -> int:
             writer.resume_session(session_id)
@@ -142,11 +161,16 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
         runner = SessionRunner(matcher, tracks, provider_name=provider.name,
                                concurrency=settings.concurrency,
                                listeners=[writer, collector, *listeners])
+        writer.on_unwritten = runner.stop_for  # a track not kept stops the session
         if on_runner:
             on_runner(runner, session_id)
         ended = runner.run(jobs, already_done=already_done)
     finally:
+        writer.on_unwritten = None
         http.close()
+    unwritten = writer.unwritten_reason(session_id)
+    if unwritten and ended.status == "completed":  # the writer stored it as paused too
+        ended = SessionEnded("paused", ended.summary, unwritten)
     if ended.reason and ended.status != "completed":
         writer.record_error("session", ended.reason)
     writer.flush()
@@ -210,4 +234,4 @@ def default_out_dir(paths: AppPaths, session_id: int, playlists: Sequence[str]) 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     name = "+".join(p.rsplit("/", 1)[-1] for p in playlists)
     safe = "".join(c if c.isalnum() or c in "-_ " else "_" for c in name).strip() or "session"
-    return paths.reports_dir / f"session-{session_id} {safe} {stamp}"
+    return paths.reports_dir / f"session-{session_id} {capped_name(safe, 120).strip()} {stamp}"

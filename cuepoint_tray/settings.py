@@ -5,7 +5,10 @@ The CLI, the defaults, `cuepoint settings` and the README's table are all read f
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import tempfile
 import tomllib
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -85,14 +88,7 @@ def load_settings(path: Path, secrets: SecretsStore | None = None, *,
 
     `with_secrets=False` leaves the keyring alone, for readers polling the settings that
     need no token: a keyring may be slow (D-Bus) or ask the DJ to unlock it."""
-    stored: dict[str, Any] = {}
-    if path.exists():
-        try:
-            stored = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SettingsError(
-                f"The settings file {path} is damaged ({exc}); fix it or delete it to start "
-                "from the defaults.") from exc
+    stored = _read_file(path)
     if with_secrets:
         secrets = secrets if secrets is not None else SecretsStore()
         for name in _secret_names():
@@ -100,6 +96,51 @@ def load_settings(path: Path, secrets: SecretsStore | None = None, *,
             if kept is not None:
                 stored[name] = kept
     return with_values(Settings(), stored, source=str(path))
+
+
+_AT_LINE = re.compile(r"\s*\(at (?:line (\d+), column \d+|end of document)\)")
+REPAIR_HINT = ("fix or delete that line, or change a setting with `cuepoint settings --set NAME "
+               "VALUE`, which rewrites the file")
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """The settings file's TOML; SettingsError naming the line when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except UnicodeDecodeError:
+        raise SettingsError(f"Your settings file is damaged: it is not text; {REPAIR_HINT}. "
+                            f"The file is {path}") from None
+    except OSError as exc:
+        raise SettingsError(f"Your settings file {path} cannot be read ({exc.strerror}).") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        where = _AT_LINE.search(str(exc))
+        what = _AT_LINE.sub("", str(exc)).rstrip(".")
+        line = where.group(1) if where else str(max(1, len(text.splitlines())))
+        raise SettingsError(f"Your settings file is damaged at line {line} ({what}): "
+                            f"{REPAIR_HINT}. The file is {path}") from None
+
+
+def salvage_settings(path: Path) -> tuple[Settings, list[str]]:
+    """The settings a broken file still holds, line by line, and what was left out; for
+    `settings --set`, which must be able to repair the file it cannot read whole."""
+    kept: dict[str, Any] = {}
+    dropped: list[str] = []
+    try:
+        lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            one = with_values(Settings(), tomllib.loads(line), source=f"line {number}")
+        except (tomllib.TOMLDecodeError, SettingsError):
+            dropped.append(f"line {number}: {line.strip()[:80]}")
+            continue
+        kept.update({name: getattr(one, name) for name in tomllib.loads(line)})
+    return with_values(Settings(), kept, source=str(path)), dropped
 
 
 def served_from(beatport_url: str) -> dict[str, str]:
@@ -131,12 +172,35 @@ def with_values(settings: Settings, values: dict[str, Any], *, source: str) -> S
     return replace(settings, **changes)
 
 
+# What each number may be. Past these a value is a typing slip (or a hostile page), and
+# would make the client hammer Beatport, wait for ever or hold unbounded threads.
+RANGES: dict[str, tuple[float, float]] = {
+    "requests_per_second": (0.001, 10_000.0), "concurrency": (1, 64),
+    "request_timeout_s": (0.1, 600.0), "max_attempts": (1, 20),
+    "cache_expiry_days": (0.0, 3650.0), "query_retention_days": (0, 36_500),
+}
+
+
 def _coerce(name: str, kind: type, value: Any, source: str) -> Any:
+    coerced = _as_kind(name, kind, value, source)
+    low, high = RANGES.get(name, (coerced, coerced))
+    if not low <= coerced <= high:
+        raise SettingsError(f"Setting '{name}' in {source} must be between {low:g} and "
+                            f"{high:g}, not {value!r}.")
+    return coerced
+
+
+def _as_kind(name: str, kind: type, value: Any, source: str) -> Any:
     try:
         if kind is bool or isinstance(value, bool) and kind is not str:
             raise ValueError
-        return kind(value)
-    except (TypeError, ValueError):
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        coerced = kind(value)
+        if isinstance(coerced, float) and not math.isfinite(coerced):
+            raise ValueError
+        return coerced
+    except (TypeError, ValueError, OverflowError):
         raise SettingsError(
             f"Setting '{name}' in {source} should be a {kind.__name__}, not {value!r}.") from None
 
@@ -150,7 +214,16 @@ def save_settings(settings: Settings, path: Path, secrets: SecretsStore | None =
     changed = {d.name: getattr(settings, d.name) for d in declared()
                if getattr(settings, d.name) != default_of(d) and d.name not in in_keyring}
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(tomli_w.dumps(changed), encoding="utf-8")
-    os.chmod(temporary, 0o600)
-    temporary.replace(path)
+    # mkstemp creates the file 0600: a token is never readable by others, not even for a
+    # moment, and a kill leaves the old file whole.
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                             suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(tomli_w.dumps(changed))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -7,6 +7,7 @@ only parses requests and calls them. Errors are the app's own (`NotFoundError`,
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -17,6 +18,7 @@ from cuepoint_tray import __version__
 from cuepoint_tray.controller import SessionController
 from cuepoint_tray.domain import Playlist, PlaylistFolder
 from cuepoint_tray.errors import CuepointError, SettingsError
+from cuepoint_tray.file_writing import capped_name
 from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.rekordbox.current import NO_XML_MESSAGE, CurrentLibrary
 from cuepoint_tray.rekordbox.locate import LibraryChoice
@@ -40,6 +42,7 @@ class Download:
     path: Path
     filename: str
     content_type: str
+    content: bytes | None = None  # sent as it is, when the file on disk may change meanwhile
 
 
 class DashboardAPI:
@@ -52,6 +55,7 @@ class DashboardAPI:
         self.db = paths.database
         self._checked_at = 0.0
         self._library = CurrentLibrary()  # when there is no controller to share one with
+        self._export_lock = threading.Lock()
 
     def _note_interrupted(self) -> None:
         """Sessions whose process died show as interrupted, not running; looked at every
@@ -119,6 +123,16 @@ class DashboardAPI:
         queries.session_overview(self.db, session_id)  # a clear 404 for an unknown id
         self._controller().resume_session(session_id)
         return self.status()
+
+    def recover_history(self) -> str:
+        """After a read found the history damaged: set it aside and recover it, unless a
+        session is writing it now; returns what to tell the DJ."""
+        from cuepoint_tray.store.database import recover_damaged
+
+        if self.controller is not None and self.controller.state().busy:
+            return ("The history file is damaged: let the session end, then quit CuePoint and "
+                    "start it again; it will set the file aside and recover what it can.")
+        return recover_damaged(self.db).sentence() + " Reload the page."
 
     def _controller(self) -> SessionController:
         if self.controller is None:
@@ -300,13 +314,16 @@ class DashboardAPI:
         source = Path(queries.session_overview(self.db, session_id)["xml_path"])
         folder = self.paths.reports_dir / "rekordbox"
         folder.mkdir(parents=True, exist_ok=True)
-        out = folder / f"{source.stem}-cuepoint-session-{session_id}.xml"
-        summary = export_enriched(source, out, export_matches(self.db, session_id),
-                                  write_bpm=write_bpm)
-        if changes:
-            return Download(summary.changes_csv, summary.changes_csv.name,
-                            "text/csv; charset=utf-8")
-        return Download(summary.out_xml, summary.out_xml.name, "application/xml")
+        out = folder / f"{capped_name(source.stem, 100)}-cuepoint-session-{session_id}.xml"
+        # Two downloads at once (with and without BPM, the XML and its CSV) write the same
+        # files: each sends what it wrote, read before the other can replace it.
+        with self._export_lock:
+            summary = export_enriched(source, out, export_matches(self.db, session_id),
+                                      write_bpm=write_bpm)
+            sent = summary.changes_csv if changes else summary.out_xml
+            content = sent.read_bytes()
+        kind = "text/csv; charset=utf-8" if changes else "application/xml"
+        return Download(sent, sent.name, kind, content)
 
 
 def _check(settings: Settings) -> None:

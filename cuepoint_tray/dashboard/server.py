@@ -23,20 +23,29 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import bottle
 
 from cuepoint_tray.dashboard.api import DashboardAPI, Download
 from cuepoint_tray.errors import CuepointError, SettingsError
+from cuepoint_tray.finite import finite
 from cuepoint_tray.providers.signin import SignInError
 from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.queries import NotFoundError
+from cuepoint_tray.store.recovery import is_damage
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
+# A socket silent this long is closed. Longer than a browser keeps a connection it opened
+# ahead of need (Chromium: 10 s), or the page's next request would meet a closed socket
+# and stall; 64 workers take the idle sockets meanwhile.
+REQUEST_TIMEOUT_S = 20.0
+# Ids are SQLite rowids: above this SQLite cannot even look one up.
+MAX_ID = 2**63 - 1
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
@@ -113,6 +122,9 @@ class DashboardServer:
             return "403 Forbidden", "Requests from other sites are refused."
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD", "POST"):
             return "405 Method Not Allowed", "Only GET and POST are served."
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # a chunked body has no length to check first; the page always sends one
+            return "411 Length Required", "Send request bodies with a Content-Length."
         if _content_length(environ) > MAX_BODY:
             return "413 Payload Too Large", "Request bodies are limited to 64 KiB."
         if environ.get("PATH_INFO", "").startswith("/api/") and not self._authorised(environ):
@@ -151,7 +163,9 @@ class _PooledServer(WSGIServer):
 
     allow_reuse_address = True
     request_queue_size = 128  # the default 5 drops connections from a burst of polls
-    workers = 16
+    # Each worker keeps one SQLite connection; 64 outlast a burst of idle or half-sent
+    # requests, which REQUEST_TIMEOUT_S then closes.
+    workers = 64
 
     def server_activate(self) -> None:
         super().server_activate()
@@ -174,6 +188,10 @@ class _PooledServer(WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
+    # A socket that sends half a request and waits is closed after this long without a
+    # byte, so idle clients cannot hold the workers for good.
+    timeout = REQUEST_TIMEOUT_S
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("dashboard: " + format, *args)
 
@@ -193,34 +211,40 @@ def _routes(api: DashboardAPI, web_root: Path) -> bottle.Bottle:
     def post(path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return app.route(path, method="POST")
 
-    get("/api/status")(_json(api.status))
-    get("/api/live")(_json(lambda: api.live(_int_arg("session"), _int_arg("after") or 0)))
-    post("/api/live/<action>")(_json(api.control))
-    post("/api/match")(_json(lambda: api.match(_body().get("playlists") or [])))
-    get("/api/playlists")(_json(api.playlists))
-    get("/api/sessions")(_json(lambda: api.sessions(
-        limit=_int_arg("limit") or 50, offset=_int_arg("offset") or 0,
+    def answer(handler: Callable[..., Any]) -> Callable[..., Any]:
+        return _json(handler, api.recover_history)
+
+    def send_file(handler: Callable[..., Download]) -> Callable[..., Any]:
+        return _file(handler, api.recover_history)
+
+    get("/api/status")(answer(api.status))
+    get("/api/live")(answer(lambda: api.live(_int_arg("session"), _int_arg("after") or 0)))
+    post("/api/live/<action>")(answer(api.control))
+    post("/api/match")(answer(lambda: api.match(_texts(_body().get("playlists") or []))))
+    get("/api/playlists")(answer(api.playlists))
+    get("/api/sessions")(answer(lambda: api.sessions(
+        limit=_count_arg("limit") or 50, offset=_count_arg("offset") or 0,
         status=_arg("status"), search=_arg("search"),
         order_by=_arg("order") or "-started_at")))
-    get("/api/trends")(_json(lambda: api.trends(_int_arg("limit") or 100)))
-    get("/api/sessions/<session_id:int>")(_json(api.session))
-    post("/api/sessions/<session_id:int>/resume")(_json(api.resume_session))
-    get("/api/sessions/<session_id:int>/tracks")(_json(lambda session_id: api.tracks(
+    get("/api/trends")(answer(lambda: api.trends(_count_arg("limit") or 100)))
+    get("/api/sessions/<session_id:int>")(answer(api.session))
+    post("/api/sessions/<session_id:int>/resume")(answer(api.resume_session))
+    get("/api/sessions/<session_id:int>/tracks")(answer(lambda session_id: api.tracks(
         session_id, status=_arg("status"), confidence=_arg("confidence"),
         review_state=_arg("review_state"), search=_arg("search"),
-        limit=_int_arg("limit") or 500, offset=_int_arg("offset") or 0)))
-    get("/api/tracks/<track_id:int>")(_json(lambda track_id: api.track(track_id)))
-    post("/api/tracks/<track_id:int>/review")(_json(lambda track_id: _review(api, track_id)))
-    get("/api/compare")(_json(lambda: api.compare(_int_list(_arg("ids") or ""))))
-    get("/api/settings")(_json(api.settings))
-    post("/api/settings")(_json(lambda: api.save_settings(_body().get("values") or {})))
-    get("/api/beatport/account")(_json(api.beatport_account))
-    post("/api/beatport/sign-in")(_json(lambda: _sign_in(api)))
-    post("/api/beatport/sign-out")(_json(api.sign_out))
-    get("/api/sessions/<session_id:int>/report.<fmt>")(_file(api.report))
-    get("/api/sessions/<session_id:int>/rekordbox.xml")(_file(
+        limit=_count_arg("limit") or 500, offset=_count_arg("offset") or 0)))
+    get("/api/tracks/<track_id:int>")(answer(lambda track_id: api.track(track_id)))
+    post("/api/tracks/<track_id:int>/review")(answer(lambda track_id: _review(api, track_id)))
+    get("/api/compare")(answer(lambda: api.compare(_int_list(_arg("ids") or ""))))
+    get("/api/settings")(answer(api.settings))
+    post("/api/settings")(answer(lambda: api.save_settings(_object(_body().get("values") or {}))))
+    get("/api/beatport/account")(answer(api.beatport_account))
+    post("/api/beatport/sign-in")(answer(lambda: _sign_in(api)))
+    post("/api/beatport/sign-out")(answer(api.sign_out))
+    get("/api/sessions/<session_id:int>/report.<fmt>")(send_file(api.report))
+    get("/api/sessions/<session_id:int>/rekordbox.xml")(send_file(
         lambda session_id: api.rekordbox_export(session_id, write_bpm=_arg("bpm") == "1")))
-    get("/api/sessions/<session_id:int>/rekordbox-changes.csv")(_file(
+    get("/api/sessions/<session_id:int>/rekordbox-changes.csv")(send_file(
         lambda session_id: api.rekordbox_export(session_id, write_bpm=_arg("bpm") == "1",
                                                 changes=True)))
     get("/plotly.min.js")(_plotly)
@@ -235,26 +259,45 @@ def _routes(api: DashboardAPI, web_root: Path) -> bottle.Bottle:
 
 def _sign_in(api: DashboardAPI) -> dict[str, Any]:
     body = _body()  # the password lives in this request's memory only
-    return api.sign_in(str(body.get("username") or ""), str(body.get("password") or ""))
+    username, password = body.get("username") or "", body.get("password") or ""
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise ValueError("'username' and 'password' must be text.")
+    return api.sign_in(username, password)
 
 
 def _review(api: DashboardAPI, track_id: int) -> dict[str, Any]:
     body = _body()
-    return api.review(track_id, str(body.get("state", "")),
-                      _optional_int(body.get("beatport_id")))
+    state = body.get("state", "")
+    if not isinstance(state, str):
+        raise ValueError("'state' must be text: accepted, rejected, changed or auto.")
+    beatport_id = _optional_int(body.get("beatport_id"))
+    if beatport_id is not None and not 0 < beatport_id <= MAX_ID:
+        raise ValueError(f"'{beatport_id}' is no Beatport track id.")
+    return api.review(track_id, state, beatport_id)
 
 
-def _json(handler: Callable[..., Any]) -> Callable[..., Any]:
+def _json(handler: Callable[..., Any], on_damage: Callable[[], str]) -> Callable[..., Any]:
     def respond(**arguments: Any) -> str:
         try:
+            _check_ids(arguments)
             result = handler(**arguments)
         except Exception as exc:  # the app's own errors carry words for the DJ
-            return _failure(exc)
+            return _failure(exc, on_damage)
         return _send_json(result)
     return respond
 
 
-def _failure(exc: Exception) -> str:
+def _check_ids(arguments: dict[str, Any]) -> None:
+    """An id in the path that no row can have is "not found", not a server error."""
+    for name, value in arguments.items():
+        if name.endswith("_id") and isinstance(value, int) and not 0 < value <= MAX_ID:
+            raise NotFoundError(f"There is no {name.removesuffix('_id')} {value}.")
+
+
+def _failure(exc: Exception, on_damage: Callable[[], str]) -> str:
+    if is_damage(exc):  # set aside and recovered: the next request reads the fresh file
+        bottle.response.status = 503
+        return _send_json({"error": on_damage()})
     for kind, status in _ERRORS:
         if isinstance(exc, kind):
             bottle.response.status = status
@@ -268,25 +311,42 @@ def _send_json(value: Any) -> str:
     bottle.response.content_type = "application/json"
     bottle.response.set_header("Cache-Control", "no-store")
     _secure(bottle.response)
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+    except ValueError:  # an infinity stored by an older CuePoint: sent as null
+        return json.dumps(finite(value), ensure_ascii=False, allow_nan=False, default=str)
 
 
 def _error_body(message: str) -> str:
     return _send_json({"error": message})
 
 
-def _file(handler: Callable[..., Download]) -> Callable[..., Any]:
+def _file(handler: Callable[..., Download], on_damage: Callable[[], str]) -> Callable[..., Any]:
     def respond(**arguments: Any) -> Any:
         try:
+            _check_ids(arguments)
             download = handler(**arguments)
         except Exception as exc:
-            return _failure(exc)
-        sent = bottle.static_file(download.path.name, root=str(download.path.parent),
-                                  mimetype=download.content_type, download=download.filename)
+            return _failure(exc, on_damage)
+        if download.content is not None:
+            sent = bottle.HTTPResponse(download.content, **{
+                "Content-Type": download.content_type,
+                "Content-Disposition": _attachment(download.filename)})
+        else:
+            sent = bottle.static_file(download.path.name, root=str(download.path.parent),
+                                      mimetype=download.content_type,
+                                      download=download.filename)
         sent.set_header("Cache-Control", "no-store")
         _secure(sent)
         return sent
     return respond
+
+
+def _attachment(filename: str) -> str:
+    """Content-Disposition for any file name: an ASCII stand-in, and the name in UTF-8."""
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
+                    for c in filename)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _static(path: str, web_root: Path) -> Any:
@@ -322,14 +382,39 @@ def _int_arg(name: str) -> int | None:
 def _optional_int(value: Any) -> int | None:
     if value is None or value == "":
         return None
+    if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"'{value}' is not a whole number.")
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"'{value}' is not a whole number.") from None
 
 
+def _count_arg(name: str) -> int | None:
+    """A limit or offset: a whole number, 0 or more (-1 would lift SQLite's LIMIT)."""
+    value = _int_arg(name)
+    if value is not None and not 0 <= value <= MAX_ID:
+        raise ValueError(f"'{name}' must be a whole number from 0.")
+    return value
+
+
 def _int_list(text: str) -> list[int]:
-    return [int(part) for part in text.split(",") if part.strip()]
+    ids = [int(part) for part in text.split(",") if part.strip()]
+    if any(not 0 < number <= MAX_ID for number in ids):
+        raise NotFoundError("One of those sessions is not in the history.")
+    return ids
+
+
+def _texts(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("'playlists' must be a list of playlist paths.")
+    return value
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("'values' must be an object of setting names and values.")
+    return value
 
 
 def _body() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -26,6 +27,8 @@ from cuepoint_tray.matching.planner import (
 )
 from cuepoint_tray.matching.profile import Profile, beatport_profile, rekordbox_profile
 from cuepoint_tray.matching.scoring import doubt, score
+
+log = logging.getLogger(__name__)
 
 # Confidence from the best score and its lead over the best different recording.
 STRONG = (0.88, 0.10)
@@ -163,14 +166,20 @@ class TrackMatcher:
         except ProviderError as exc:
             record = QueryRecord(planned.type, planned.text, exc.report, error=str(exc))
             return record, Answer(planned, (), failed=True)
+        except Exception as exc:  # any other failure of one answer is this query's error
+            log.exception("query %r failed", planned.text)
+            unreadable = f"Beatport's answer could not be read ({type(exc).__name__})"
+            record = QueryRecord(planned.type, planned.text, None, error=unreadable)
+            return record, Answer(planned, (), failed=True)
         started = time.perf_counter()
-        for track in found.tracks:
+        listed = found.tracks[:self.per_page]  # an answer may list more than was asked
+        for track in listed:
             if track.id not in seen:
                 seen[track.id] = _candidate(profile, track, planned.type, doubts)
         scoring_ms = (time.perf_counter() - started) * 1000
         record = QueryRecord(planned.type, planned.text, found.report,
-                             parse_ms=found.parse_ms + scoring_ms, candidates=len(found.tracks))
-        return record, Answer(planned, tuple(seen[track.id] for track in found.tracks))
+                             parse_ms=found.parse_ms + scoring_ms, candidates=len(listed))
+        return record, Answer(planned, tuple(seen[track.id] for track in listed))
 
 
 def _candidate(profile: Profile, track: BeatportTrack, found_by: str,

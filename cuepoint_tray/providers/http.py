@@ -19,6 +19,7 @@ retry in progress stops at once with `NotAnsweringError`.
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import threading
@@ -39,6 +40,7 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
+    stop_after_delay,
     wait_exponential_jitter,
 )
 from tenacity.wait import wait_base
@@ -47,6 +49,7 @@ from cuepoint_tray import __version__
 from cuepoint_tray.domain import RequestKind, RequestReport
 from cuepoint_tray.errors import (
     AuthError,
+    BadResponseError,
     BlockedError,
     NetworkError,
     NotAnsweringError,
@@ -58,6 +61,7 @@ from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.providers.breaker import CircuitBreaker
 from cuepoint_tray.settings import Settings
 
+_log = logging.getLogger(__name__)
 USER_AGENT = f"CuePointTray/{__version__}"
 SIGN_IN_HINT = "sign in to Beatport (Settings, or `cuepoint login`)"
 BLOCKED_MESSAGE = ("Beatport's website blocked automated access with a Cloudflare challenge: "
@@ -76,6 +80,13 @@ _CHALLENGE_MARKERS = ("<title>just a moment", "challenge-platform", "cf_chl_opt"
                       "cf-browser-verification", "attention required! | cloudflare")
 _TRANSPORT_FAILURES = (requests.ConnectionError, requests.Timeout,
                        requests.exceptions.ChunkedEncodingError)
+# Bounds on one answer (see `_read_bounded`). Beatport's biggest real answer, a 100-track
+# search page, is about 1 MB (the 25-track page 225 KB): 5 MB leaves room and still stops an
+# answer that would cost hundreds of MB of memory and cache.
+MAX_ANSWER_BYTES = 5_000_000
+# Beatport redirects once at most (http -> https, a slug); a loop is a broken site.
+MAX_REDIRECTS = 5
+_READ_CHUNK = 64 * 1024
 # A track lookup on the API (/catalog/tracks/<id>/) or the website (/track/<slug>/<id>).
 _TRACK_PATH = re.compile(r"/(?:catalog/tracks|track/[^/]+)/\d+/?$")
 
@@ -114,20 +125,54 @@ class _ThrottledAdapter(HTTPAdapter):
     tells the client it happened."""
 
     def __init__(self, throttle: HostThrottle, admit: Callable[[str], None],
-                 on_send: Callable[[float], None]):
+                 on_send: Callable[[float], None], try_deadline_s: float):
         super().__init__(pool_connections=4, pool_maxsize=32)
         self._throttle = throttle
         self._admit = admit
         self._on_send = on_send
+        self._try_deadline_s = try_deadline_s
 
     def send(self, request: requests.PreparedRequest, *args: Any,
              **kwargs: Any) -> requests.Response:
         host = urlsplit(request.url or "").netloc
         self._admit(host)  # raises NotAnsweringError while the host's breaker is open
         self._on_send(self._throttle.wait(host))
+        started = time.monotonic()
+        kwargs["stream"] = True  # the body is read here, bounded (requests passes keywords)
         response = super().send(request, *args, **kwargs)
+        _read_bounded(response, started + self._try_deadline_s)
         _drop_vary_on_auth(response)
         return response
+
+
+class AnswerTooLargeError(requests.RequestException):
+    """An answer over MAX_ANSWER_BYTES: refused while reading, never cached."""
+
+
+def _read_bounded(response: requests.Response, deadline: float) -> None:
+    """Read the body here, at most MAX_ANSWER_BYTES and until `deadline` (the try's whole
+    time: a server sending a byte a second never trips the socket's read timeout)."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        response.close()
+        raise AnswerTooLargeError(f"{int(declared) / 1e6:.0f} MB")
+    body = bytearray()
+    try:
+        # read1: what has arrived, not a full chunk (which a drip would hold for ever)
+        while chunk := response.raw.read1(_READ_CHUNK, decode_content=True):
+            body += chunk
+            if len(body) > MAX_ANSWER_BYTES:
+                raise AnswerTooLargeError(f"over {MAX_ANSWER_BYTES / 1e6:.0f} MB")
+            if time.monotonic() > deadline:
+                raise requests.Timeout("the answer kept coming past the request's deadline")
+    except (AnswerTooLargeError, requests.Timeout):
+        response.close()
+        raise
+    except Exception as exc:  # urllib3's own failures, as requests would map them
+        response.close()
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    response._content = bytes(body)
+    response._content_consumed = True
 
 
 def _drop_vary_on_auth(response: requests.Response) -> None:
@@ -219,15 +264,21 @@ class HttpClient:
         self._timeout = (min(timeout_s, _CONNECT_TIMEOUT_CAP_S), timeout_s)
         self._session = _session(cache_path, cache_expiry_days)
         self._session.headers["User-Agent"] = user_agent
+        self._session.max_redirects = MAX_REDIRECTS
         self.breaker = breaker or CircuitBreaker()
+        # A try has timeout_s for everything (connect, headers, body); a call, all its tries
+        # and the waits between them (which Retry-After may stretch to its cap).
+        self.call_deadline_s = (timeout_s + backoff_max_s) * max(1, max_attempts) + \
+            retry_after_cap_s
         adapter = _ThrottledAdapter(HostThrottle(requests_per_second), self._admit,
-                                    self._count_send)
+                                    self._count_send, try_deadline_s=timeout_s)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         backoff = wait_exponential_jitter(multiplier=backoff_s, max=backoff_max_s,
                                           jitter=backoff_s)
         self._retrying = Retrying(
-            stop=stop_after_attempt(max(1, max_attempts)),
+            stop=stop_after_attempt(max(1, max_attempts)) | stop_after_delay(
+                self.call_deadline_s),
             wait=_WaitRetryAfter(backoff, retry_after_cap_s, self._count_retry_after),
             retry=retry_if_exception_type((_RetryableAnswer, *_TRANSPORT_FAILURES)),
             reraise=True,
@@ -275,6 +326,8 @@ class HttpClient:
         except _TRANSPORT_FAILURES as exc:
             error = _network_error(exc, full_url, self._stats.sends, self._timeout[1])
             raise self._failure(kind, full_url, started, error) from exc
+        except requests.RequestException as exc:  # too many redirects, too big, a bad URL
+            raise self._failure(kind, full_url, started, _unreadable(exc)) from exc
         failure = _refusal(response)
         if failure:
             raise self._failure(kind, full_url, started, failure)
@@ -346,13 +399,26 @@ def _session(cache_path: Path | None, cache_expiry_days: float) -> requests.Sess
     if cache_path is None or cache_expiry_days <= 0:
         return requests.Session()
     cache_path.parent.mkdir(parents=True, exist_ok=True)
-    return requests_cache.CachedSession(
+    session = requests_cache.CachedSession(
         str(cache_path), backend="sqlite", wal=True,
         expire_after=timedelta(days=cache_expiry_days),
         allowable_codes=(200, 404), allowable_methods=("GET",), filter_fn=_worth_keeping,
         ignored_parameters=_NOT_IN_CACHE_KEY, match_headers=False,
         cache_control=False,  # Beatport's own cache headers would defeat the DJ's setting
     )
+    session.cache.save_response = _never_fatal(session.cache.save_response)  # type: ignore[method-assign]
+    return session
+
+
+def _never_fatal(save: Callable[..., None]) -> Callable[..., None]:
+    """Keeping an answer is a saving, not a need: a full disk or a locked cache file must not
+    fail the request that got the answer."""
+    def save_if_possible(*args: Any, **kwargs: Any) -> None:
+        try:
+            save(*args, **kwargs)
+        except Exception as exc:
+            _log.warning("the answer was not kept in the HTTP cache: %s", exc)
+    return save_if_possible
 
 
 def _worth_keeping(response: requests.Response) -> bool:
@@ -360,6 +426,8 @@ def _worth_keeping(response: requests.Response) -> bool:
 
     A 404 anywhere else may be a passing fault of the site, and failures must be asked again.
     """
+    if len(response.content) > MAX_ANSWER_BYTES:
+        return False
     if response.status_code == 200:
         return True
     path = urlsplit(response.request.url or "").path if response.request else ""
@@ -378,6 +446,18 @@ def _refusal(response: requests.Response) -> ProviderError | None:
                          "sign in to Beatport again (Settings, or `cuepoint login`) or paste a "
                          "fresh token in settings, then resume the session.")
     return None
+
+
+def _unreadable(exc: requests.RequestException) -> ProviderError:
+    """An answer this client will not take, in the DJ's words; never retried."""
+    if isinstance(exc, AnswerTooLargeError):
+        what = f"the answer was too large ({exc}; Beatport's are under 1 MB)"
+    elif isinstance(exc, requests.TooManyRedirects):
+        what = f"the answer kept redirecting (over {MAX_REDIRECTS} times)"
+    else:
+        what = f"the request failed ({type(exc).__name__}: {exc})"
+    return BadResponseError(f"Beatport's answer could not be used: {what}. Try again later; if "
+                            "it keeps happening, tell the CuePoint developers.")
 
 
 def _answer_error(response: requests.Response, attempts: int) -> ProviderError:

@@ -10,6 +10,7 @@ with a logged warning.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
@@ -26,6 +27,17 @@ _CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})$")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
+# Bounds on what one answer may hold. Outside them a value comes from a broken or hostile
+# answer: the field is left empty (a track without an id is skipped), the rest kept.
+MAX_TRACK_ID = 2**53 - 1  # ids are 8 digits; JSON stops being exact here, SQLite at 2**63
+BPM_RANGE = (20.0, 999.0)  # Beatport lists 50–200; Rekordbox takes up to 999
+MAX_LENGTH_MS = 24 * 3600 * 1000  # the longest tracks (DJ mixes) run a few hours
+YEAR_RANGE = (1900, 2100)
+# Beatport's largest page has 100 tracks; an answer listing more is cut there (the matcher
+# keeps what it asked for), so 20,000 tracks cannot cost hundreds of MB.
+MAX_TRACKS_PER_ANSWER = 100
+
+
 class UnexpectedShape(ValueError):
     """An answer's JSON is not laid out the way Beatport lays it out."""
 
@@ -36,7 +48,7 @@ class UnexpectedShape(ValueError):
 def track_from_v4(raw: V4Track, *, web_url: str = BEATPORT_WEBSITE) -> BeatportTrack | None:
     """Read one API v4 track object; None (with a warning) when it has no id or no name."""
     fields = cast(Mapping[str, Any], raw)
-    track_id, title = _int(fields.get("id")), _text(fields.get("name"))
+    track_id, title = _id(fields.get("id")), _text(fields.get("name"))
     if track_id is None or not title:
         _warn_skipped(fields)
         return None
@@ -48,7 +60,7 @@ def track_from_v4(raw: V4Track, *, web_url: str = BEATPORT_WEBSITE) -> BeatportT
         mix_name=_text(fields.get("mix_name")),
         artists=_names(fields.get("artists"), "name"),
         remixers=_names(fields.get("remixers"), "name"),
-        bpm=_number(fields.get("bpm")),
+        bpm=_within(_number(fields.get("bpm")), *BPM_RANGE),
         key_name=key_name,
         camelot=camelot,
         genre=_text(mapping_of(fields.get("genre")).get("name")),
@@ -56,7 +68,7 @@ def track_from_v4(raw: V4Track, *, web_url: str = BEATPORT_WEBSITE) -> BeatportT
         label=_v4_label(release, fields),
         release=_text(release.get("name")),
         release_date=_date(fields.get("new_release_date")) or _date(fields.get("publish_date")),
-        length_ms=_int(fields.get("length_ms")) or _clock_ms(fields.get("length")),
+        length_ms=_length(_int(fields.get("length_ms")) or _clock_ms(fields.get("length"))),
         isrc=_text(fields.get("isrc")).upper(),
         url=_v4_url(fields, track_id, title, web_url),
     )
@@ -102,7 +114,7 @@ def _v4_url(fields: Mapping[str, Any], track_id: int, title: str, web_url: str) 
 def track_from_search(raw: SearchTrack, *, web_url: str = BEATPORT_WEBSITE) -> BeatportTrack | None:
     """Read one search-service track object; None (with a warning) without an id or a name."""
     fields = cast(Mapping[str, Any], raw)
-    track_id, title = _int(fields.get("track_id")), _text(fields.get("track_name"))
+    track_id, title = _id(fields.get("track_id")), _text(fields.get("track_name"))
     if track_id is None or not title:
         _warn_skipped(fields)
         return None
@@ -115,14 +127,14 @@ def track_from_search(raw: SearchTrack, *, web_url: str = BEATPORT_WEBSITE) -> B
         mix_name=_text(fields.get("mix_name")),
         artists=artists,
         remixers=remixers,
-        bpm=_number(fields.get("bpm")),
+        bpm=_within(_number(fields.get("bpm")), *BPM_RANGE),
         key_name=key_name,
         camelot=camelot,
         genre=_text(genres[0].get("genre_name")) if genres else "",
         label=_text(mapping_of(fields.get("label")).get("label_name")),
         release=_text(mapping_of(fields.get("release")).get("release_name")),
         release_date=_date(fields.get("release_date")) or _date(fields.get("publish_date")),
-        length_ms=_int(fields.get("length")),
+        length_ms=_length(_int(fields.get("length"))),
         isrc=_text(fields.get("isrc")).upper(),
         url=track_page_url(web_url, slug_of(title), track_id),
     )
@@ -163,11 +175,28 @@ def _read_all(items: object, read: _ReadOne) -> tuple[BeatportTrack, ...]:
     be read, which is a renamed field, not "nothing found": that would pass for "no match"."""
     if not isinstance(items, list):
         raise UnexpectedShape(f"expected a list of tracks, found {type(items).__name__}")
+    listed = len(items)
+    if listed > MAX_TRACKS_PER_ANSWER:
+        log.warning("An answer listed %d tracks; kept the first %d", listed,
+                    MAX_TRACKS_PER_ANSWER)
+        items = items[:MAX_TRACKS_PER_ANSWER]
     tracks = (read(item) for item in items if _is_record(item))
     readable = tuple(track for track in tracks if track is not None)
     if items and not readable:
         raise UnexpectedShape(f"none of the {len(items)} tracks has an id and a name")
-    return readable
+    return CutTracks(readable) if listed > MAX_TRACKS_PER_ANSWER else readable
+
+
+class CutTracks(tuple[BeatportTrack, ...]):
+    """The tracks kept of an answer that listed more than MAX_TRACKS_PER_ANSWER: usable,
+    but not an answer to keep in the HTTP cache (`was_cut`)."""
+
+
+def was_cut(parsed: object) -> bool:
+    """Whether a parsed answer (tracks, or a tuple holding them) came from an oversized one."""
+    if isinstance(parsed, CutTracks):
+        return True
+    return isinstance(parsed, tuple) and any(isinstance(part, CutTracks) for part in parsed)
 
 
 def _is_record(item: object) -> bool:
@@ -216,21 +245,36 @@ def _int(value: object) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 20:
+        return int(value)  # a longer one is no id (and past 4300 digits int() refuses)
     return None
 
 
 def _number(value: object) -> float | None:
+    """A positive, finite number (JSON's 1e999 reads as infinity), else None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value) if value > 0 else None
     try:
-        number = float(value) if isinstance(value, str) else 0.0
-    except ValueError:
+        if isinstance(value, int | float):
+            number = float(value)
+        else:
+            number = float(value) if isinstance(value, str) else 0.0
+    except (ValueError, OverflowError):
         return None
-    return number if number > 0 else None
+    return number if math.isfinite(number) and number > 0 else None
+
+
+def _id(value: object) -> int | None:
+    track_id = _int(value)
+    return track_id if track_id is not None and 0 < track_id <= MAX_TRACK_ID else None
+
+
+def _within(number: float | None, low: float, high: float) -> float | None:
+    return number if number is not None and low <= number <= high else None
+
+
+def _length(ms: int | None) -> int | None:
+    return ms if ms is not None and 0 < ms <= MAX_LENGTH_MS else None
 
 
 def mapping_of(value: object) -> Mapping[str, Any]:
@@ -260,7 +304,9 @@ def _unique(names: Iterable[str]) -> tuple[str, ...]:
 def _date(value: object) -> str:
     """"2020-10-21T00:00:00" or "2020-10-21" → "2020-10-21"; anything else → ""."""
     text = _text(value)
-    return text[:10] if _DATE.match(text) else ""
+    if not _DATE.match(text):
+        return ""
+    return text[:10] if YEAR_RANGE[0] <= int(text[:4]) <= YEAR_RANGE[1] else ""
 
 
 def _clock_ms(value: object) -> int | None:

@@ -12,6 +12,7 @@ import requests
 from cuepoint_tray.domain import BeatportTrack, ProviderResult, RequestReport
 from cuepoint_tray.errors import BadResponseError
 from cuepoint_tray.providers.http import HttpClient
+from cuepoint_tray.providers.parse import was_cut
 
 _Parsed = TypeVar("_Parsed")
 # A track that is gone or restricted answers one of these: "no such track", not a failure.
@@ -49,6 +50,11 @@ def read_answer(http: HttpClient, response: requests.Response, report: RequestRe
     except ValueError as exc:  # UnexpectedShape, and json's JSONDecodeError, are ValueErrors
         http.forget(response)
         raise bad_response(str(exc), report) from exc
+    except RecursionError as exc:  # JSON nested deeper than Python's stack: no real answer
+        http.forget(response)
+        raise bad_response("its JSON is nested too deep", report) from exc
+    if was_cut(parsed):  # more tracks than any page holds: used, never kept in the cache
+        http.forget(response)
     return parsed, (time.perf_counter() - started) * 1000.0
 
 

@@ -11,6 +11,7 @@ anything, and a CSV of every old → new value lets the DJ undo.
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
 import tempfile
@@ -23,6 +24,7 @@ from xml.parsers import expat
 
 from cuepoint_tray.domain import BeatportTrack
 from cuepoint_tray.errors import CuepointError, RekordboxError
+from cuepoint_tray.file_writing import spreadsheet_safe
 from cuepoint_tray.keys import parse_key
 from cuepoint_tray.rekordbox.export_handler import MAX_DEPTH
 from cuepoint_tray.rekordbox.reader import MAX_BYTES_WITHOUT_A_TAG, read_library
@@ -79,8 +81,10 @@ def export_enriched(source_xml: Path, out_xml: Path, matches: dict[str, Beatport
             changes.extend(edit.changes)
         stream.flush()
         read_library(temp)  # the copy must read back before it replaces anything
-    changes_csv = out.with_name(out.stem + "-changes.csv")
-    _write_changes(changes_csv, changes)
+        # The undo file lands first, then the XML (as this block ends): a kill between
+        # leaves an undo file for changes not made yet, never changes without their undo.
+        changes_csv = out.with_name(out.stem + "-changes.csv")
+        _write_changes(changes_csv, changes)
     return ExportSummary(out_xml=out, changes_csv=changes_csv,
                          tracks_changed=len({change.track_id for change in changes}),
                          fields_changed=len(changes),
@@ -296,7 +300,8 @@ def beatport_fields(track: BeatportTrack, *, write_bpm: bool = False) -> dict[st
         "Remixer": ", ".join(track.remixers),
     }
     if write_bpm:
-        fields["AverageBpm"] = f"{track.bpm:.2f}" if track.bpm else ""
+        bpm = track.bpm if track.bpm and math.isfinite(track.bpm) else None
+        fields["AverageBpm"] = f"{bpm:.2f}" if bpm else ""
     return fields
 
 
@@ -329,4 +334,5 @@ def _write_changes(path: Path, changes: list[FieldChange]) -> None:
     with _atomic(path, "w", encoding="utf-8-sig", newline="") as (stream, _):
         write_rows: Callable[[list[list[str]]], None] = csv.writer(stream).writerows
         write_rows([list(CHANGES_COLUMNS)])
-        write_rows([[c.track_id, c.artist, c.title, c.field, c.old, c.new] for c in changes])
+        write_rows([[spreadsheet_safe(cell) for cell in
+                     (c.track_id, c.artist, c.title, c.field, c.old, c.new)] for c in changes])

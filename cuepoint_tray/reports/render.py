@@ -23,6 +23,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cuepoint_tray.errors import CuepointError
+from cuepoint_tray.file_writing import capped_name, safe_rows
+from cuepoint_tray.finite import finite
 from cuepoint_tray.reports.data import OUTCOMES, ReportData, build_report, playlist_names
 from cuepoint_tray.store.database import DatabaseOrPath
 
@@ -55,8 +57,9 @@ def write_report(db: DatabaseOrPath, session_id: int, fmt: str, folder: Path) ->
 def report_file_name(data: ReportData, fmt: str) -> str:
     """A file name safe on every system: "12 Dev Set, Warm Up 2024-05-01.html"."""
     names = ", ".join(playlist_names(data.playlists)) or "session"
-    stem = f"{data.session_id} {names} {data.started[:10]}"
-    stem = " ".join(_UNSAFE_NAME.sub("_", stem).split())[:_MAX_NAME].rstrip(" .")
+    names = capped_name(" ".join(_UNSAFE_NAME.sub("_", names).split())[:_MAX_NAME])
+    stem = " ".join(_UNSAFE_NAME.sub("_", f"{data.session_id} {names} {data.started[:10]}")
+                    .split()).rstrip(" .")
     return f"{stem}.{fmt}"
 
 
@@ -76,7 +79,8 @@ def _write_atomically(path: Path, content: bytes) -> None:
 
 def render_json(data: ReportData) -> str:
     """All the report data as JSON."""
-    return json.dumps(data.as_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
+    return json.dumps(finite(data.as_dict()), indent=2, ensure_ascii=False, allow_nan=False,
+                      default=str) + "\n"
 
 
 def render_csv(data: ReportData) -> bytes:
@@ -84,7 +88,7 @@ def render_csv(data: ReportData) -> bytes:
     out = io.StringIO()
     writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(data.tracks)
+    writer.writerows(safe_rows(data.tracks))
     return out.getvalue().encode("utf-8-sig")
 
 

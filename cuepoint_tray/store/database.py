@@ -11,9 +11,10 @@ import threading
 import time
 from pathlib import Path
 
-from peewee import SqliteDatabase
+from peewee import DatabaseError, SqliteDatabase
 
 from cuepoint_tray.store.migrations import migrate
+from cuepoint_tray.store.recovery import Recovery, is_damage, set_aside_and_recover
 
 PRAGMAS = {
     "journal_mode": "wal",  # readers never block the writer, nor the writer them
@@ -29,13 +30,41 @@ _readers_lock = threading.Lock()
 
 
 def open_history(path: str | os.PathLike[str]) -> SqliteDatabase:
-    """A handle on the history at `path`, created or migrated to the newest schema."""
+    """A handle on the history at `path`, created or migrated to the newest schema.
+
+    A damaged file is set aside and what can be read is recovered into a fresh one
+    (`recovery.py`), so a damaged history never stops the app."""
     location = Path(path)
     location.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _open(location)
+    except DatabaseError as exc:
+        if not is_damage(exc):
+            raise
+    set_aside_and_recover(location)
+    return _open(location)
+
+
+def _open(location: Path) -> SqliteDatabase:
     db = SqliteDatabase(str(location), pragmas=PRAGMAS, timeout=5)
-    db.connect(reuse_if_open=True)
-    migrate(db, location)
+    try:
+        db.connect(reuse_if_open=True)
+        migrate(db, location)
+    except BaseException:
+        db.close()
+        raise
     return db
+
+
+def recover_damaged(path: str | os.PathLike[str]) -> Recovery:
+    """After a read found the history damaged: drop the shared handles on it, set it aside
+    and recover it (the sentence for the DJ waits in `recovery.take_notices`)."""
+    location = Path(path).resolve()
+    with _readers_lock:
+        stale = _readers.pop(location, None)
+    if stale is not None:
+        stale.close()
+    return set_aside_and_recover(location)
 
 
 def reader(source: DatabaseOrPath) -> SqliteDatabase:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from peewee import AutoField, Field, Model, SqliteDatabase
+from peewee import AutoField, Field, Model, OperationalError, SqliteDatabase
 
 from cuepoint_tray.events import (
     Event,
@@ -59,6 +59,9 @@ from cuepoint_tray.store.models import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# How long a write waits for another program holding the history (a vacuum) before the
+# tracks it carries count as unwritten and the session pauses.
+LOCKED_WAIT_S = 30.0
 _TOTALS = ("done", "matched", "review", "unmatched", "errors", "queries", "requests",
            "cache_hits", "retries", "rate_limited")
 
@@ -102,6 +105,10 @@ class HistoryWriter:
         self.session_id: int | None = None
         self.error: BaseException | None = None  # the last write that failed
         self.lost_events = 0  # events that could not be written, even one by one
+        # Called (writer thread) with the reason when a track could not be written: the
+        # session must stop, as it cannot be "completed" with a track missing.
+        self.on_unwritten: Callable[[str], None] | None = None
+        self._unwritten: dict[int, str] = {}  # session id -> why its tracks were not written
         self.transactions = 0  # batches committed; tests read it to see batching
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._run_started = time.monotonic()
@@ -156,6 +163,12 @@ class HistoryWriter:
         """Sessions of this host left running or paused by a process that is gone."""
         return list(self._call(_mark_interrupted))
 
+    def running_sessions(self) -> list[int]:
+        """Sessions some process is running now (call `mark_interrupted_sessions` first)."""
+        self.flush()
+        return [row[0] for row in Session.select(Session.id).where(
+            Session.status == "running").tuples().execute(self.db)]
+
     def done_positions(self, session_id: int, *,
                        retry_errors: bool = True) -> set[tuple[str, int]]:
         """(playlist, position) of the tracks a resume can skip; errored ones are retried."""
@@ -166,6 +179,24 @@ class HistoryWriter:
                  .where((TrackResult.session == session_id)
                         & TrackResult.status.in_(statuses)).tuples())
         return {(playlist, position) for playlist, position in query.execute(self.db)}
+
+    def unwritten_reason(self, session_id: int) -> str:
+        """Why some of the session's tracks are not in the history ("" when all are)."""
+        self.flush()
+        return self._unwritten.get(session_id, "")
+
+    def stored_tracks(self, session_id: int) -> list[tuple[str, int, str, str]]:
+        """(playlist, position, Rekordbox track id, status) of the session's stored tracks."""
+        self.flush()
+        return list(TrackResult.select(TrackResult.playlist, TrackResult.position,
+                                       TrackResult.rb_track_id, TrackResult.status)
+                    .where(TrackResult.session == session_id).tuples().execute(self.db))
+
+    def realign(self, session_id: int, moves: Iterable[tuple[str, int, int]],
+                playlist_tracks: list[int]) -> None:
+        """Give stored tracks their positions in the playlist as it is now (playlist, old,
+        new), delete those not moved (gone from the playlist), and set the new sizes."""
+        self._call(lambda db: _realign(db, session_id, list(moves), playlist_tracks))
 
     def set_report_path(self, session_id: int, report_path: str) -> None:
         """Remember where the session's report was written."""
@@ -260,17 +291,43 @@ class HistoryWriter:
         if not items:
             return []
         try:
-            with self.db.atomic("IMMEDIATE"):
-                self._write(items)
-            self.transactions += 1
+            self._commit(items)
         except Exception as exc:
             self._failed(exc)
             if len(items) == 1:
-                self.lost_events += 1
+                self._lost(items[0], exc)
             else:  # a bad event must not take the others with it
                 for item in items:
                     self._write_batch([item])
         return []
+
+    def _commit(self, items: list[_Item]) -> None:
+        """One transaction; while another program holds the file (`cuepoint vacuum`), wait
+        for it up to LOCKED_WAIT_S rather than lose the tracks."""
+        give_up_at = time.monotonic() + LOCKED_WAIT_S
+        while True:
+            try:
+                with self.db.atomic("IMMEDIATE"):
+                    self._write(items)
+                self.transactions += 1
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= give_up_at:
+                    raise
+                time.sleep(0.2)
+
+    def _lost(self, item: _Item, exc: Exception) -> None:
+        self.lost_events += 1
+        session_id, payload = item
+        if not isinstance(payload, TrackDone):
+            return
+        reason = unwritten_reason(exc)
+        self._unwritten.setdefault(session_id, reason)
+        if self.on_unwritten is not None:
+            try:
+                self.on_unwritten(reason)
+            except Exception:
+                log.exception("history writer's on_unwritten failed")
 
     def _write(self, items: list[_Item]) -> None:
         added: dict[int, SessionSummary] = {}
@@ -285,6 +342,10 @@ class HistoryWriter:
                 # The runner's own clock for this run, when it gives one, plus earlier runs.
                 ran_ms = payload.summary.wall_ms
                 wall_ms = self._wall_base_ms + ran_ms if ran_ms else self._wall_ms()
+                if session_id in self._unwritten and payload.status == "completed":
+                    # never "completed" with a track missing: resume matches it again
+                    payload = SessionEnded("paused", payload.summary,
+                                           self._unwritten[session_id])
                 _write_end(self.db, session_id, payload, wall_ms)
                 recount.add(session_id)
             else:
@@ -407,6 +468,21 @@ def _recount(db: SqliteDatabase, session_id: int) -> None:
         Session.id == session_id).execute(db)
 
 
+def _realign(db: SqliteDatabase, session_id: int, moves: list[tuple[str, int, int]],
+             playlist_tracks: list[int]) -> None:
+    # Negative first: (session, playlist, position) is unique, and moves may swap places.
+    db.execute_sql("UPDATE track_results SET position = -position WHERE session_id = ?",
+                   (session_id,))
+    for playlist, old, new in moves:
+        db.execute_sql("UPDATE track_results SET position = ? WHERE session_id = ? AND "
+                       "playlist = ? AND position = ?", (new, session_id, playlist, -old))
+    db.execute_sql("DELETE FROM track_results WHERE session_id = ? AND position < 0",
+                   (session_id,))
+    Session.update(tracks=sum(playlist_tracks), playlist_tracks=playlist_tracks).where(
+        Session.id == session_id).execute(db)
+    _recount(db, session_id)
+
+
 def _write_end(db: SqliteDatabase, session_id: int, ended: SessionEnded,
                wall_ms: float) -> None:
     Session.update(status=ended.status, reason=ended.reason, ended_at=time.time(),
@@ -424,6 +500,25 @@ def _write_other(db: SqliteDatabase, session_id: int, payload: Event | ErrorNote
     elif isinstance(payload, ErrorNote):
         SessionError.insert(session=session_id, at=time.time(), where=payload.where,
                             message=payload.message).execute(db)
+
+
+def unwritten_reason(exc: BaseException) -> str:
+    """Why tracks could not be written, in the DJ's words, with what to do."""
+    chain = [exc]
+    while chain[-1].__context__ is not None and len(chain) < 10:
+        chain.append(chain[-1].__context__)  # SQLite rolls back on a full disk by itself:
+    text = " / ".join(str(e) for e in chain)  # peewee's failed ROLLBACK hides the cause
+    if "full" in text or any(getattr(e, "errno", None) == 28 for e in chain):
+        why = "the disk is full: free some space"
+    elif "locked" in text:
+        why = ("another program kept the history busy (a `cuepoint vacuum`?): let it "
+               "finish")
+    elif "readonly" in text or "read-only" in text:
+        why = "the history file cannot be written (read-only): check its folder's permissions"
+    else:
+        why = f"the history could not be written ({chain[-1]})"
+    return f"Some tracks could not be kept in the history because {why}, then resume the " \
+           "session: those tracks are matched again."
 
 
 def _reopen(db: SqliteDatabase, session_id: int) -> float:
@@ -456,7 +551,9 @@ def _mark_interrupted(db: SqliteDatabase) -> list[int]:
     rows = (Session.select(Session.id, Session.pid)
             .where(Session.status.in_(("running", "paused")) & (Session.hostname == host))
             .tuples().execute(db))
-    gone = [session_id for session_id, pid in rows if not pid_alive(pid)]
+    history = Path(db.database).resolve()
+    gone = [session_id for session_id, pid in rows
+            if not pid_alive(pid) or holds_file(pid, history) is False]
     if gone:
         Session.update(status="interrupted",
                        reason="CuePoint stopped while this session was running").where(
@@ -479,6 +576,25 @@ def pid_alive(pid: int | None) -> bool:
     except PermissionError:
         return True  # it exists, run by another user
     return True
+
+
+def holds_file(pid: int | None, path: Path) -> bool | None:
+    """Whether process `pid` has `path` open; None when this system cannot tell.
+
+    A process running a session holds its history open (the writer's connection); a
+    process id reused by another program after CuePoint died does not. Linux reads
+    /proc/<pid>/fd; elsewhere (and for another user's process) the answer is unknown."""
+    if pid is None or pid == os.getpid() or not sys.platform.startswith("linux"):
+        return None
+    folder = Path(f"/proc/{pid}/fd")
+    try:
+        links = [os.readlink(folder / name) for name in os.listdir(folder)]
+    except FileNotFoundError:
+        return False  # the process is gone
+    except OSError:
+        return None
+    names = {str(path), f"{path}-wal", f"{path}-shm"}
+    return any(link in names for link in links)
 
 
 def _windows_pid_alive(pid: int) -> bool:

@@ -30,7 +30,7 @@ from typing import Any
 
 from cuepoint_tray import APP_NAME, __version__
 from cuepoint_tray.controller import ControllerState, SessionController
-from cuepoint_tray.errors import CuepointError
+from cuepoint_tray.errors import CuepointError, SettingsError
 from cuepoint_tray.paths import DATA_DIR_ENV, AppPaths, resolve_paths
 from cuepoint_tray.settings import (
     Settings,
@@ -39,6 +39,7 @@ from cuepoint_tray.settings import (
     served_from,
     with_values,
 )
+from cuepoint_tray.store.recovery import take_notices
 from cuepoint_tray.tray.intents import Intent
 from cuepoint_tray.tray.look import IconLook, draw_icon, icon_look, load_base_icon
 from cuepoint_tray.tray.menu import MenuEntry, build_menu, status_text
@@ -96,7 +97,10 @@ class TrayApp:
     def run(self) -> None:
         """Serve the dashboard and run the tray on this (the main) thread until Quit."""
         self.server.start()
-        self._refresh()
+        try:
+            self._refresh()
+        except Exception:  # the icon must come up whatever the disk holds; it says later
+            log.exception("the first look at the settings, XML and history failed")
         threads = [threading.Thread(target=self._take_intents, name="tray-intents", daemon=True),
                    threading.Thread(target=self._keep_updated, name="tray-update", daemon=True)]
         for thread in threads:
@@ -225,15 +229,22 @@ class TrayApp:
 
     def _refresh(self) -> None:
         """Look at the settings, the XML and the history again, then show the state."""
-        # Only the XML, the playlist and the account's name are needed here: no keyring read
-        # every 2 s.
-        settings = load_settings(self.paths.settings_file, with_secrets=False)
-        library = self._library_view(settings)
+        try:
+            # Only the XML, the playlist and the account's name are needed here: no keyring
+            # read every 2 s.
+            settings = load_settings(self.paths.settings_file, with_secrets=False)
+        except SettingsError as exc:  # the menu says what is wrong; the icon stays up
+            library = LibraryView(xml_set=True, settings_error=str(exc))
+            self._library_key = None
+        else:
+            library = self._library_view(settings)
         recent = recent_sessions_now(self.paths)
         with self._lock:
             self._state = replace(self._state, library=library, recent=recent,
                                   beatport_signed_out=signed_out_now(settings))
         self._apply()
+        for notice in take_notices():  # a damaged history was set aside and recovered
+            self._notify(Notification("CuePoint history repaired", notice))
 
     def _library_view(self, settings: Settings) -> LibraryView:
         """The library as the menu needs it, read again only when the file (or a master.db's

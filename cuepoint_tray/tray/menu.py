@@ -83,6 +83,8 @@ def status_text(state: TrayState) -> str:
 
 def _idle_text(state: TrayState) -> str:
     library, last = state.library, state.last
+    if library.settings_error:
+        return library.settings_error
     if not library.xml_set:
         return "Set up: export your Rekordbox collection as XML"
     if library.xml_error:

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 LOCK_NAME = "tray.lock"
 ADDRESS_NAME = "tray.address"
 SHOW = "show"
+# A second launch sends its one line at once; a caller silent this long is not one.
+ANSWER_TIMEOUT_S = 2.0
+MAX_CALLERS = 64
 
 
 class SingleInstance:
@@ -39,6 +42,7 @@ class SingleInstance:
         self._server: socket.socket | None = None
         self._secret = secrets.token_hex(16)
         self._stopping = threading.Event()
+        self._answering = threading.BoundedSemaphore(MAX_CALLERS)
 
     def acquire(self) -> bool:
         """Take the lock; False when another instance holds it."""
@@ -72,11 +76,23 @@ class SingleInstance:
                 continue
             except OSError:
                 return
+            # Each caller on its own thread, a few at once: a local program that connects
+            # and says nothing must not keep a second launch from being answered.
+            if not self._answering.acquire(blocking=False):
+                connection.close()
+                continue
+            threading.Thread(target=self._answer_and_close, args=(connection, on_show),
+                             name="single-instance-answer", daemon=True).start()
+
+    def _answer_and_close(self, connection: socket.socket, on_show: Callable[[], None]) -> None:
+        try:
             with connection:
                 self._answer(connection, on_show)
+        finally:
+            self._answering.release()
 
     def _answer(self, connection: socket.socket, on_show: Callable[[], None]) -> None:
-        connection.settimeout(2)
+        connection.settimeout(ANSWER_TIMEOUT_S)
         try:
             request = connection.makefile("r", encoding="utf-8").readline().split()
             if request == [SHOW, self._secret]:

@@ -27,6 +27,7 @@ class LibraryView:
     """The Rekordbox library (an XML export or Rekordbox's master.db) as the tray needs it."""
 
     xml_set: bool = False  # a library is set, or Rekordbox's own was found
+    settings_error: str = ""  # why the settings file cannot be read ("" when it can)
     xml_error: str = ""  # why the library cannot be used, in the DJ's words ("" when it can)
     tree: PlaylistFolder | None = None
     current_playlist: str = ""  # as remembered: the settings' default_playlist
@@ -98,7 +99,8 @@ class TrayState:
 
     @property
     def needs_setup(self) -> bool:
-        return not self.library.xml_set or bool(self.library.xml_error)
+        library = self.library
+        return not library.xml_set or bool(library.xml_error or library.settings_error)
 
     @property
     def last_went_wrong(self) -> bool:

@@ -131,10 +131,24 @@ function comparison(track, candidates) {
     h("tbody", {}, rows.filter(Boolean))));
 }
 
-/** A link to Beatport's page, only for http(s) addresses. */
-function beatportLink(url, id) {
-  if (!url || !/^https?:\/\//i.test(url)) return `#${id}`;
+/** A link to the track's page on beatport.com only: a stored URL is data from an answer,
+ * and an answer may point anywhere. Anything else shows the id as text. */
+export function beatportLink(url, id) {
+  if (!isBeatportTrackUrl(url)) return `#${id}`;
   return h("a", {href: url, target: "_blank", rel: "noopener noreferrer"}, `Track ${id}`);
+}
+
+export function isBeatportTrackUrl(url) {
+  let parsed;
+  try {
+    parsed = new URL(url || "");
+  } catch {
+    return false;
+  }
+  const host = parsed.hostname.toLowerCase();
+  return parsed.protocol === "https:" && !parsed.username && !parsed.password
+    && (host === "beatport.com" || host.endsWith(".beatport.com"))
+    && parsed.pathname.startsWith("/track/");
 }
 
 function decodeLocation(location) {
