@@ -97,14 +97,15 @@ def test_a_full_disk_pauses_the_session_and_resume_stores_the_rest(
 @pytest.mark.slow
 def test_a_program_holding_the_history_is_waited_for_and_no_track_is_lost(
         catalog_server: CatalogServer, library: Library, tmp_path: Path) -> None:
-    """An exclusive lock held 8 s mid-session (longer than SQLite's 5 s busy timeout)."""
+    """An exclusive lock held 12 s mid-session: past SQLite's 5 s busy timeout for a batch
+    and for the one-by-one retry of its first track (which used to be lost)."""
     paths = resolve_paths(tmp_path / "data").create()
     held = threading.Event()
 
     def hold_the_lock_once(event: Event) -> None:
         if isinstance(event, TrackDone) and event.done == 50 and not held.is_set():
             held.set()
-            threading.Thread(target=_hold_exclusive, args=(paths.database, 8.0)).start()
+            threading.Thread(target=_hold_exclusive, args=(paths.database, 12.0)).start()
 
     outcome = run_match(library, [library.find_playlist(PLAYLIST)], settings_for(catalog_server),
                         paths, listeners=[hold_the_lock_once])
