@@ -135,11 +135,12 @@ def salvage_settings(path: Path) -> tuple[Settings, list[str]]:
         lines = []
     for number, line in enumerate(lines, start=1):
         try:
-            one = with_values(Settings(), tomllib.loads(line), source=f"line {number}")
+            values = tomllib.loads(line)
+            with_values(Settings(), values, source=f"line {number}")  # refuses what is wrong
         except (tomllib.TOMLDecodeError, SettingsError):
             dropped.append(f"line {number}: {line.strip()[:80]}")
             continue
-        kept.update({name: getattr(one, name) for name in tomllib.loads(line)})
+        kept.update(values)
     return with_values(Settings(), kept, source=str(path)), dropped
 
 

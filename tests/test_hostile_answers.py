@@ -79,15 +79,18 @@ def cached_answers(tmp_path: Path) -> int:
 def test_nested_json_and_redirect_loops_are_tracks_errors_not_the_sessions_end(
         hostile: HostileServer, library: Library, tmp_path: Path) -> None:
     def every_few_searches(number: int, path: str, query: dict[str, list[str]]) -> str | None:
-        if not path.startswith("/search"):
+        if "/search" not in path:
             return None
         text = zlib.crc32(query.get("q", [""])[0].encode())  # the same answer when asked again
         return "nested" if text % 13 == 0 else "redirect" if text % 17 == 0 else None
 
     hostile.choose = every_few_searches
     paths = resolve_paths(tmp_path / "data").create()
+    # Signed in: an unreadable website page stops the session by design (issue 12), while
+    # an unreadable API answer is one query's error.
     settings = Settings(beatport_web_url=hostile.url, beatport_api_url=hostile.url + "/v4",
-                        requests_per_second=1000.0, max_attempts=2)
+                        beatport_token="hostile-test", requests_per_second=1000.0,
+                        max_attempts=2)
 
     outcome = run_match(library, [library.find_playlist(PLAYLIST)], settings, paths)
 
@@ -179,13 +182,13 @@ def test_infinite_bpm_from_beatport_never_reaches_json_or_xml(
     hostile.rewrite = lambda body: re.sub(rb'"bpm":\s*[0-9.]+', b'"bpm":1e999', body)
     paths = resolve_paths(tmp_path / "data").create()
     settings = Settings(beatport_web_url=hostile.url, beatport_api_url=hostile.url + "/v4",
-                        requests_per_second=1000.0)
+                        beatport_token="hostile-test", requests_per_second=1000.0)
     playlist = library.find_playlist(PLAYLIST)
 
     outcome = run_match(library, [playlist], settings, paths)
 
     assert outcome.ended.status == "completed"
-    assert hostile.served["relayed"] > TRACKS
+    assert hostile.served["relayed"] >= TRACKS  # every track asked Beatport at least once
     with sqlite3.connect(paths.database) as db:
         assert db.execute("SELECT count(*) FROM track_results").fetchone() == (TRACKS,)
         assert db.execute("SELECT count(*) FROM candidates WHERE bp_bpm IS NOT NULL "

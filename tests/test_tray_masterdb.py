@@ -17,6 +17,7 @@ from test_tray_app import FakeIcon, pystray_base  # noqa: F401  (the module fixt
 from cuepoint_tray.catalog_server import CatalogServer
 from cuepoint_tray.paths import AppPaths, resolve_paths
 from cuepoint_tray.rekordbox.current import CurrentLibrary
+from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.settings import Settings, load_settings, save_settings
 from cuepoint_tray.tray.app import TrayApp
 from cuepoint_tray.tray.menu import ago, build_menu, default_entry, status_text
@@ -25,7 +26,7 @@ from cuepoint_tray.tray.state import LibraryView, TrayState, library_now
 from conftest import SHARED, require
 from masterdb_builder import LibraryBuilder, copy_of_xml_library
 
-DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
+DEMO = resource_folder("assets", "demo")
 REAL_PLAIN = SHARED / "fixtures" / "real" / "rekordbox-db" / "master_unlocked.db"
 
 

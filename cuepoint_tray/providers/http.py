@@ -472,12 +472,14 @@ def _answer_error(response: requests.Response, attempts: int) -> ProviderError:
 
 
 def _network_error(exc: BaseException, url: str, attempts: int, timeout_s: float) -> NetworkError:
-    what = _what_failed(exc, urlsplit(url).netloc, timeout_s)
+    what = what_failed(exc, urlsplit(url).netloc, timeout_s)
     return NetworkError(f"Beatport did not answer after {_tries(attempts)} ({what}): check your "
                         "internet connection, then resume the session.")
 
 
-def _what_failed(exc: BaseException, host: str, timeout_s: float) -> str:
+def what_failed(exc: BaseException, host: str, timeout_s: float) -> str:
+    """What went wrong on the way to `host`, in a few words: the causes an exception wraps
+    are looked through, since requests nests the one that says it."""
     causes = list(_causes(exc))
     if isinstance(exc, requests.Timeout) or _any_of(causes, TimeoutError):
         return f"no answer from {host} within {timeout_s:g} s"

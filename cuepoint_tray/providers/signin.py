@@ -27,6 +27,7 @@ import requests
 
 from cuepoint_tray import __version__
 from cuepoint_tray.errors import CuepointError
+from cuepoint_tray.providers.http import what_failed
 
 log = logging.getLogger(__name__)
 
@@ -199,8 +200,8 @@ class _Flow:
             return self.http.request(method, url, timeout=self.timeout, **request)
         except requests.RequestException as exc:
             raise SignInError(f"Could not reach Beatport to {doing} "
-                              f"({_network_failure(exc, url)}): check your internet "
-                              "connection and try again.") from None
+                              f"({what_failed(exc, urlsplit(url).netloc, self.timeout[1])}): "
+                              "check your internet connection and try again.") from None
 
 
 def _json(answer: requests.Response) -> Any:
@@ -243,15 +244,3 @@ def _authorize_refusal(answer: requests.Response) -> str:
     found = _PARAGRAPH.search(answer.text or "")
     said = " ".join(_TAGS.sub(" ", found.group(1)).split()) if found else ""
     return f"HTTP {answer.status_code}" + (f": {said[:_DETAIL_CHARS]}" if said else "")
-
-
-def _network_failure(exc: requests.RequestException, url: str) -> str:
-    host = urlsplit(url).netloc
-    if isinstance(exc, requests.Timeout):
-        return f"no answer from {host} in time"
-    text = str(exc)
-    if "refused" in text.lower():
-        return f"connection refused at {host}"
-    if "resolve" in text.lower() or "name or service" in text.lower():
-        return f"could not look up {host}"
-    return f"could not connect to {host}"
