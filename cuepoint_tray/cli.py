@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cuepoint_tray import APP_NAME, DATA_DIR_ENV, __version__
 from cuepoint_tray.errors import CuepointError, SettingsError
+from cuepoint_tray.report_formats import REPORT_FORMATS
 
 # Start-up: `cuepoint --help` imports only this module and argparse. Everything else
 # (settings, paths, logging, each command's layers) is imported where it is used.
@@ -588,7 +589,7 @@ def _register_history(commands: argparse._SubParsersAction[argparse.ArgumentPars
     command.add_argument("b", type=int, metavar="B")
     command = _add(commands, "report", cmd_report, "write a session's report")
     command.add_argument("session", type=int, metavar="SESSION")
-    command.add_argument("--format", default="html", choices=("html", "csv", "json", "txt"))
+    command.add_argument("--format", default="html", choices=REPORT_FORMATS)
     command.add_argument("--out", metavar="DIR", help="folder (default: the reports folder)")
     command = _add(commands, "export", cmd_export, "write an enriched copy of the Rekordbox "
                    "XML with the session's accepted Beatport values, for re-import")

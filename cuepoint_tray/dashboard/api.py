@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,21 @@ from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.rekordbox.current import NO_XML_MESSAGE, CurrentLibrary
 from cuepoint_tray.rekordbox.locate import LibraryChoice
 from cuepoint_tray.rekordbox.tree import RekordboxPlaylist
-from cuepoint_tray.settings import Settings, default_of, load_settings, save_settings, with_values
+from cuepoint_tray.report_formats import REPORT_FORMATS
+from cuepoint_tray.settings import (
+    Settings,
+    either,
+    load_settings,
+    save_settings,
+    schema,
+    secret_names,
+    with_values,
+)
 from cuepoint_tray.store import mark_interrupted_sessions, queries
 from cuepoint_tray.store.live import live_session
 
 Row = dict[str, Any]
 CONTROLS = ("pause", "resume", "cancel")
-REPORT_TYPES = {"html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8",
-                "json": "application/json", "txt": "text/plain; charset=utf-8"}
 MAX_COMPARED = 6
 CHECK_INTERRUPTED_S = 5.0
 
@@ -224,32 +231,35 @@ class DashboardAPI:
         """The settings without the secrets, which these calls never need."""
         return load_settings(self.paths.settings_file, with_secrets=False)
 
+    def settings_schema(self) -> Row:
+        """Every setting's label, help, type, limits and choices (no values), and the report
+        formats: what the pages render instead of repeating them."""
+        return {"settings": schema(),
+                "report_formats": [{"value": name, "label": kind.label}
+                                   for name, kind in REPORT_FORMATS.items()]}
+
     def settings(self) -> Row:
-        """Every setting with its help; secrets are write-only: only whether one is set."""
+        """Every setting as `settings_schema` declares it, with its value; secrets are
+        write-only: only whether one is set."""
         current = self.load_settings()
         listed = []
-        for declared in fields(Settings):
-            value = getattr(current, declared.name)
-            secret = declared.metadata["secret"]
-            listed.append({"name": declared.name, "help": declared.metadata["help"],
-                           "secret": secret, "is_set": bool(value),
-                           "value": None if secret else value,
-                           "default": None if secret else default_of(declared),
-                           "kind": type(default_of(declared)).__name__})
+        for described in schema():
+            value = getattr(current, described["name"])
+            listed.append({**described, "is_set": bool(value),
+                           "value": None if described["secret"] else value})
         return {"settings": listed, "file": str(self.paths.settings_file)}
 
     def save_settings(self, values: dict[str, Any]) -> Row:
-        """Change settings; an empty secret keeps the stored one, `None` clears it."""
+        """Change settings; an empty secret keeps the stored one, `None` clears it. A refused
+        value (SettingsError, naming the setting) changes nothing."""
         current = self.load_settings()
-        secrets = {d.name for d in fields(Settings) if d.metadata["secret"]}
         changes = {}
         for name, value in values.items():
-            if name in secrets and value == "":
+            if name in secret_names() and value == "":
                 continue
             changes[name] = "" if value is None else value
-        updated = with_values(current, changes, source="the settings page")
-        _check(updated)
-        save_settings(updated, self.paths.settings_file)
+        save_settings(with_values(current, changes, source="the settings page"),
+                      self.paths.settings_file)
         return self.settings()
 
     # --- Beatport account ---------------------------------------------------------------
@@ -299,10 +309,10 @@ class DashboardAPI:
         """The session's report in a format, written to the reports folder."""
         from cuepoint_tray.reports import write_report
 
-        if fmt not in REPORT_TYPES:
-            raise CuepointError(f"Unknown report format '{fmt}': use html, csv, json or txt.")
+        if fmt not in REPORT_FORMATS:
+            raise CuepointError(f"Unknown report format '{fmt}': use {either(REPORT_FORMATS)}.")
         path = write_report(self.db, session_id, fmt, self.paths.reports_dir)
-        return Download(path, path.name, REPORT_TYPES[fmt])
+        return Download(path, path.name, REPORT_FORMATS[fmt].media_type)
 
     def rekordbox_export(self, session_id: int, *, write_bpm: bool = False,
                          changes: bool = False) -> Download:
@@ -324,15 +334,6 @@ class DashboardAPI:
             content = sent.read_bytes()
         kind = "text/csv; charset=utf-8" if changes else "application/xml"
         return Download(sent, sent.name, kind, content)
-
-
-def _check(settings: Settings) -> None:
-    if settings.report_format not in REPORT_TYPES:
-        raise SettingsError("report_format must be html, csv, json or txt.")
-    if settings.requests_per_second <= 0 or settings.concurrency < 1:
-        raise SettingsError("requests_per_second must be above 0 and concurrency at least 1.")
-    if settings.cache_expiry_days < 0 or settings.query_retention_days < 0:
-        raise SettingsError("cache_expiry_days and query_retention_days cannot be negative.")
 
 
 def _tree(node: PlaylistFolder | Playlist) -> Row:
