@@ -319,9 +319,9 @@ def _dump_menu(menu: tuple[MenuEntry, ...]) -> None:
     import json
     from dataclasses import asdict
 
-    temporary = Path(target + ".tmp")
-    temporary.write_text(json.dumps([asdict(entry) for entry in menu]), encoding="utf-8")
-    temporary.replace(target)
+    from cuepoint_tray.file_writing import write_whole
+
+    write_whole(Path(target), json.dumps([asdict(entry) for entry in menu]).encode("utf-8"))
 
 
 # --- the command ------------------------------------------------------------------------------
