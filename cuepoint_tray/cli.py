@@ -399,7 +399,7 @@ def _register_search(commands: argparse._SubParsersAction[argparse.ArgumentParse
 def cmd_search(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.providers import make_http_client, make_provider
 
-    http = make_http_client(context.settings, context.paths)
+    http = make_http_client(context.settings, context.paths.http_cache)
     try:
         found = make_provider(context.settings, http).search(args.text, per_page=args.per_page)
     finally:

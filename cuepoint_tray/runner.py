@@ -7,8 +7,9 @@ When Beatport stops answering, the HTTP client's circuit breaker refuses to send
 (`NotAnsweringError`). The runner then waits instead of burning through the playlist: the
 session shows as paused with the reason, each worker keeps the track it holds, and retries it
 when the breaker lets a probe through. The first answer from Beatport resumes the session by
-itself; after `WAIT_FOR_BEATPORT_S` without one, the session stops as paused, to be resumed
-later, and the tracks in hand are left for that resume (none is recorded as an error).
+itself; after `wait_for_beatport_s` (see `Waits`) without one, the session stops as paused,
+to be resumed later, and the tracks in hand are left for that resume (none is recorded as an
+error).
 """
 
 from __future__ import annotations
@@ -34,13 +35,11 @@ from cuepoint_tray.events import (
     TrackJob,
 )
 from cuepoint_tray.matching.matcher import TrackMatcher
+from cuepoint_tray.waits import Waits
 
 log = logging.getLogger(__name__)
 Listener = Callable[[Event], None]
 
-# How long a session waits for Beatport to answer again before it stops as paused. Read when
-# a runner is made, so tests can shorten it.
-WAIT_FOR_BEATPORT_S = 300.0
 # The shortest wait between two tries of a track while Beatport is not answering.
 _MIN_RETRY_WAIT_S = 0.05
 BEATPORT_BACK = "Beatport is answering again — carrying on"
@@ -64,7 +63,7 @@ class SessionRunner:
         self.provider_name = provider_name
         self.concurrency = max(1, concurrency)
         self.listeners = list(listeners)
-        self.wait_for_beatport_s = (WAIT_FOR_BEATPORT_S if wait_for_beatport_s is None
+        self.wait_for_beatport_s = (Waits.wait_for_beatport_s if wait_for_beatport_s is None
                                     else wait_for_beatport_s)
         self.summary = SessionSummary()
         self._status: SessionStatus = "running"
