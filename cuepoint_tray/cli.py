@@ -46,8 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     log_file: logging.Handler | None = None
     try:
+        from cuepoint_tray.startup import log_to_file
+
         context = _context(args)
-        log_file = _log_to_file(context.paths)
+        log_file = log_to_file(context.paths)
         return int(args.command(args, context) or 0)
     except CuepointError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -107,14 +109,10 @@ def _quiet_stdout() -> None:
 
 
 def _context(args: argparse.Namespace) -> Context:
-    from cuepoint_tray.paths import resolve_paths
     from cuepoint_tray.settings import salvage_settings
+    from cuepoint_tray.startup import data_folder
 
-    paths = resolve_paths(args.data_dir)
-    try:
-        paths.create()
-    except OSError as exc:
-        raise _unwritable(paths, exc) from None
+    paths = data_folder(args.data_dir)
     try:
         return Context(paths=paths, settings=_settings_now(paths, args))
     except SettingsError:
@@ -130,36 +128,11 @@ def _context(args: argparse.Namespace) -> Context:
 
 def _settings_now(paths: AppPaths, args: argparse.Namespace) -> Settings:
     """The settings file as it is now, with the command line's Beatport options over it."""
-    from cuepoint_tray.settings import load_settings, served_from, with_values
+    from cuepoint_tray.startup import command_line_settings, settings_reader
 
-    overrides: dict[str, object] = {}
-    if getattr(args, "beatport_url", None):
-        overrides.update(served_from(args.beatport_url))
-    if getattr(args, "token", None):
-        overrides["beatport_token"] = args.token
-    return with_values(load_settings(paths.settings_file), overrides, source="the command line")
-
-
-def _unwritable(paths: AppPaths, exc: OSError) -> CuepointError:
-    return CuepointError(
-        f"CuePoint cannot write in its data folder {paths.data_dir} "
-        f"({exc.strerror or exc}): make it writable, or choose another with --data-dir "
-        f"or ${DATA_DIR_ENV}.")
-
-
-def _log_to_file(paths: AppPaths) -> logging.Handler:
-    import logging
-
-    logging.raiseExceptions = False  # a full disk must not print logging's tracebacks
-    try:
-        handler = logging.FileHandler(paths.log_file, encoding="utf-8")
-    except OSError as exc:
-        raise _unwritable(paths, exc) from None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return handler
+    overrides = command_line_settings(getattr(args, "beatport_url", None),
+                                      getattr(args, "token", None))
+    return settings_reader(paths, overrides)()
 
 
 def build_parser() -> argparse.ArgumentParser:
