@@ -20,8 +20,8 @@ from cuepoint_tray.domain import MatchResult, Playlist, RekordboxTrack
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.events import Event, SessionEnded, TrackDone, TrackJob
 from cuepoint_tray.file_writing import capped_name
-from cuepoint_tray.keys import parse_key
 from cuepoint_tray.matching import TrackMatcher
+from cuepoint_tray.musical_keys import parse_key
 from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.providers import make_http_client, make_provider
 from cuepoint_tray.rekordbox import PlaylistTree, open_library

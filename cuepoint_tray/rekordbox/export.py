@@ -23,9 +23,9 @@ from xml.parsers import expat
 from cuepoint_tray.domain import BeatportTrack
 from cuepoint_tray.errors import CuepointError, RekordboxError
 from cuepoint_tray.file_writing import spreadsheet_safe, whole_file, whole_file_at
-from cuepoint_tray.keys import parse_key
-from cuepoint_tray.rekordbox.export_handler import MAX_DEPTH
+from cuepoint_tray.musical_keys import parse_key
 from cuepoint_tray.rekordbox.reader import MAX_BYTES_WITHOUT_A_TAG, read_library
+from cuepoint_tray.rekordbox.xml_handler import MAX_DEPTH
 
 _CHUNK = 1 << 20
 # Encodings whose bytes for '<', '>', '"' and "'" are ASCII: the byte-level splicing needs it.
