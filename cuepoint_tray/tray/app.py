@@ -236,12 +236,14 @@ class TrayApp:
         except SettingsError as exc:  # the menu says what is wrong; the icon stays up
             library = LibraryView(xml_set=True, settings_error=str(exc))
             self._library_key = None
+            signed_out = self._state.beatport_signed_out  # unknown until the file reads
         else:
             library = self._library_view(settings)
+            signed_out = signed_out_now(settings)
         recent = recent_sessions_now(self.paths)
         with self._lock:
             self._state = replace(self._state, library=library, recent=recent,
-                                  beatport_signed_out=signed_out_now(settings))
+                                  beatport_signed_out=signed_out)
         self._apply()
         for notice in take_notices():  # a damaged history was set aside and recovered
             self._notify(Notification("CuePoint history repaired", notice))
