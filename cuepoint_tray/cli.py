@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from cuepoint_tray import APP_NAME, DATA_DIR_ENV, __version__
 from cuepoint_tray.errors import CuepointError, SettingsError
+from cuepoint_tray.report_formats import REPORT_FORMATS
 
 # Start-up: `cuepoint --help` imports only this module and argparse. Everything else
 # (settings, paths, logging, each command's layers) is imported where it is used.
@@ -45,8 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     log_file: logging.Handler | None = None
     try:
+        from cuepoint_tray.startup import log_to_file
+
         context = _context(args)
-        log_file = _log_to_file(context.paths)
+        log_file = log_to_file(context.paths)
         return int(args.command(args, context) or 0)
     except CuepointError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -106,14 +109,10 @@ def _quiet_stdout() -> None:
 
 
 def _context(args: argparse.Namespace) -> Context:
-    from cuepoint_tray.paths import resolve_paths
     from cuepoint_tray.settings import salvage_settings
+    from cuepoint_tray.startup import data_folder
 
-    paths = resolve_paths(args.data_dir)
-    try:
-        paths.create()
-    except OSError as exc:
-        raise _unwritable(paths, exc) from None
+    paths = data_folder(args.data_dir)
     try:
         return Context(paths=paths, settings=_settings_now(paths, args))
     except SettingsError:
@@ -129,36 +128,11 @@ def _context(args: argparse.Namespace) -> Context:
 
 def _settings_now(paths: AppPaths, args: argparse.Namespace) -> Settings:
     """The settings file as it is now, with the command line's Beatport options over it."""
-    from cuepoint_tray.settings import load_settings, served_from, with_values
+    from cuepoint_tray.startup import command_line_settings, settings_reader
 
-    overrides: dict[str, object] = {}
-    if getattr(args, "beatport_url", None):
-        overrides.update(served_from(args.beatport_url))
-    if getattr(args, "token", None):
-        overrides["beatport_token"] = args.token
-    return with_values(load_settings(paths.settings_file), overrides, source="the command line")
-
-
-def _unwritable(paths: AppPaths, exc: OSError) -> CuepointError:
-    return CuepointError(
-        f"CuePoint cannot write in its data folder {paths.data_dir} "
-        f"({exc.strerror or exc}): make it writable, or choose another with --data-dir "
-        f"or ${DATA_DIR_ENV}.")
-
-
-def _log_to_file(paths: AppPaths) -> logging.Handler:
-    import logging
-
-    logging.raiseExceptions = False  # a full disk must not print logging's tracebacks
-    try:
-        handler = logging.FileHandler(paths.log_file, encoding="utf-8")
-    except OSError as exc:
-        raise _unwritable(paths, exc) from None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    return handler
+    overrides = command_line_settings(getattr(args, "beatport_url", None),
+                                      getattr(args, "token", None))
+    return settings_reader(paths, overrides)()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -398,7 +372,7 @@ def _register_search(commands: argparse._SubParsersAction[argparse.ArgumentParse
 def cmd_search(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.providers import make_http_client, make_provider
 
-    http = make_http_client(context.settings, context.paths)
+    http = make_http_client(context.settings, context.paths.http_cache)
     try:
         found = make_provider(context.settings, http).search(args.text, per_page=args.per_page)
     finally:
@@ -588,7 +562,7 @@ def _register_history(commands: argparse._SubParsersAction[argparse.ArgumentPars
     command.add_argument("b", type=int, metavar="B")
     command = _add(commands, "report", cmd_report, "write a session's report")
     command.add_argument("session", type=int, metavar="SESSION")
-    command.add_argument("--format", default="html", choices=("html", "csv", "json", "txt"))
+    command.add_argument("--format", default="html", choices=REPORT_FORMATS)
     command.add_argument("--out", metavar="DIR", help="folder (default: the reports folder)")
     command = _add(commands, "export", cmd_export, "write an enriched copy of the Rekordbox "
                    "XML with the session's accepted Beatport values, for re-import")

@@ -28,7 +28,13 @@ class RekordboxError(CuepointError):
 
 
 class SettingsError(CuepointError):
-    """The settings file or a setting's value is wrong."""
+    """The settings file or a setting's value is wrong. A refused value names its `setting`
+    and carries the `sentence` every path (CLI, dashboard, settings file) says about it."""
+
+    def __init__(self, message: str, *, setting: str = "", sentence: str = ""):
+        super().__init__(message)
+        self.setting = setting
+        self.sentence = sentence or message
 
 
 class ProviderError(CuepointError):

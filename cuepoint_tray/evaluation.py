@@ -1,4 +1,8 @@
-"""Scoring a session against a labelled set (see shared/eval/README.md)."""
+"""Scoring a session against a labelled set (see shared/eval/README.md).
+
+Product code, not a test double: `cuepoint eval` (a command a DJ or a developer runs to
+measure matching on their own labelled tracks) is built on it, so it ships in the package.
+"""
 
 from __future__ import annotations
 

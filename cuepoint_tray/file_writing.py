@@ -3,6 +3,8 @@ names a file system takes.
 
 - `whole_file`: a temporary file beside the target (created 0600 by mkstemp), flushed to
   disk, then renamed over it; a kill or a full disk leaves the old file or none, never half.
+  Every file CuePoint writes goes through it (settings, the Rekordbox export and its undo
+  CSV, the single-instance address, the tray's menu dump in testing mode, reports).
 - `spreadsheet_safe`: a text cell starting with = + - @ or a tab/CR is a formula to Excel,
   LibreOffice and Numbers (CSV injection); a leading ' makes it text and shows nothing.
 - `capped_name`: file systems limit a name to 255 bytes, not characters: 70 emoji or 100
@@ -26,11 +28,20 @@ MAX_NAME_BYTES = 180
 @contextlib.contextmanager
 def whole_file(path: Path, mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
     """Write `path` through a temporary file that replaces it when the block succeeds."""
+    with whole_file_at(path, mode, **options) as (stream, _temporary):
+        yield stream
+
+
+@contextlib.contextmanager
+def whole_file_at(path: Path, mode: str = "w",
+                  **options: Any) -> Iterator[tuple[IO[Any], Path]]:
+    """`whole_file`, also giving the temporary file's path: to read the copy back before it
+    replaces anything (the Rekordbox export does)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     try:
         with os.fdopen(descriptor, mode, **options) as stream:
-            yield stream
+            yield stream, Path(temporary)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)

@@ -7,8 +7,9 @@ When Beatport stops answering, the HTTP client's circuit breaker refuses to send
 (`NotAnsweringError`). The runner then waits instead of burning through the playlist: the
 session shows as paused with the reason, each worker keeps the track it holds, and retries it
 when the breaker lets a probe through. The first answer from Beatport resumes the session by
-itself; after `WAIT_FOR_BEATPORT_S` without one, the session stops as paused, to be resumed
-later, and the tracks in hand are left for that resume (none is recorded as an error).
+itself; after `wait_for_beatport_s` (see `Waits`) without one, the session stops as paused,
+to be resumed later, and the tracks in hand are left for that resume (none is recorded as an
+error).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 from cuepoint_tray.domain import MatchResult, QueryRecord, RekordboxTrack
 from cuepoint_tray.errors import AuthError, BlockedError, NotAnsweringError
@@ -34,13 +36,11 @@ from cuepoint_tray.events import (
     TrackJob,
 )
 from cuepoint_tray.matching.matcher import TrackMatcher
+from cuepoint_tray.waits import Waits
 
 log = logging.getLogger(__name__)
 Listener = Callable[[Event], None]
 
-# How long a session waits for Beatport to answer again before it stops as paused. Read when
-# a runner is made, so tests can shorten it.
-WAIT_FOR_BEATPORT_S = 300.0
 # The shortest wait between two tries of a track while Beatport is not answering.
 _MIN_RETRY_WAIT_S = 0.05
 BEATPORT_BACK = "Beatport is answering again — carrying on"
@@ -64,20 +64,20 @@ class SessionRunner:
         self.provider_name = provider_name
         self.concurrency = max(1, concurrency)
         self.listeners = list(listeners)
-        self.wait_for_beatport_s = (WAIT_FOR_BEATPORT_S if wait_for_beatport_s is None
+        self.wait_for_beatport_s = (Waits.wait_for_beatport_s if wait_for_beatport_s is None
                                     else wait_for_beatport_s)
         self.summary = SessionSummary()
         self._status: SessionStatus = "running"
         self._reason = ""
         self._stopping = False  # no more tracks will be taken: cancelled or provider down
-        # Waiting for Beatport: since when (monotonic), and whether the pause is that wait's.
-        self._down_since: float | None = None
-        self._waiting = False
-        self._answered_at = 0.0  # monotonic time Beatport last answered a query
-        self._state = threading.Condition()
-        self._queue_lock = threading.Lock()
-        # Re-entrant: a listener may pause or cancel, which emits StateChanged on its thread.
+        self._wait = BeatportWait(self.wait_for_beatport_s)
+        # Two locks, always taken in this order. The emit lock orders what listeners hear;
+        # it is re-entrant because a listener may pause or cancel, on its own thread. The
+        # state lock (a plain Lock: never taken twice) guards status, reason and the wait,
+        # and is never held while listeners run.
         self._emit_lock = threading.RLock()
+        self._state = threading.Condition(threading.Lock())
+        self._queue_lock = threading.Lock()
 
     @property
     def status(self) -> SessionStatus:
@@ -116,37 +116,45 @@ class SessionRunner:
 
     def pause(self, reason: str = "paused by you") -> None:
         """Pause; a pause while waiting for Beatport becomes the DJ's, and outlasts the wait."""
-        with self._state:
-            waiting, self._waiting = self._waiting, False
-        self._set_state("paused", reason, only_from="paused" if waiting else "running")
+        def update() -> StateChanged | None:
+            waiting, self._wait.pausing = self._wait.pausing, False
+            return self._set("paused", reason, only_from="paused" if waiting else "running")
+        self._change(update)
 
     def resume(self) -> None:
         """Carry on; while waiting for Beatport, that means "try now", with a fresh wait."""
-        with self._emit_lock, self._state:
-            if self._waiting and self._status == "paused":
-                self._stop_waiting(time.monotonic())
-            self._set_state("running", "", only_from="paused")
+        def update() -> StateChanged | None:
+            if self._wait.pausing and self._status == "paused":
+                self._end_wait()
+            return self._set("running", "", only_from="paused")
+        self._change(update)
 
     def cancel(self, reason: str = "cancelled by you") -> None:
-        self._set_state("cancelled", reason, only_from=None)
+        self._change(lambda: self._set("cancelled", reason, only_from=None))
 
     def stop_for(self, reason: str) -> None:
         """Stop taking tracks because the provider cannot go on; the session can resume later."""
-        self._set_state("paused", reason, only_from=None, final=True)
+        self._change(lambda: self._set("paused", reason, only_from=None, final=True))
 
-    def _set_state(self, status: SessionStatus, reason: str, *, only_from: str | None,
-                   final: bool = False) -> None:
-        # The emit lock first, then the state's: listeners hear state changes in the order
-        # they happened, whichever threads make them.
-        with self._emit_lock, self._state:
-            if self._stopping:
-                return
-            if only_from is not None and self._status != only_from:
-                return
-            self._status, self._reason = status, reason
-            self._stopping = final or status == "cancelled"
-            self._state.notify_all()
-            self._emit_locked(StateChanged(status, reason))
+    def _change(self, update: Callable[[], StateChanged | None]) -> None:
+        """Change the state with `update` (under the state lock), then tell the listeners;
+        the emit lock around both keeps them hearing changes in the order they happened."""
+        with self._emit_lock:
+            with self._state:
+                event = update()
+            if event is not None:
+                self._emit_locked(event)
+
+    def _set(self, status: SessionStatus, reason: str, *, only_from: str | None,
+             final: bool = False) -> StateChanged | None:
+        """The new state, as the event to tell, or None when it does not apply. State lock
+        held."""
+        if self._stopping or only_from is not None and self._status != only_from:
+            return None
+        self._status, self._reason = status, reason
+        self._stopping = final or status == "cancelled"
+        self._state.notify_all()
+        return StateChanged(status, reason)
 
     def _next_job(self, queue: Iterator[TrackJob]) -> TrackJob | None:
         with self._state:
@@ -195,54 +203,52 @@ class SessionRunner:
 
     def _wait_for_beatport(self, refusal: NotAnsweringError, asked_at: float) -> bool:
         """Wait until the track may be tried again; False when the session stops instead."""
-        with self._emit_lock, self._state:
+        now = time.monotonic()
+        give_up_at: float | None = None
+
+        def update() -> StateChanged | None:
+            nonlocal give_up_at
             if self._stopping:
-                return False
-            if self._answered_at > asked_at:
-                return True  # Beatport answered someone since: the refusal is already stale
-            now = time.monotonic()
-            if self._down_since is None:
-                self._down_since = now
-            give_up_at = self._down_since + self.wait_for_beatport_s
+                return None
+            give_up_at = self._wait.refused(asked_at, now)
+            if give_up_at is None:
+                return None  # Beatport answered someone since: the refusal is already stale
             if now >= give_up_at:
-                self._stop_waiting(now)
-                self._set_state("paused", self._gave_up_reason(), only_from=None, final=True)
-                return False
-            self._start_waiting(refusal)
+                self._end_wait()
+                return self._set("paused", self._gave_up_reason(), only_from=None, final=True)
+            return self._start_waiting(refusal)
+
+        self._change(update)
+        if give_up_at is None:
+            return not self._stopping
+        if now >= give_up_at:
+            return False
         return self._sleep_until(min(now + max(refusal.retry_in_s, _MIN_RETRY_WAIT_S),
                                      give_up_at))
 
-    def _start_waiting(self, refusal: NotAnsweringError) -> None:
-        """Show the session as paused for Beatport, unless it is paused already.
-
-        Called with the emit and state locks held."""
+    def _start_waiting(self, refusal: NotAnsweringError) -> StateChanged | None:
+        """Show the session as paused for Beatport, unless it is paused already. State lock
+        held."""
         if self._status != "running":
-            return
+            return None
         self.summary.waits_for_beatport += 1
-        self._waiting = True
-        self._status = "paused"
-        self._reason = (f"Beatport is not answering ({refusal.failures} failures in a row) — "
-                        "waiting for it to come back (trying again in "
-                        f"{_duration(max(1, math.ceil(refusal.retry_in_s)))}, for up to "
-                        f"{_duration(self.wait_for_beatport_s)}); the session carries on by "
-                        "itself")
-        self._state.notify_all()
-        self._emit_locked(StateChanged("paused", self._reason))
+        self._wait.pausing = True
+        reason = (f"Beatport is not answering ({refusal.failures} failures in a row) — "
+                  "waiting for it to come back (trying again in "
+                  f"{_duration(max(1, math.ceil(refusal.retry_in_s)))}, for up to "
+                  f"{_duration(self.wait_for_beatport_s)}); the session carries on by itself")
+        return self._set("paused", reason, only_from="running")
 
-    def _stop_waiting(self, now: float) -> bool:
-        """End the wait for Beatport; True when the session was paused by it. State lock held."""
-        if self._down_since is not None:
-            self.summary.waited_for_beatport_ms += (now - self._down_since) * 1000
-        self._down_since = None
-        was_waiting = self._waiting and self._status == "paused" and not self._stopping
-        self._waiting = False
+    def _end_wait(self) -> None:
+        """The wait is over (Beatport answered, the DJ said "try now", or it lasted too
+        long): count it, and wake the workers sleeping on it. State lock held."""
+        self.summary.waited_for_beatport_ms += self._wait.end(time.monotonic()) * 1000
         self._state.notify_all()
-        return was_waiting
 
     def _sleep_until(self, wake_at: float) -> bool:
-        """Sleep until `wake_at` or until Beatport answers; False when the session stops."""
+        """Sleep until `wake_at` or until the wait ends; False when the session stops."""
         with self._state:
-            while not self._stopping and self._down_since is not None:
+            while not self._stopping and self._wait.since is not None:
                 left = wake_at - time.monotonic()
                 if left <= 0:
                     break
@@ -255,15 +261,21 @@ class SessionRunner:
         if report is None or report.from_cache or report.status is None or report.status >= 500:
             return
         with self._state:
-            self._answered_at = time.monotonic()
-            if self._down_since is None:
+            self._wait.answered_at = time.monotonic()
+            if self._wait.since is None:
                 return
-        with self._emit_lock, self._state:
-            if self._down_since is None:
-                return  # another worker saw Beatport back first
-            if self._stop_waiting(time.monotonic()):
-                self._status, self._reason = "running", ""
-                self._emit_locked(StateChanged("running", BEATPORT_BACK))
+
+        def update() -> StateChanged | None:
+            if self._wait.since is None:
+                return None  # another worker saw Beatport back first
+            was_pausing = self._wait.pausing and self._status == "paused" and not self._stopping
+            self._end_wait()
+            if not was_pausing:
+                return None
+            self._status, self._reason = "running", ""
+            return StateChanged("running", BEATPORT_BACK)
+
+        self._change(update)
 
     def _gave_up_reason(self) -> str:
         return (f"Beatport has not answered for {_duration(self.wait_for_beatport_s)}: the "
@@ -286,6 +298,33 @@ class SessionRunner:
                 listener(event)
             except Exception:  # a broken listener must not lose the session
                 log.exception("a session listener failed on %s", type(event).__name__)
+
+
+@dataclass
+class BeatportWait:
+    """Waiting for Beatport to answer again, read and changed under the runner's state lock:
+    since when (monotonic; None while it answers), whether the pause shown is this wait's,
+    and when it last answered a query."""
+
+    limit_s: float
+    since: float | None = None
+    pausing: bool = False
+    answered_at: float = 0.0
+
+    def refused(self, asked_at: float, now: float) -> float | None:
+        """A query asked at `asked_at` was refused: when to give up waiting, or None when
+        Beatport answered since (the refusal is stale)."""
+        if self.answered_at > asked_at:
+            return None
+        if self.since is None:
+            self.since = now
+        return self.since + self.limit_s
+
+    def end(self, now: float) -> float:
+        """End the wait; the seconds it lasted."""
+        lasted = 0.0 if self.since is None else now - self.since
+        self.since, self.pausing = None, False
+        return lasted
 
 
 def _failed(track: RekordboxTrack, error: str, started: float) -> MatchResult:

@@ -20,8 +20,8 @@ from cuepoint_tray.domain import MatchResult, Playlist, RekordboxTrack
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.events import Event, SessionEnded, TrackDone, TrackJob
 from cuepoint_tray.file_writing import capped_name
-from cuepoint_tray.keys import parse_key
 from cuepoint_tray.matching import TrackMatcher
+from cuepoint_tray.musical_keys import parse_key
 from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.providers import make_http_client, make_provider
 from cuepoint_tray.rekordbox import PlaylistTree, open_library
@@ -30,6 +30,7 @@ from cuepoint_tray.runner import Listener, SessionRunner, jobs_for
 from cuepoint_tray.settings import Settings
 from cuepoint_tray.store import HistoryWriter
 from cuepoint_tray.store.queries import session_overview
+from cuepoint_tray.waits import APP_WAITS, Waits
 
 log = logging.getLogger(__name__)
 Row = tuple[TrackJob, MatchResult]
@@ -60,12 +61,12 @@ RunnerReady = Callable[[SessionRunner, int], None]  # the runner and its session
 
 def run_match(library: PlaylistTree, playlists: Sequence[Playlist], settings: Settings,
               paths: AppPaths, *, listeners: Sequence[Listener] = (),
-              on_runner: RunnerReady | None = None) -> MatchOutcome:
+              on_runner: RunnerReady | None = None, waits: Waits = APP_WAITS) -> MatchOutcome:
     """Match the playlists' tracks against Beatport, kept in the history; blocks until the
     session ends (completed, cancelled, or paused because Beatport cannot be reached).
 
     `on_runner` receives the runner and the session id before it starts, so another thread
-    can pause, resume or cancel it."""
+    can pause, resume or cancel it; `waits`: how long to wait on a slow or gone Beatport."""
     tracks = _tracks_by_id(library, playlists)  # says clearly which playlist is empty or broken
     jobs = jobs_for([(p.path_text, p.track_ids) for p in playlists])
     with HistoryWriter(paths.database) as writer:
@@ -80,13 +81,14 @@ def run_match(library: PlaylistTree, playlists: Sequence[Playlist], settings: Se
                 playlist_tracks=[len(p.track_ids) for p in playlists])
 
         return _run(library, tracks, jobs, settings, paths, writer, begin, listeners,
-                    on_runner, already_done=0)
+                    on_runner, already_done=0, waits=waits)
 
 
 def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
                  listeners: Sequence[Listener] = (),
                  on_runner: RunnerReady | None = None,
-                 tell: Callable[[str], None] | None = None) -> MatchOutcome:
+                 tell: Callable[[str], None] | None = None,
+                 waits: Waits = APP_WAITS) -> MatchOutcome:
     """Continue a paused, interrupted or cancelled session with the tracks not yet matched.
 
     The playlists are read again: tracks added since are matched, removed ones dropped,
@@ -122,7 +124,7 @@ def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
             return session_id
 
         return _run(library, tracks, remaining, settings, paths, writer, begin, listeners,
-                    on_runner, already_done=len(jobs) - len(remaining))
+                    on_runner, already_done=len(jobs) - len(remaining), waits=waits)
 
 
 def _tracks_by_id(library: PlaylistTree,
@@ -141,9 +143,9 @@ def library_sha256(library: PlaylistTree) -> str:
 def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[TrackJob],
          settings: Settings, paths: AppPaths, writer: HistoryWriter,
          begin: Callable[[str], int], listeners: Sequence[Listener],
-         on_runner: RunnerReady | None, *, already_done: int) -> MatchOutcome:
+         on_runner: RunnerReady | None, *, already_done: int, waits: Waits) -> MatchOutcome:
     collector = _Collector()
-    http = make_http_client(settings, paths)
+    http = make_http_client(settings, paths.http_cache, waits)
     try:
         provider = make_provider(
             settings, http,
@@ -160,7 +162,8 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
                                if provider.exact_isrc_lookup else None)
         runner = SessionRunner(matcher, tracks, provider_name=provider.name,
                                concurrency=settings.concurrency,
-                               listeners=[writer, collector, *listeners])
+                               listeners=[writer, collector, *listeners],
+                               wait_for_beatport_s=waits.wait_for_beatport_s)
         writer.on_unwritten = runner.stop_for  # a track not kept stops the session
         if on_runner:
             on_runner(runner, session_id)

@@ -88,7 +88,7 @@ def with_history(library: Library, playlist: Playlist, settings: Settings,
 def without_history(library: Library, playlist: Playlist, settings: Settings,
                     paths: AppPaths) -> SessionEnded:
     """The composition of `session._run` without the history writer and the report."""
-    http = make_http_client(settings, paths)
+    http = make_http_client(settings, paths.http_cache)
     try:
         provider = make_provider(settings, http)
         runner = SessionRunner(TrackMatcher(provider), library.tracks,

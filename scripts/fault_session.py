@@ -36,15 +36,14 @@ from requests.adapters import HTTPAdapter
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from cuepoint_tray import runner  # noqa: E402
 from cuepoint_tray.catalog_server import CatalogServer, Faults  # noqa: E402
 from cuepoint_tray.domain import Playlist  # noqa: E402
 from cuepoint_tray.events import Event, StateChanged, TrackDone  # noqa: E402
 from cuepoint_tray.paths import AppPaths, resolve_paths  # noqa: E402
-from cuepoint_tray.providers import breaker, http  # noqa: E402
 from cuepoint_tray.rekordbox import Library, read_library  # noqa: E402
 from cuepoint_tray.session import MatchOutcome, resume_match, run_match  # noqa: E402
 from cuepoint_tray.settings import Settings  # noqa: E402
+from cuepoint_tray.waits import APP_WAITS, Waits  # noqa: E402
 
 DEV_SET = PROJECT_ROOT.parent / "shared" / "eval" / "dev"
 PLAYLIST = "Sets/Dev Set"
@@ -64,15 +63,8 @@ class Scenario:
     pauses: bool = False  # the session stops as paused, and is resumed once the fault is off
 
 
-@dataclass(frozen=True)
-class Tuning:
-    """The waits of retries, circuit breaker and session; the tests shorten them."""
-
-    backoff_s: float = http.BACKOFF_S
-    backoff_max_s: float = http.BACKOFF_MAX_S
-    cool_down_s: float = breaker.COOL_DOWN_S
-    max_cool_down_s: float = breaker.MAX_COOL_DOWN_S
-    wait_for_beatport_s: float = runner.WAIT_FOR_BEATPORT_S
+# The waits of retries, circuit breaker and session, passed to run_match; the tests shorten them.
+Tuning = Waits
 
 
 def scenarios(down_s: float = 30.0, wait_for_beatport_s: float = 20.0,
@@ -158,23 +150,6 @@ def settings_for(server: CatalogServer, provider: str) -> Settings:
 
 
 @contextlib.contextmanager
-def tuned(tuning: Tuning) -> Iterator[None]:
-    """The module constants the app reads its waits from, set for a while."""
-    places = [(http, "BACKOFF_S", tuning.backoff_s), (http, "BACKOFF_MAX_S", tuning.backoff_max_s),
-              (breaker, "COOL_DOWN_S", tuning.cool_down_s),
-              (breaker, "MAX_COOL_DOWN_S", tuning.max_cool_down_s),
-              (runner, "WAIT_FOR_BEATPORT_S", tuning.wait_for_beatport_s)]
-    saved = [(module, name, getattr(module, name)) for module, name, _ in places]
-    for module, name, value in places:
-        setattr(module, name, value)
-    try:
-        yield
-    finally:
-        for module, name, value in saved:
-            setattr(module, name, value)
-
-
-@contextlib.contextmanager
 def counting_sends() -> Iterator[list[int]]:
     """Count what reaches the transport (after the cache, the breaker and the throttle)."""
     sent = [0]
@@ -194,7 +169,7 @@ def counting_sends() -> Iterator[list[int]]:
 
 
 def run_scenario(scenario: Scenario | None, server: CatalogServer, library: Library,
-                 data_dir: Path, tuning: Tuning = Tuning()) -> Figures:
+                 data_dir: Path, tuning: Tuning = APP_WAITS) -> Figures:
     """One session of the dev set with `scenario`'s fault (None: the fault-free run)."""
     paths = resolve_paths(data_dir).create()  # a cache of its own: nothing answered before
     playlist = library.find_playlist(PLAYLIST)
@@ -205,8 +180,8 @@ def run_scenario(scenario: Scenario | None, server: CatalogServer, library: Libr
     figures = Figures(name)
     fault = _FaultSwitch(server, scenario, figures)
     started = time.perf_counter()
-    with tuned(tuning), counting_sends() as sent:
-        outcome = _match(library, playlist, settings, paths, fault, figures)
+    with counting_sends() as sent:
+        outcome = _match(library, playlist, settings, paths, fault, figures, tuning)
     figures.wall_s = time.perf_counter() - started
     figures.sent = sent[0]
     fault.finish()
@@ -217,14 +192,15 @@ def run_scenario(scenario: Scenario | None, server: CatalogServer, library: Libr
 
 
 def _match(library: Library, playlist: Playlist, settings: Settings, paths: AppPaths,
-           fault: _FaultSwitch, figures: Figures) -> MatchOutcome:
+           fault: _FaultSwitch, figures: Figures, waits: Waits) -> MatchOutcome:
     """The session, and its resume when the fault paused it."""
-    outcome = run_match(library, [playlist], settings, paths, listeners=[fault])
+    outcome = run_match(library, [playlist], settings, paths, listeners=[fault], waits=waits)
     figures.session_id, figures.status = outcome.session_id, outcome.ended.status
     _add_summary(figures, outcome)
     if outcome.ended.status == "paused" and fault.pauses:
         fault.clear_and_wait_until_up()
-        outcome = resume_match(outcome.session_id, settings, paths, listeners=[fault])
+        outcome = resume_match(outcome.session_id, settings, paths, listeners=[fault],
+                               waits=waits)
         figures.status = f"paused, resumed: {outcome.ended.status}"
         _add_summary(figures, outcome)
     return outcome
@@ -343,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="how long the server is gone in 'down' (default 30)")
     parser.add_argument("--wait-s", type=float, default=20.0,
                         help="how long the session waits for Beatport in 'down-for-good' "
-                             f"(the app waits {runner.WAIT_FOR_BEATPORT_S:g} s)")
+                             f"(the app waits {Waits.wait_for_beatport_s:g} s)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)  # a renamed field warns for every track skipped
     table = scenarios(args.down_s, args.wait_s)

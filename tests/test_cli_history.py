@@ -25,7 +25,7 @@ import pytest
 
 from cuepoint_tray.catalog_server import CatalogServer
 from cuepoint_tray.cli import main
-from cuepoint_tray.keys import parse_key
+from cuepoint_tray.musical_keys import parse_key
 from cuepoint_tray.paths import resolve_paths
 from cuepoint_tray.rekordbox import read_library
 from cuepoint_tray.rekordbox.export import CHANGES_COLUMNS

@@ -41,6 +41,7 @@ from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
 from cuepoint_tray.events import Event, TrackDone
 from cuepoint_tray.paths import AppPaths, resolve_paths
 from cuepoint_tray.rekordbox import read_library
+from cuepoint_tray.report_formats import REPORT_FORMATS
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings, load_settings, save_settings
 from cuepoint_tray.store import HistoryWriter
@@ -430,6 +431,7 @@ def test_settings_save_validate_and_keep_secrets_write_only(pages: Pages,
     expect(page.locator("#xml-check")).to_contain_text("Read 2 playlists")
     expect(page.locator("[data-secret-state='beatport_token']")).to_have_text("not set")
 
+    pages.allowed.append("400 (Bad Request)")  # the app refuses the value, as it should
     page.fill("#setting-concurrency", "0")
     page.click("#save-settings")
     expect(page.locator("#setting-concurrency-error")).to_have_text(
@@ -467,6 +469,49 @@ def test_settings_save_validate_and_keep_secrets_write_only(pages: Pages,
     assert load_settings(file).beatport_token == ""
     save_settings(Settings(rekordbox_library=str(history.collection.xml),
                            default_playlist=f"{FOLDER}/{WARMUP_PLAYLIST}"), file)
+
+
+def test_settings_page_renders_the_apps_declarations_and_shows_its_refusals(
+        pages: Pages, history: History) -> None:
+    """Labels, limits and choices come from the app; a refused value shows the app's own
+    sentence under its field (the Advanced part opened for it), and nothing is saved."""
+    file = history.paths.settings_file
+    before = file.read_bytes()
+    page = pages.open(history.url("settings"), height=1900)  # the whole form, for the shot
+    expect(page.locator("label[for='setting-concurrency']")).to_contain_text("Requests at once")
+    expect(page.locator("#setting-concurrency")).to_have_attribute("min", "1")
+    expect(page.locator("#setting-concurrency")).to_have_attribute("max", "64")
+    options = page.locator("#setting-report_format option")
+    expect(options).to_have_text([kind.label for kind in REPORT_FORMATS.values()])
+    expect(page.locator("details.advanced")).not_to_have_attribute("open", "")
+
+    pages.allowed.append("400 (Bad Request)")  # the app refuses the values, as it should
+    advanced = page.locator("details.advanced > summary")
+    advanced.click()
+    page.fill("#setting-max_attempts", "0")
+    advanced.click()  # closed again: the refusal must open it
+    page.click("#save-settings")
+    expect(page.locator("#setting-max_attempts-error")).to_have_text(
+        "Tries per request must be at least 1.")
+    expect(page.locator("details.advanced")).to_have_attribute("open", "")
+    expect(page.locator("#setting-max_attempts")).to_be_focused()
+    expect(page.get_by_text("Not saved: see the message below the setting.")).to_be_visible()
+    assert file.read_bytes() == before
+
+    page.fill("#setting-max_attempts", "5")
+    page.fill("#setting-cache_expiry_days", "-2")
+    page.click("#save-settings")
+    expect(page.locator("#setting-cache_expiry_days-error")).to_have_text(
+        "Cache expiry (days) cannot be negative.")
+    expect(page.locator("#setting-max_attempts-error")).to_be_hidden()
+    page.screenshot(path=_shot("settings-refused.png"))
+    assert file.read_bytes() == before
+
+
+def _shot(name: str) -> str:
+    folder = Path("/tmp/shots-settings11")
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / name)
 
 
 def test_settings_explain_the_first_run(pages: Pages, tmp_path: Path) -> None:

@@ -451,7 +451,7 @@ def test_retry_after_as_an_http_date() -> None:
 
 def test_make_http_client_caches_in_the_app_folder(catalog_server: CatalogServer) -> None:
     paths = resolve_paths().create()
-    http = make_http_client(Settings(requests_per_second=100.0), paths)
+    http = make_http_client(Settings(requests_per_second=100.0), paths.http_cache)
     http.get(_search_url(catalog_server), kind="search", params={"q": "x"})
     _, report = http.get(_search_url(catalog_server), kind="search", params={"q": "x"})
     http.close()

@@ -119,7 +119,7 @@ def small_catalog(tmp_path: Path) -> Any:
 
 def matcher_for(server: CatalogServer, paths: Any) -> tuple[TrackMatcher, Any]:
     settings = settings_for(server)
-    http = make_http_client(settings, paths)
+    http = make_http_client(settings, paths.http_cache)
     provider = make_provider(settings, http)
     return TrackMatcher(provider, isrc_lookup=provider.track_by_isrc), http
 

@@ -1,6 +1,6 @@
 import pytest
 
-from cuepoint_tray.keys import camelot_of, parse_key
+from cuepoint_tray.musical_keys import camelot_of, parse_key
 
 
 @pytest.mark.parametrize(("spelling", "camelot", "beatport", "rekordbox"), [

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cuepoint_tray.errors import RekordboxError
-from cuepoint_tray.keys import parse_key
+from cuepoint_tray.musical_keys import parse_key
 from cuepoint_tray.rekordbox import format_tree, open_library
 from cuepoint_tray.rekordbox.locate import library_format
 from cuepoint_tray.rekordbox.masterdb import MasterDbLibrary

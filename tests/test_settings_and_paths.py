@@ -32,7 +32,7 @@ def test_settings_round_trip_and_only_changes_are_stored(tmp_path):
 @pytest.mark.parametrize(("content", "message"), [
     ("requests_per_second = [", "damaged"),
     ("no_such_setting = 1", "Unknown setting 'no_such_setting'"),
-    ("concurrency = 'many'", "should be a int"),
+    ("concurrency = 'many'", "Requests at once must be a whole number"),
 ])
 def test_bad_settings_files_are_explained(tmp_path, content, message):
     path = tmp_path / "settings.toml"

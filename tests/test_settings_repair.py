@@ -35,7 +35,7 @@ def test_a_broken_settings_file_is_named_with_its_line_and_set_repairs_it(
     assert repaired.returncode == 0, repaired.stderr
     assert "line 2" in repaired.stderr and "dropped" in repaired.stderr
     kept = tomllib.loads(settings.read_text(encoding="utf-8"))
-    # the old name rekordbox_xml is kept under its new name (issue 13)
+    # the old name is read, and the rewritten file uses the new one
     assert kept == {"rekordbox_library": "/music/rekordbox.xml", "requests_per_second": 2.0,
                     "concurrency": 3}
     assert after.returncode == 0, after.stderr

@@ -18,8 +18,9 @@ from cuepoint_tray.paths import AppPaths, resolve_paths
 from cuepoint_tray.rekordbox.current import NO_XML_MESSAGE, CurrentLibrary
 from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.settings import Settings, load_settings, save_settings, with_values
+from cuepoint_tray.startup import command_line_settings, settings_reader
 from cuepoint_tray.store.queries import list_sessions
-from cuepoint_tray.tray.app import TrayApp, _settings_loader, choose_backend
+from cuepoint_tray.tray.app import TrayApp, choose_backend
 from cuepoint_tray.tray.intents import Intent
 from cuepoint_tray.tray.menu import MenuEntry
 from cuepoint_tray.tray.opener import open_with_os, opener_command
@@ -192,7 +193,7 @@ def test_the_backend_is_gtk_on_linux_unless_appindicator_is_asked_for() -> None:
 
 
 def test_the_beatport_url_option_is_used_but_never_saved(paths: AppPaths) -> None:
-    settings = _settings_loader(paths, "http://127.0.0.1:9/")()
+    settings = settings_reader(paths, command_line_settings("http://127.0.0.1:9/"))()
     assert settings.beatport_web_url == "http://127.0.0.1:9"
     assert settings.beatport_api_url == "http://127.0.0.1:9/v4"
     assert not paths.settings_file.exists()

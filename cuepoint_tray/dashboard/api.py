@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,21 @@ from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.rekordbox.current import NO_XML_MESSAGE, CurrentLibrary
 from cuepoint_tray.rekordbox.locate import LibraryChoice
 from cuepoint_tray.rekordbox.tree import RekordboxPlaylist
-from cuepoint_tray.settings import Settings, default_of, load_settings, save_settings, with_values
+from cuepoint_tray.report_formats import REPORT_FORMATS
+from cuepoint_tray.settings import (
+    Settings,
+    either,
+    load_settings,
+    save_settings,
+    schema,
+    secret_names,
+    with_values,
+)
 from cuepoint_tray.store import mark_interrupted_sessions, queries
 from cuepoint_tray.store.live import live_session
 
-Row = dict[str, Any]
+Answer = dict[str, Any]  # JSON-ready: what one API call returns
 CONTROLS = ("pause", "resume", "cancel")
-REPORT_TYPES = {"html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8",
-                "json": "application/json", "txt": "text/plain; charset=utf-8"}
 MAX_COMPARED = 6
 CHECK_INTERRUPTED_S = 5.0
 
@@ -66,7 +73,7 @@ class DashboardAPI:
 
     # --- the app ------------------------------------------------------------------------
 
-    def status(self) -> Row:
+    def status(self) -> Answer:
         """Version, whether a Rekordbox library is set (or found), and what the controller
         is doing."""
         settings = self._plain_settings()  # every live poll asks: no keyring read
@@ -76,7 +83,7 @@ class DashboardAPI:
                 "default_playlist": settings.default_playlist,
                 "can_match": self.controller is not None, "now": self._now()}
 
-    def _now(self) -> Row | None:
+    def _now(self) -> Answer | None:
         if self.controller is None:
             return None
         state = self.controller.state()
@@ -86,7 +93,7 @@ class DashboardAPI:
 
     # --- live ---------------------------------------------------------------------------
 
-    def live(self, session_id: int | None = None, after_track: int = 0) -> Row:
+    def live(self, session_id: int | None = None, after_track: int = 0) -> Answer:
         """The session running now (else the latest), as the history has it, plus what the
         controller knows beyond it: the track and query in flight."""
         self._note_interrupted()
@@ -100,7 +107,7 @@ class DashboardAPI:
             session["controllable"] = False
         return {"session": session, "status": self.status()}
 
-    def control(self, action: str) -> Row:
+    def control(self, action: str) -> Answer:
         """Pause, resume or cancel the session this app is running."""
         if action not in CONTROLS:
             raise CuepointError(f"Unknown action '{action}': use pause, resume or cancel.")
@@ -110,7 +117,7 @@ class DashboardAPI:
         getattr(controller, action)()
         return self.status()
 
-    def match(self, playlists: Sequence[str]) -> Row:
+    def match(self, playlists: Sequence[str]) -> Answer:
         """Start matching these playlists as one session (a queue, in this order)."""
         wanted = [p for p in playlists if p.strip()] or [self._plain_settings().default_playlist]
         if not any(wanted):
@@ -118,7 +125,7 @@ class DashboardAPI:
         self._controller().match(wanted)
         return self.status()
 
-    def resume_session(self, session_id: int) -> Row:
+    def resume_session(self, session_id: int) -> Answer:
         """Continue an unfinished session from its first unmatched track."""
         queries.session_overview(self.db, session_id)  # a clear 404 for an unknown id
         self._controller().resume_session(session_id)
@@ -140,7 +147,7 @@ class DashboardAPI:
                                 "app (or `cuepoint dashboard`) to run sessions.")
         return self.controller
 
-    def playlists(self) -> Row:
+    def playlists(self) -> Answer:
         """The playlist tree of the Rekordbox library in the settings (or Rekordbox's own,
         found where Rekordbox keeps it), or why it cannot be read."""
         settings = self._plain_settings()
@@ -167,14 +174,14 @@ class DashboardAPI:
     # --- history ------------------------------------------------------------------------
 
     def sessions(self, *, limit: int = 50, offset: int = 0, status: str | None = None,
-                 search: str | None = None, order_by: str = "-started_at") -> Row:
+                 search: str | None = None, order_by: str = "-started_at") -> Answer:
         self._note_interrupted()
         return queries.list_sessions(self.db, min(limit, 500), offset, status, search, order_by)
 
-    def trends(self, limit: int = 100) -> list[Row]:
+    def trends(self, limit: int = 100) -> list[Answer]:
         return queries.trends(self.db, min(limit, 1000))
 
-    def session(self, session_id: int) -> Row:
+    def session(self, session_id: int) -> Answer:
         """One session's page: overview, query performance, slowest tracks, tips."""
         overview = queries.session_overview(self.db, session_id)
         overview.pop("settings", None)
@@ -185,21 +192,21 @@ class DashboardAPI:
 
     def tracks(self, session_id: int, *, status: str | None = None,
                confidence: str | None = None, review_state: str | None = None,
-               search: str | None = None, limit: int = 500, offset: int = 0) -> Row:
+               search: str | None = None, limit: int = 500, offset: int = 0) -> Answer:
         queries.session_overview(self.db, session_id)
         return queries.session_tracks(self.db, session_id, limit=min(limit, 2000),
                                       offset=offset, search=search, status=status,
                                       confidence=confidence, review_state=review_state)
 
-    def track(self, track_result_id: int) -> Row:
+    def track(self, track_result_id: int) -> Answer:
         return queries.track_detail(self.db, track_result_id)
 
-    def review(self, track_result_id: int, state: str, beatport_id: int | None = None) -> Row:
+    def review(self, track_result_id: int, state: str, beatport_id: int | None = None) -> Answer:
         """The DJ's decision on a track: accepted, rejected, changed (to `beatport_id`) or
         auto (undo); exports follow it."""
         return queries.set_review(self.db, track_result_id, state, beatport_id)
 
-    def compare(self, session_ids: Sequence[int]) -> Row:
+    def compare(self, session_ids: Sequence[int]) -> Answer:
         """Sessions side by side; track differences are against the first one."""
         ids = list(dict.fromkeys(session_ids))
         if not 2 <= len(ids) <= MAX_COMPARED:
@@ -224,37 +231,40 @@ class DashboardAPI:
         """The settings without the secrets, which these calls never need."""
         return load_settings(self.paths.settings_file, with_secrets=False)
 
-    def settings(self) -> Row:
-        """Every setting with its help; secrets are write-only: only whether one is set."""
+    def settings_schema(self) -> Answer:
+        """Every setting's label, help, type, limits and choices (no values), and the report
+        formats: what the pages render instead of repeating them."""
+        return {"settings": schema(),
+                "report_formats": [{"value": name, "label": kind.label}
+                                   for name, kind in REPORT_FORMATS.items()]}
+
+    def settings(self) -> Answer:
+        """Every setting as `settings_schema` declares it, with its value; secrets are
+        write-only: only whether one is set."""
         current = self.load_settings()
         listed = []
-        for declared in fields(Settings):
-            value = getattr(current, declared.name)
-            secret = declared.metadata["secret"]
-            listed.append({"name": declared.name, "help": declared.metadata["help"],
-                           "secret": secret, "is_set": bool(value),
-                           "value": None if secret else value,
-                           "default": None if secret else default_of(declared),
-                           "kind": type(default_of(declared)).__name__})
+        for described in schema():
+            value = getattr(current, described["name"])
+            listed.append({**described, "is_set": bool(value),
+                           "value": None if described["secret"] else value})
         return {"settings": listed, "file": str(self.paths.settings_file)}
 
-    def save_settings(self, values: dict[str, Any]) -> Row:
-        """Change settings; an empty secret keeps the stored one, `None` clears it."""
+    def save_settings(self, values: dict[str, Any]) -> Answer:
+        """Change settings; an empty secret keeps the stored one, `None` clears it. A refused
+        value (SettingsError, naming the setting) changes nothing."""
         current = self.load_settings()
-        secrets = {d.name for d in fields(Settings) if d.metadata["secret"]}
         changes = {}
         for name, value in values.items():
-            if name in secrets and value == "":
+            if name in secret_names() and value == "":
                 continue
             changes[name] = "" if value is None else value
-        updated = with_values(current, changes, source="the settings page")
-        _check(updated)
-        save_settings(updated, self.paths.settings_file)
+        save_settings(with_values(current, changes, source="the settings page"),
+                      self.paths.settings_file)
         return self.settings()
 
     # --- Beatport account ---------------------------------------------------------------
 
-    def beatport_account(self) -> Row:
+    def beatport_account(self) -> Answer:
         """Whether the DJ is signed in to Beatport, and as whom; no secret in it."""
         from cuepoint_tray.account import account_state
 
@@ -265,7 +275,7 @@ class DashboardAPI:
                 "paused_session": paused["id"] if paused else None,
                 "paused_reason": paused["reason"] if paused else ""}
 
-    def sign_in(self, username: str, password: str) -> Row:
+    def sign_in(self, username: str, password: str) -> Answer:
         """Sign in to Beatport (where sessions started here would search); the password is
         passed to Beatport and dropped, never kept. SignInError says what went wrong."""
         from cuepoint_tray.account import log_in
@@ -274,7 +284,7 @@ class DashboardAPI:
                str(password))
         return self.beatport_account()
 
-    def sign_out(self) -> Row:
+    def sign_out(self) -> Answer:
         """Forget the Beatport account's tokens."""
         from cuepoint_tray.account import log_out
 
@@ -286,7 +296,7 @@ class DashboardAPI:
         return self.controller.settings() if self.controller is not None else \
             self.load_settings()
 
-    def _paused_session(self) -> Row | None:
+    def _paused_session(self) -> Answer | None:
         """The newest session, when it is paused (a sign-in may be what it waits for)."""
         if not self.db.exists():
             return None
@@ -299,10 +309,10 @@ class DashboardAPI:
         """The session's report in a format, written to the reports folder."""
         from cuepoint_tray.reports import write_report
 
-        if fmt not in REPORT_TYPES:
-            raise CuepointError(f"Unknown report format '{fmt}': use html, csv, json or txt.")
+        if fmt not in REPORT_FORMATS:
+            raise CuepointError(f"Unknown report format '{fmt}': use {either(REPORT_FORMATS)}.")
         path = write_report(self.db, session_id, fmt, self.paths.reports_dir)
-        return Download(path, path.name, REPORT_TYPES[fmt])
+        return Download(path, path.name, REPORT_FORMATS[fmt].media_type)
 
     def rekordbox_export(self, session_id: int, *, write_bpm: bool = False,
                          changes: bool = False) -> Download:
@@ -326,16 +336,7 @@ class DashboardAPI:
         return Download(sent, sent.name, kind, content)
 
 
-def _check(settings: Settings) -> None:
-    if settings.report_format not in REPORT_TYPES:
-        raise SettingsError("report_format must be html, csv, json or txt.")
-    if settings.requests_per_second <= 0 or settings.concurrency < 1:
-        raise SettingsError("requests_per_second must be above 0 and concurrency at least 1.")
-    if settings.cache_expiry_days < 0 or settings.query_retention_days < 0:
-        raise SettingsError("cache_expiry_days and query_retention_days cannot be negative.")
-
-
-def _tree(node: PlaylistFolder | Playlist) -> Row:
+def _tree(node: PlaylistFolder | Playlist) -> Answer:
     if isinstance(node, Playlist):
         extra = ({"kind": node.kind, "refused": node.refused}
                  if isinstance(node, RekordboxPlaylist) else {})

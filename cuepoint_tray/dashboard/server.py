@@ -237,6 +237,7 @@ def _routes(api: DashboardAPI, web_root: Path) -> bottle.Bottle:
     post("/api/tracks/<track_id:int>/review")(answer(lambda track_id: _review(api, track_id)))
     get("/api/compare")(answer(lambda: api.compare(_int_list(_arg("ids") or ""))))
     get("/api/settings")(answer(api.settings))
+    get("/api/settings/schema")(answer(api.settings_schema))
     post("/api/settings")(answer(lambda: api.save_settings(_object(_body().get("values") or {}))))
     get("/api/beatport/account")(answer(api.beatport_account))
     post("/api/beatport/sign-in")(answer(lambda: _sign_in(api)))
@@ -301,10 +302,18 @@ def _failure(exc: Exception, on_damage: Callable[[], str]) -> str:
     for kind, status in _ERRORS:
         if isinstance(exc, kind):
             bottle.response.status = status
-            return _send_json({"error": str(exc)})
+            return _send_json(_refused(exc))
     log.exception("dashboard API call failed")
     bottle.response.status = 500
     return _send_json({"error": "Something went wrong; the log has details."})
+
+
+def _refused(exc: Exception) -> dict[str, str]:
+    """The error's sentence; a refused setting also names the setting, for the page to show
+    the sentence under its field."""
+    if isinstance(exc, SettingsError) and exc.setting:
+        return {"error": str(exc), "setting": exc.setting, "sentence": exc.sentence}
+    return {"error": str(exc)}
 
 
 def _send_json(value: Any) -> str:

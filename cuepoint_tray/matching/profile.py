@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
-from cuepoint_tray.keys import MusicalKey, parse_key
 from cuepoint_tray.matching.normalize import (
     LooseGroup,
     Version,
@@ -19,6 +18,7 @@ from cuepoint_tray.matching.normalize import (
     split_title,
     strip_artist_prefix,
 )
+from cuepoint_tray.musical_keys import MusicalKey, parse_key
 
 
 @dataclass(frozen=True, slots=True)

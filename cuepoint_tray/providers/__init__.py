@@ -3,14 +3,17 @@ the one HTTP client they share."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from cuepoint_tray.providers.api_v4 import ApiV4Provider, SignInLost, TokensChanged
-from cuepoint_tray.providers.http import HttpClient, make_http_client
+from cuepoint_tray.providers.http import ClientSettings, HttpClient, make_http_client
 from cuepoint_tray.providers.provider import Provider
 from cuepoint_tray.providers.website import WebsiteProvider
-from cuepoint_tray.settings import Settings
 
 __all__ = [
     "ApiV4Provider",
+    "BeatportSettings",
+    "ClientSettings",
     "HttpClient",
     "Provider",
     "WebsiteProvider",
@@ -19,7 +22,23 @@ __all__ = [
 ]
 
 
-def make_provider(settings: Settings, http: HttpClient, *,
+class BeatportSettings(Protocol):
+    """Where Beatport is and the DJ's sign-in: the app's settings have these, and so may any
+    small object (this layer knows nothing of the app's settings file)."""
+
+    @property
+    def beatport_api_url(self) -> str: ...
+    @property
+    def beatport_web_url(self) -> str: ...
+    @property
+    def beatport_token(self) -> str: ...
+    @property
+    def beatport_refresh_token(self) -> str: ...
+    @property
+    def beatport_client_id(self) -> str: ...
+
+
+def make_provider(settings: BeatportSettings, http: HttpClient, *,
                   on_tokens_changed: TokensChanged | None = None,
                   on_sign_in_lost: SignInLost | None = None) -> Provider:
     """API first: the API v4 provider when the DJ is signed in (or pasted a token); the

@@ -19,17 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cuepoint_tray.errors import NotAnsweringError
+from cuepoint_tray.waits import Waits
 
 FAILURES_TO_OPEN = 8
-COOL_DOWN_S = 10.0
-MAX_COOL_DOWN_S = 60.0
 
 
 @dataclass
 class _HostState:
     failures: int = 0  # failed sends in a row
     open_until: float | None = None  # monotonic time the cool-down ends; None while closed
-    cool_down_s: float = COOL_DOWN_S
+    cool_down_s: float = Waits.cool_down_s
     probing: bool = False  # the one send let through after the cool-down is on its way
 
 
@@ -39,10 +38,10 @@ class CircuitBreaker:
     def __init__(self, failures_to_open: int | None = None, cool_down_s: float | None = None,
                  max_cool_down_s: float | None = None,
                  clock: Callable[[], float] = time.monotonic):
-        """Left out, each figure is this module's constant as it is now (tests shorten them)."""
+        """Left out, each figure is the app's default (`Waits`)."""
         self.failures_to_open = max(1, failures_to_open or FAILURES_TO_OPEN)
-        self.cool_down_s = COOL_DOWN_S if cool_down_s is None else cool_down_s
-        self.max_cool_down_s = max(self.cool_down_s, max_cool_down_s or MAX_COOL_DOWN_S)
+        self.cool_down_s = Waits.cool_down_s if cool_down_s is None else cool_down_s
+        self.max_cool_down_s = max(self.cool_down_s, max_cool_down_s or Waits.max_cool_down_s)
         self._clock = clock
         self._hosts: dict[str, _HostState] = {}
         self._lock = threading.Lock()

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -57,9 +57,8 @@ from cuepoint_tray.errors import (
     RateLimitedError,
     ServerError,
 )
-from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.providers.breaker import CircuitBreaker
-from cuepoint_tray.settings import Settings
+from cuepoint_tray.waits import APP_WAITS, Waits
 
 _log = logging.getLogger(__name__)
 USER_AGENT = f"CuePointTray/{__version__}"
@@ -67,10 +66,6 @@ SIGN_IN_HINT = "sign in to Beatport (Settings, or `cuepoint login`)"
 BLOCKED_MESSAGE = ("Beatport's website blocked automated access with a Cloudflare challenge: "
                    + SIGN_IN_HINT)
 RETRY_AFTER_CAP_S = 60.0
-# The first wait before a retry (it doubles, plus jitter, up to BACKOFF_MAX_S); read by
-# make_http_client when it is called, so tests can shorten it.
-BACKOFF_S = 1.0
-BACKOFF_MAX_S = 30.0
 # A connection is set up in well under this on any working network; a longer wait only delays
 # the retry. Reading the answer gets the full request_timeout_s.
 _CONNECT_TIMEOUT_CAP_S = 5.0
@@ -521,15 +516,32 @@ def _tries(attempts: int) -> str:
     return "1 try" if attempts == 1 else f"{attempts} tries"
 
 
-def make_http_client(settings: Settings, paths: AppPaths) -> HttpClient:
-    """The HTTP client the app uses, configured from the settings, caching in the app's folder;
-    backoff from this module's constants (the circuit breaker reads `breaker.py`'s)."""
+class ClientSettings(Protocol):
+    """What the HTTP client is made from: the app's settings have these, and so may any
+    small object (this layer knows nothing of the app's settings file)."""
+
+    @property
+    def cache_expiry_days(self) -> float: ...
+    @property
+    def requests_per_second(self) -> float: ...
+    @property
+    def request_timeout_s(self) -> float: ...
+    @property
+    def max_attempts(self) -> int: ...
+
+
+def make_http_client(settings: ClientSettings, cache_path: Path | None,
+                     waits: Waits = APP_WAITS) -> HttpClient:
+    """The HTTP client the app uses, caching in `cache_path` (None: no cache), with the
+    retries' and circuit breaker's `waits`."""
     return HttpClient(
-        cache_path=paths.http_cache,
+        cache_path=cache_path,
         cache_expiry_days=settings.cache_expiry_days,
         requests_per_second=settings.requests_per_second,
         timeout_s=settings.request_timeout_s,
         max_attempts=settings.max_attempts,
-        backoff_s=BACKOFF_S,
-        backoff_max_s=BACKOFF_MAX_S,
+        backoff_s=waits.backoff_s,
+        backoff_max_s=waits.backoff_max_s,
+        breaker=CircuitBreaker(cool_down_s=waits.cool_down_s,
+                               max_cool_down_s=waits.max_cool_down_s),
     )

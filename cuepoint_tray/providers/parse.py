@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 from cuepoint_tray.domain import BeatportTrack
-from cuepoint_tray.keys import parse_key
+from cuepoint_tray.musical_keys import parse_key
 from cuepoint_tray.providers.payloads import SearchTrack, V4Track
 
 log = logging.getLogger(__name__)

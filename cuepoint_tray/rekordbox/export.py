@@ -14,9 +14,7 @@ import csv
 import math
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -24,10 +22,10 @@ from xml.parsers import expat
 
 from cuepoint_tray.domain import BeatportTrack
 from cuepoint_tray.errors import CuepointError, RekordboxError
-from cuepoint_tray.file_writing import spreadsheet_safe
-from cuepoint_tray.keys import parse_key
-from cuepoint_tray.rekordbox.export_handler import MAX_DEPTH
+from cuepoint_tray.file_writing import spreadsheet_safe, whole_file, whole_file_at
+from cuepoint_tray.musical_keys import parse_key
 from cuepoint_tray.rekordbox.reader import MAX_BYTES_WITHOUT_A_TAG, read_library
+from cuepoint_tray.rekordbox.xml_handler import MAX_DEPTH
 
 _CHUNK = 1 << 20
 # Encodings whose bytes for '<', '>', '"' and "'" are ASCII: the byte-level splicing needs it.
@@ -75,7 +73,7 @@ def export_enriched(source_xml: Path, out_xml: Path, matches: dict[str, Beatport
     _refuse_database(source)
     found = _find_tracks(source, set(matches))
     changes: list[FieldChange] = []
-    with _atomic(out, "wb") as (stream, temp), source.open("rb") as original:
+    with whole_file_at(out, "wb") as (stream, temp), source.open("rb") as original:
         for edit in _copy_with_edits(original, stream, found):
             _apply_beatport(edit, matches[edit.track_id], write_bpm, marker)
             changes.extend(edit.changes)
@@ -315,23 +313,9 @@ def with_marker(comments: str, marker: str, beatport_id: int) -> str:
 
 # --- writing -------------------------------------------------------------------------------
 
-@contextmanager
-def _atomic(path: Path, mode: str, **options: Any) -> Iterator[tuple[Any, Path]]:
-    """A temporary file (stream, path) beside path that replaces it when the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, mode, **options) as stream:
-            yield stream, Path(temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def _write_changes(path: Path, changes: list[FieldChange]) -> None:
     # utf-8-sig: Excel, where a DJ is likely to open it, reads UTF-8 only with the BOM.
-    with _atomic(path, "w", encoding="utf-8-sig", newline="") as (stream, _):
+    with whole_file(path, "w", encoding="utf-8-sig", newline="") as stream:
         write_rows: Callable[[list[list[str]]], None] = csv.writer(stream).writerows
         write_rows([list(CHANGES_COLUMNS)])
         write_rows([[spreadsheet_safe(cell) for cell in

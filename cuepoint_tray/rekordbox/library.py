@@ -9,8 +9,8 @@ from pathlib import Path
 from cuepoint_tray.domain import Playlist, PlaylistFolder, RekordboxTrack
 from cuepoint_tray.errors import RekordboxError
 from cuepoint_tray.rekordbox import playlist_lookup
-from cuepoint_tray.rekordbox.export_handler import REEXPORT
 from cuepoint_tray.rekordbox.tree import MissingEntry, RekordboxPlaylist, missing_entries, walk
+from cuepoint_tray.rekordbox.xml_handler import REEXPORT
 
 
 class PlaylistTree:

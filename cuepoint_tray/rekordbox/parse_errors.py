@@ -15,7 +15,7 @@ from xml.sax import SAXParseException
 from defusedxml import EntitiesForbidden, ExternalReferenceForbidden
 
 from cuepoint_tray.errors import RekordboxError
-from cuepoint_tray.rekordbox.export_handler import REEXPORT, REEXPORT_SENTENCE
+from cuepoint_tray.rekordbox.xml_handler import REEXPORT, REEXPORT_SENTENCE
 
 _REFUSED = "which Rekordbox never writes; refused for safety"
 _CUT_OFF = {

@@ -21,9 +21,9 @@ from defusedxml.expatreader import DefusedExpatParser
 
 from cuepoint_tray.errors import RekordboxError
 from cuepoint_tray.rekordbox import parse_errors
-from cuepoint_tray.rekordbox.export_handler import REEXPORT_SENTENCE, ExportHandler
 from cuepoint_tray.rekordbox.library import Library
 from cuepoint_tray.rekordbox.tree import EntryResolver, build_root
+from cuepoint_tray.rekordbox.xml_handler import REEXPORT_SENTENCE, ExportHandler
 
 _READ_BYTES = 1 << 20  # fewer, larger reads: the SAX default (64 KiB) costs time on big files
 # The longest run of bytes without a tag opening or closing. Expat holds a tag whole before

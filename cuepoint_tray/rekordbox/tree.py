@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from cuepoint_tray.domain import Playlist, PlaylistFolder, RekordboxTrack
-from cuepoint_tray.rekordbox.export_handler import NodeDraft
+from cuepoint_tray.rekordbox.xml_handler import NodeDraft
 
 ROOT_NAME = "ROOT"
 _KEY_KINDS = {"0": "TrackID", "1": "Location"}

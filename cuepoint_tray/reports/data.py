@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
-from cuepoint_tray.keys import parse_key
+from cuepoint_tray.musical_keys import parse_key
 from cuepoint_tray.store import queries
 from cuepoint_tray.store.database import DatabaseOrPath
 

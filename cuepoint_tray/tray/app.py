@@ -31,14 +31,14 @@ from typing import Any
 from cuepoint_tray import APP_NAME, __version__
 from cuepoint_tray.controller import ControllerState, SessionController
 from cuepoint_tray.errors import CuepointError, SettingsError
-from cuepoint_tray.paths import DATA_DIR_ENV, AppPaths, resolve_paths
+from cuepoint_tray.paths import DATA_DIR_ENV, AppPaths
 from cuepoint_tray.settings import (
     Settings,
     load_settings,
     save_settings,
-    served_from,
     with_values,
 )
+from cuepoint_tray.startup import command_line_settings, data_folder, log_to_file, settings_reader
 from cuepoint_tray.store.recovery import take_notices
 from cuepoint_tray.tray.intents import Intent
 from cuepoint_tray.tray.look import IconLook, draw_icon, icon_look, load_base_icon
@@ -321,17 +321,21 @@ def _dump_menu(menu: tuple[MenuEntry, ...]) -> None:
     import json
     from dataclasses import asdict
 
-    temporary = Path(target + ".tmp")
-    temporary.write_text(json.dumps([asdict(entry) for entry in menu]), encoding="utf-8")
-    temporary.replace(target)
+    from cuepoint_tray.file_writing import write_whole
+
+    write_whole(Path(target), json.dumps([asdict(entry) for entry in menu]).encode("utf-8"))
 
 
 # --- the command ------------------------------------------------------------------------------
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    paths = resolve_paths(args.data_dir).create()
-    _log_to_file(paths)
+    try:
+        paths = data_folder(args.data_dir)
+        log_to_file(paths)
+    except CuepointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     instance = SingleInstance(paths.data_dir)
     if not instance.acquire():
         if ask_running_to_show(paths.data_dir):
@@ -344,7 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         choose_backend(os.environ, sys.platform)
         _set_prgname()
         try:
-            app = TrayApp(paths, _settings_loader(paths, args.beatport_url))
+            settings = settings_reader(paths, command_line_settings(args.beatport_url))
+            app = TrayApp(paths, settings)
         except (ImportError, ValueError) as exc:  # pystray finds no display or tray to use
             print(f"{APP_NAME} needs a desktop session with a system tray: {exc}",
                   file=sys.stderr)
@@ -372,18 +377,6 @@ def _parser() -> argparse.ArgumentParser:
         "--beatport-url", metavar="URL",
         help="one server for both the website (URL) and the API (URL/v4), e.g. a local catalog")
     return parser
-
-
-def _settings_loader(paths: AppPaths, beatport_url: str | None) -> Callable[[], Settings]:
-    """The settings file as it is at each call, with the command line's Beatport URL over it
-    (never saved)."""
-    overrides = served_from(beatport_url) if beatport_url else {}
-
-    def settings() -> Settings:
-        return with_values(load_settings(paths.settings_file), overrides,
-                           source="the command line")
-
-    return settings
 
 
 def choose_backend(environ: Any, platform: str) -> str | None:
@@ -425,15 +418,6 @@ def _quit_on_terminate(app: TrayApp) -> None:
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGTERM, on_terminate)
     elif hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, lambda *_: app.post(Intent("quit")))
-
-
-def _log_to_file(paths: AppPaths) -> None:
-    handler = logging.FileHandler(paths.log_file, encoding="utf-8")
-    handler.setFormatter(logging.Formatter(
-        "%(asctime)s %(levelname)s %(name)s [%(threadName)s]: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from cuepoint_tray.file_writing import whole_file
+
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "tray.lock"
@@ -134,11 +136,10 @@ def ask_running_to_show(folder: Path, timeout: float = 10.0) -> bool:
 
 
 def _write_private(path: Path, text: str) -> None:
-    temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+    """Whole or not at all, and readable by this user only (whole_file creates it 0600): it
+    holds the secret that lets a second start ask this one to show its window."""
+    with whole_file(path, "w", encoding="utf-8") as handle:
         handle.write(text)
-    temporary.replace(path)
 
 
 def _try_lock(handle: IO[str], platform: str) -> bool:

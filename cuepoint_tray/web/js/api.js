@@ -3,9 +3,11 @@
 const TOKEN_KEY = "cuepoint.token";
 
 export class ApiError extends Error {
-  constructor(message, status) {
+  /** `details`: what else the answer said, e.g. a refused setting's name and sentence. */
+  constructor(message, status, details = {}) {
     super(message);
     this.status = status;
+    this.details = details;
   }
 }
 
@@ -40,18 +42,18 @@ async function send(path, {method = "GET", body = undefined, signal = undefined}
     if (error.name === "AbortError") throw error;
     throw new ApiError("CuePoint is not answering: is the app (or `cuepoint dashboard`) still running?", 0);
   }
-  if (!response.ok) throw new ApiError(await errorText(response), response.status);
+  if (!response.ok) throw await refusal(response);
   return response;
 }
 
-async function errorText(response) {
+async function refusal(response) {
   try {
     const data = await response.json();
-    if (data && data.error) return data.error;
+    if (data && data.error) return new ApiError(data.error, response.status, data);
   } catch {
     // not JSON: fall through to the status line
   }
-  return `The dashboard answered ${response.status} ${response.statusText}.`;
+  return new ApiError(`The dashboard answered ${response.status} ${response.statusText}.`, response.status);
 }
 
 /** GET (or POST with `body`) a JSON endpoint; throws ApiError with the DJ-readable message. */

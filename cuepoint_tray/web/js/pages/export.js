@@ -5,12 +5,10 @@ import {ApiError, api, download} from "../api.js";
 import {fill, h, message, names} from "../dom.js";
 import * as f from "../format.js";
 
-const REPORTS = [["html", "HTML report"], ["csv", "CSV"], ["json", "JSON"], ["txt", "Text"]];
-
 export async function render(main, route) {
   const id = Number(route.args[0]);
   if (!Number.isInteger(id) || id < 1) throw new ApiError("This export address has no valid session number.", 404);
-  const {overview} = await api(`/api/sessions/${id}`);
+  const [{overview}, {report_formats: formats}] = await Promise.all([api(`/api/sessions/${id}`), api("/api/settings/schema")]);
   const status = h("div", {id: "export-status", "aria-live": "polite"});
   const bpm = h("input", {type: "checkbox", id: "write-bpm"});
   const fetchFile = (path) => async (event) => {
@@ -41,8 +39,8 @@ export async function render(main, route) {
       h("a", {href: `#/session/${overview.id}?status=review&review_state=auto`}, "Review them")) : null,
     h("section", {class: "panel", id: "export-reports"}, h("h2", {}, "Report"),
       h("p", {class: "muted"}, "Every track with its match, confidence, your review and why; the same figures as the session page."),
-      h("div", {class: "downloads"}, REPORTS.map(([format, text]) => h("button", {type: "button", "data-format": format,
-        on: {click: fetchFile(() => `/api/sessions/${id}/report.${format}`)}}, `⤓ ${text}`)))),
+      h("div", {class: "downloads"}, formats.map(({value: format, label}) => h("button", {type: "button", "data-format": format,
+        on: {click: fetchFile(() => `/api/sessions/${id}/report.${format}`)}}, `⤓ ${label}`)))),
     h("section", {class: "panel", id: "export-rekordbox"}, h("h2", {}, "Rekordbox XML with Beatport's data"),
       h("p", {}, "A copy of your collection's XML (", h("span", {class: "mono", dir: "auto"}, overview.xml_path),
         ") in which each matched track, and each you accepted or changed, gets Beatport's key, label, genre, year, mix and remixer, ",

@@ -1,28 +1,13 @@
-// Settings: signing in to Beatport, then the form over /api/settings. Secrets are
-// write-only: the page only knows whether one is set; a blank field keeps it, Clear removes
-// it. The Beatport password goes to /api/beatport/sign-in and is dropped from the form.
+// Settings: signing in to Beatport, then the form over /api/settings. Labels, help, limits,
+// choices and which settings are advanced all come from the app's one declaration of each
+// setting (with its value); the app checks what is sent, and a refused value comes back as
+// one sentence naming the setting, shown under its field. Secrets are write-only: the page
+// only knows whether one is set; a blank field keeps it, Clear removes it. The Beatport
+// password goes to /api/beatport/sign-in and is dropped from the form.
 
 import {api, post} from "../api.js";
 import {fill, h, link, message, setText} from "../dom.js";
 import {go} from "../route.js";
-
-const MAIN = ["rekordbox_library", "default_playlist", "beatport_token", "requests_per_second", "concurrency",
-  "cache_expiry_days", "query_retention_days", "report_format"];
-const LABELS = {
-  rekordbox_library: "Rekordbox library", default_playlist: "Default playlist",
-  beatport_token: "Beatport API token", beatport_refresh_token: "Beatport refresh token",
-  requests_per_second: "Requests per second", concurrency: "Requests at once",
-  request_timeout_s: "Request timeout (seconds)", max_attempts: "Tries per request",
-  cache_expiry_days: "Cache expiry (days)", query_retention_days: "Keep query details (days)",
-  report_format: "Report format", beatport_api_url: "Beatport API address", beatport_web_url: "Beatport website address",
-};
-const REPORT_FORMATS = [["html", "HTML (opens in a browser)"], ["csv", "CSV (spreadsheet)"], ["json", "JSON"], ["txt", "Plain text"]];
-// The same limits the app checks when saving, so most mistakes show before sending.
-const LIMITS = {
-  requests_per_second: [(v) => v > 0, "must be above 0"], concurrency: [(v) => v >= 1, "must be at least 1"],
-  request_timeout_s: [(v) => v > 0, "must be above 0"], max_attempts: [(v) => v >= 1, "must be at least 1"],
-  cache_expiry_days: [(v) => v >= 0, "cannot be negative"], query_retention_days: [(v) => v >= 0, "cannot be negative"],
-};
 
 export async function render(main) {
   const [data, playlists, account] = await Promise.all([api("/api/settings"),
@@ -155,8 +140,8 @@ class SettingsForm {
     this.xmlCheck = h("div", {class: "help", id: "xml-check"});
     this.playlists = playlists;
     const byName = Object.fromEntries(data.settings.map((s) => [s.name, s]));
-    const main = MAIN.filter((name) => byName[name]).map((name) => this.field(byName[name]));
-    const advanced = data.settings.filter((s) => !MAIN.includes(s.name)).map((s) => this.field(s));
+    const main = data.settings.filter((s) => !s.advanced).map((s) => this.field(s));
+    const advanced = data.settings.filter((s) => s.advanced).map((s) => this.field(s));
     this.save = h("button", {type: "submit", class: "primary", id: "save-settings"}, "Save settings");
     this.element = h("form", {class: "panel", id: "settings-form", novalidate: true},
       this.banner,
@@ -183,7 +168,7 @@ class SettingsForm {
     if (setting.name === "rekordbox_library") extra.push(this.xmlCheck);
     this.fields[setting.name] = {setting, input, errorText};
     return [
-      h("label", {for: id}, LABELS[setting.name] || setting.name,
+      h("label", {for: id}, setting.label,
         h("span", {class: "muted small mono", style: "display:block; font-weight:400"}, setting.name)),
       h("div", {class: "field"},
         setting.secret ? h("div", {class: "inline"}, input, this.secretControls(setting, input)) : input,
@@ -196,19 +181,21 @@ class SettingsForm {
 
   input(setting, id) {
     const name = setting.name;
-    if (name === "report_format") {
-      return h("select", {id, name}, REPORT_FORMATS.map(([value, text]) =>
-        h("option", {value, props: {selected: value === setting.value}}, text)));
+    if (setting.choices.length) {
+      return h("select", {id, name}, setting.choices.map(({value, label}) =>
+        h("option", {value, props: {selected: value === setting.value}}, label)));
     }
     if (setting.secret) {
       return h("input", {type: "password", id, name, autocomplete: "off", spellcheck: "false",
         placeholder: setting.is_set ? "Set — leave blank to keep it" : "Not set"});
     }
     const numeric = setting.kind === "int" || setting.kind === "float";
+    const limits = setting.limits || {};
     const input = h("input", {type: numeric ? "number" : "text", id, name, spellcheck: "false",
       step: setting.kind === "float" ? "any" : numeric ? "1" : null, inputmode: setting.kind === "float" ? "decimal" : null,
+      min: numeric ? limits.low : null, max: numeric ? limits.high : null,
       list: name === "default_playlist" && this.playlistNames().length ? "playlist-names" : null,
-      placeholder: name === "rekordbox_library" ? "/Users/you/Music/rekordbox.xml" : name === "default_playlist" ? "Sets/Friday" : null});
+      placeholder: setting.example || null});
     input.value = setting.value === null || setting.value === undefined ? "" : String(setting.value);
     return input;
   }
@@ -234,7 +221,7 @@ class SettingsForm {
           const now = data.settings.find((s) => s.name === setting.name);
           this.markSecret(setting.name, now.is_set);
           input.value = "";
-          fill(this.banner, message("ok", `${LABELS[setting.name] || setting.name} cleared.`));
+          fill(this.banner, message("ok", `${setting.label} cleared.`));
         } catch (error) {
           fill(this.banner, message("error", error.message));
         }
@@ -284,38 +271,17 @@ class SettingsForm {
     }
   }
 
-  /** The values to send, or null when a field is wrong (its message shown beside it). */
+  /** The values to send: numbers as numbers; what is not one is sent as typed, for the
+   * app to refuse with its sentence. */
   values() {
     const values = {};
-    let ok = true;
     for (const [name, {setting, input}] of Object.entries(this.fields)) {
       this.setError(name, "");
       const raw = input.value.trim();
-      if (setting.secret) {
-        values[name] = raw;  // "" keeps the stored one
-        continue;
-      }
-      if (setting.kind === "int" || setting.kind === "float") {
-        const number = Number(raw);
-        if (raw === "" || !Number.isFinite(number)) {
-          ok = this.setError(name, "Enter a number.");
-          continue;
-        }
-        if (setting.kind === "int" && !Number.isInteger(number)) {
-          ok = this.setError(name, "Enter a whole number.");
-          continue;
-        }
-        const [fine, words] = LIMITS[name] || [() => true, ""];
-        if (!fine(number)) {
-          ok = this.setError(name, `${LABELS[name] || name} ${words}.`);
-          continue;
-        }
-        values[name] = number;
-      } else {
-        values[name] = raw;
-      }
+      const numeric = setting.kind === "int" || setting.kind === "float";
+      values[name] = numeric && raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
     }
-    return ok ? values : null;
+    return values;
   }
 
   setError(name, text) {
@@ -330,11 +296,6 @@ class SettingsForm {
   async submit() {
     fill(this.banner);
     const values = this.values();
-    if (!values) {
-      fill(this.banner, message("error", "Some settings need fixing: see the messages below them."));
-      this.element.querySelector("[aria-invalid='true']")?.focus();
-      return;
-    }
     this.save.disabled = true;
     try {
       const data = await post("/api/settings", {values});
@@ -349,16 +310,23 @@ class SettingsForm {
       this.showXmlCheck();
       fill(this.banner, message("ok", "Settings saved."));
     } catch (error) {
-      this.showServerError(error.message);
+      this.showRefusal(error);
     } finally {
       this.save.disabled = false;
     }
   }
 
-  showServerError(text) {
-    const named = Object.keys(this.fields).filter((name) => new RegExp(`\\b${name}\\b`).test(text));
-    for (const name of named) this.setError(name, text);
-    fill(this.banner, message("error", named.length ? "Not saved: see the message below the setting." : `Not saved: ${text}`));
-    if (named.length) this.fields[named[0]].input.focus();
+  /** A refused value's sentence under its field (the Advanced part opened if it is there),
+   * nothing saved; any other error in the banner. */
+  showRefusal(error) {
+    const field = this.fields[(error.details || {}).setting];
+    if (!field) {
+      fill(this.banner, message("error", `Not saved: ${error.message}`));
+      return;
+    }
+    this.setError(error.details.setting, error.details.sentence);
+    field.input.closest("details")?.setAttribute("open", "");
+    fill(this.banner, message("error", "Not saved: see the message below the setting."));
+    field.input.focus();
   }
 }
