@@ -58,6 +58,9 @@ class Settings:
         5, "Tries per request on 429, server errors, timeouts and dropped connections.")
     cache_expiry_days: float = _setting(
         30.0, "Days a Beatport answer is reused from the local cache before it is asked again.")
+    cache_max_mb: float = _setting(
+        200.0, "Most megabytes the local cache of Beatport answers may hold; the oldest "
+        "answers make room first.")
     report_format: str = _setting(
         "html", "Format of the report written when a session ends: html, csv, json or txt.")
     query_retention_days: int = _setting(
@@ -178,6 +181,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "requests_per_second": (0.001, 10_000.0), "concurrency": (1, 64),
     "request_timeout_s": (0.1, 600.0), "max_attempts": (1, 20),
     "cache_expiry_days": (0.0, 3650.0), "query_retention_days": (0, 36_500),
+    "cache_max_mb": (1.0, 1_000_000.0),
 }
 
 
