@@ -1,5 +1,7 @@
-// Live: the session running now (or the latest one), polled every 700 ms without reloading;
-// when nothing runs, a way to start a match.
+// Live: the session running now (or the latest one), polled every 700 ms without reloading
+// while a session runs, every 5 s while none does (one may start from the tray), and not at
+// all while the page is hidden (the window closed to the tray, minimised, another tab): it
+// polls again at once when shown. When nothing runs, a way to start a match.
 
 import {api, post} from "../api.js";
 import {chart, extend, plotText} from "../charts.js";
@@ -7,6 +9,7 @@ import {append, card, fill, h, message, names, setText} from "../dom.js";
 import * as f from "../format.js";
 
 const POLL_MS = 700;
+const IDLE_POLL_MS = 5000;
 const RECENT = 12;
 const STATUSES = ["matched", "review", "unmatched", "error"];
 const STATUS_COLOURS = {matched: "ok", review: "warn", unmatched: "neutral", error: "bad"};
@@ -15,7 +18,12 @@ export async function render(main) {
   const view = new LiveView(main);
   await view.poll();
   view.schedule();
-  return () => view.stop();
+  const onVisibility = () => view.visibilityChanged();
+  document.addEventListener("visibilitychange", onVisibility);
+  return () => {
+    document.removeEventListener("visibilitychange", onVisibility);
+    view.stop();
+  };
 }
 
 class LiveView {
@@ -29,6 +37,8 @@ class LiveView {
     this.timer = null;
     this.start = null;
     this.refs = null;
+    this.active = false;  // a session is starting, running or paused: poll often
+    this.polling = false;
   }
 
   stop() {
@@ -37,21 +47,40 @@ class LiveView {
   }
 
   schedule() {
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (this.stopped || document.hidden) return;  // visibilityChanged starts it again
+    this.timer = setTimeout(() => this.tick(), this.active ? POLL_MS : IDLE_POLL_MS);
+  }
+
+  async tick() {
+    if (this.polling) return;  // one request at a time; the running one reschedules
+    this.polling = true;
+    try {
+      await this.poll();
+      this.setProblem("");
+    } catch (error) {
+      this.setProblem(error.message);
+    } finally {
+      this.polling = false;
+    }
+    this.schedule();
+  }
+
+  visibilityChanged() {
     if (this.stopped) return;
-    this.timer = setTimeout(async () => {
-      try {
-        await this.poll();
-        this.setProblem("");
-      } catch (error) {
-        this.setProblem(error.message);
-      }
-      this.schedule();
-    }, POLL_MS);
+    if (document.hidden) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    } else if (!this.timer && !this.polling) {
+      this.tick();  // what changed while hidden shows at once
+    }
   }
 
   async poll() {
     let data = await api(`/api/live?after=${this.after}`);
     if (this.stopped) return;
+    this.active = isActive(data);
     const session = data.session;
     if ((session ? session.id : null) !== this.sessionId) {
       if (session && this.after) data = await api(`/api/live?session=${session.id}&after=0`);
@@ -340,6 +369,15 @@ class LiveView {
     refs.failure.dataset.reason = reason;
     fill(refs.failure, reason ? message("error", `The last session stopped: ${reason}`) : null);
   }
+}
+
+/** Whether something changes by the second: a session starting, running or stopping here,
+ * or one running elsewhere (another window or command writing the history). A paused one
+ * waits for the DJ. */
+function isActive(data) {
+  const now = data.status && data.status.now;
+  if (now && now.busy && now.phase !== "paused") return true;
+  return Boolean(data.session && data.session.status === "running" && !(now && now.busy));
 }
 
 function phaseWords(phase) {
