@@ -10,6 +10,7 @@ import * as f from "../format.js";
 
 const POLL_MS = 700;
 const IDLE_POLL_MS = 5000;
+const EAGER_MS = 10000;
 const RECENT = 12;
 const STATUSES = ["matched", "review", "unmatched", "error"];
 const STATUS_COLOURS = {matched: "ok", review: "warn", unmatched: "neutral", error: "bad"};
@@ -37,7 +38,8 @@ class LiveView {
     this.timer = null;
     this.start = null;
     this.refs = null;
-    this.active = false;  // a session is starting, running or paused: poll often
+    this.active = false;  // a session is starting, running or stopping: poll often
+    this.eagerUntil = 0;  // after the DJ starts or controls a session, poll often meanwhile
     this.polling = false;
   }
 
@@ -67,6 +69,16 @@ class LiveView {
     this.schedule();
   }
 
+  /** The DJ started or controlled a session: poll often until it shows (a session takes a
+   * moment to start, and the request starting it may answer after the first polls). */
+  expectChange() {
+    this.eagerUntil = Date.now() + EAGER_MS;
+    if (!this.active) {
+      this.active = true;
+      this.schedule();
+    }
+  }
+
   visibilityChanged() {
     if (this.stopped) return;
     if (document.hidden) {
@@ -80,7 +92,9 @@ class LiveView {
   async poll() {
     let data = await api(`/api/live?after=${this.after}`);
     if (this.stopped) return;
-    this.active = isActive(data);
+    const wasActive = this.active;
+    this.active = isActive(data) || Date.now() < this.eagerUntil;
+    if (this.active !== wasActive) this.schedule();  // a session started or ended: new pace
     const session = data.session;
     if ((session ? session.id : null) !== this.sessionId) {
       if (session && this.after) data = await api(`/api/live?session=${session.id}&after=0`);
@@ -162,6 +176,7 @@ class LiveView {
     const act = (action) => async () => {
       setText(refs.controlError, "");
       try {
+        this.expectChange();
         await post(`/api/live/${action}`);
         refs.confirm.hidden = true;
         await this.poll();
@@ -353,7 +368,7 @@ class LiveView {
       return;
     }
     if (this.start) return;
-    this.start = new StartPanel(status, () => this.poll());
+    this.start = new StartPanel(status, () => this.expectChange(), () => this.poll());
     fill(box, this.start.element);
   }
 
@@ -387,8 +402,9 @@ function phaseWords(phase) {
 
 /** Choose playlists from the Rekordbox XML's tree (several make a queue) and start. */
 class StartPanel {
-  constructor(status, onStarted) {
+  constructor(status, onStarting, onStarted) {
     this.status = status;
+    this.onStarting = onStarting;
     this.onStarted = onStarted;
     this.selected = [];
     this.element = h("section", {class: "panel", id: "start-panel"}, h("h2", {}, "Start a match"));
@@ -478,6 +494,7 @@ class StartPanel {
   async submit() {
     fill(this.error);
     this.button.disabled = true;
+    this.onStarting();
     try {
       await post("/api/match", {playlists: this.selected});
       append(this.error, message("ok", "Starting…"));
