@@ -139,8 +139,8 @@ def main() -> int:
     from display_stack import DisplayStack, wait_until
 
     from cuepoint_tray.resources import resource_folder
-    from cuepoint_tray.tray.single_instance import ask_running_to_show
     from cuepoint_tray.settings import Settings, save_settings, with_values
+    from cuepoint_tray.tray.single_instance import ask_running_to_show
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--window", type=float, default=40.0, help="seconds per measurement")
