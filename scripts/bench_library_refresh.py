@@ -46,6 +46,14 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU-seconds of the tray and of its children that have ended (utime, stime, cutime,
+    cstime): the re-read's cost whichever process did it, and whatever else the machine
+    runs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def _stalls(log: Path) -> list[float]:
     try:
         return [float(line) for line in log.read_text().split()]
@@ -143,7 +151,7 @@ def main() -> int:
 
 def _reread(xml: Path, name: str, n: int, dump: Path, stall_log: Path, pid: int,
             wait_until: Any) -> dict[str, float]:
-    before = len(_stalls(stall_log))
+    before, cpu_before = len(_stalls(stall_log)), _cpu_s(pid)
     old = f'Name="{name}' if n == 1 else f'Name="{name} v{n - 1}"'
     text = xml.read_bytes().replace(old.encode() + (b'"' if n == 1 else b""),
                                     f'Name="{name} v{n}"'.encode(), 1)
@@ -156,10 +164,12 @@ def _reread(xml: Path, name: str, n: int, dump: Path, stall_log: Path, pid: int,
     shown = time.monotonic() - replaced
     time.sleep(3)
     stalls = _stalls(stall_log)[before:]
-    result = {"shown_s": shown, "stall_ms": max(stalls, default=0.0), "rss": _rss_mb(pid)}
-    print(f"[re-read {n}] shown in the menu {shown:.2f} s after the change; main-loop stalls "
-          f"over 20 ms: {len(stalls)} (worst {result['stall_ms']:.0f} ms); tray RSS "
-          f"{result['rss']:.0f} MB")
+    result = {"shown_s": shown, "stall_ms": max(stalls, default=0.0), "rss": _rss_mb(pid),
+              "cpu_s": _cpu_s(pid) - cpu_before}
+    print(f"[re-read {n}] shown in the menu {shown:.2f} s after the change, costing "
+          f"{result['cpu_s']:.2f} CPU-s; main-loop stalls over 20 ms: {len(stalls)} (worst "
+          f"{result['stall_ms']:.0f} ms); tray RSS {result['rss']:.0f} MB; load average "
+          f"{os.getloadavg()[0]:.2f}")
     return result
 
 
