@@ -94,6 +94,10 @@ class Settings:
         30.0, "Cache expiry (days)", "Days a Beatport answer is reused from the local cache "
         "before it is asked again; 0 asks again every time.",
         limits=Limits(0.0, 3650.0, zero="asks Beatport again every time"))
+    cache_max_mb: float = _setting(
+        200.0, "Cache size (MB)", "Most megabytes the local cache of Beatport answers may "
+        "hold; the oldest answers make room first.",
+        limits=Limits(1.0, 100_000.0), advanced=True)
     report_format: str = _setting(
         "html", "Report format", "Format of the report written when a session ends: "
         + ", ".join(REPORT_FORMATS) + ".",

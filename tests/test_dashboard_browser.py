@@ -668,6 +668,43 @@ def live(tmp_path: Path, catalog_server: CatalogServer) -> Iterator[Live]:
         controller.wait(30)
 
 
+HIDE = """hidden => {
+  // What the browser reports when the window is closed to the tray or minimised.
+  Object.defineProperty(document, "hidden", {value: hidden, configurable: true});
+  Object.defineProperty(document, "visibilityState",
+    {value: hidden ? "hidden" : "visible", configurable: true});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_live_polls_often_only_while_a_session_runs_and_never_while_hidden(
+        pages: Pages, live: Live) -> None:
+    page = pages.open(live.url())
+    polls: list[float] = []
+    page.on("request", lambda r: "/api/live?" in r.url and polls.append(time.monotonic()))
+
+    def polls_during(seconds: float) -> int:
+        before = len(polls)
+        page.wait_for_timeout(seconds * 1000)
+        return len(polls) - before
+
+    assert polls_during(3.0) <= 1, "nothing runs: a slow pace (a session may start)"
+    page.click("#start-match")
+    expect(page.locator("h1")).to_have_text("Matching now", timeout=20_000)
+    assert polls_during(2.1) >= 2, "a session runs: polled every 700 ms"
+
+    page.evaluate(HIDE, True)
+    page.wait_for_timeout(800)  # a poll already in flight may still land
+    assert polls_during(2.5) == 0, "hidden: not polled at all"
+    hidden_at = done_shown(page)
+    wait_for(lambda: live.api.live()["session"]["done"] >= hidden_at + 2,
+             what="the session to go on while hidden")
+
+    page.evaluate(HIDE, False)
+    wait_for(lambda: done_shown(page) >= hidden_at + 2, what="the page to catch up when shown")
+    assert polls_during(2.1) >= 2, "shown again: polled every 700 ms"
+
+
 def done_shown(page: Page) -> int:
     text = page.locator(".live-progress .figures").inner_text()
     return int(text.split(" of ")[0].replace(",", ""))

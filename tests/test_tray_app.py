@@ -28,6 +28,7 @@ from cuepoint_tray.tray.state import library_now
 from cuepoint_tray.tray.window import page_of
 
 DEMO = resource_folder("assets", "demo")
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -246,3 +247,33 @@ def test_the_menu_offers_sign_in_until_the_dj_signs_in(paths: AppPaths, toolkit:
         app._refresh()
         assert "Sign in to Beatport…" in shown_texts(app)
         app.server.stop()
+
+
+@pytest.mark.slow
+def test_a_big_library_is_read_in_a_child_process_with_the_same_view(tmp_path: Path) -> None:
+    """The tray's own CurrentLibrary stays empty (the tray process never holds the big
+    library), and the menu gets what an in-process read gives, errors included."""
+    import subprocess
+    import sys
+
+    from cuepoint_tray.tray.library_reader import CHILD_FROM_BYTES, library_view
+
+    xml = tmp_path / "big.xml"
+    subprocess.run([sys.executable, str(PROJECT / "scripts" / "make_big_rekordbox_xml.py"),
+                    str(xml), "--tracks", "4000"], check=True, capture_output=True)
+    assert xml.stat().st_size > CHILD_FROM_BYTES
+    name = next(line.split('Name="')[1].split('"')[0] for line in
+                xml.read_text(encoding="utf-8").splitlines()[::-1] if 'Type="1"' in line)
+    settings = Settings(rekordbox_library=str(xml), default_playlist=name)
+    tray_library = CurrentLibrary()
+    view = library_view(settings, tray_library)
+    assert tray_library._library is None, "read in the tray process itself"
+    assert view == library_now(settings, CurrentLibrary())
+    assert view.current_name == name and view.tree is not None and not view.playlist_error
+
+    gone = library_view(with_values(settings, {"default_playlist": "No/Such"}, source="t"),
+                        tray_library)
+    assert gone.current_path is None and "No/Such" in gone.playlist_error
+    xml.write_bytes(xml.read_bytes()[: CHILD_FROM_BYTES + 10])  # cut short, as a bad copy is
+    broken = library_view(settings, tray_library)
+    assert broken.xml_set and broken.xml_error and broken.tree is None

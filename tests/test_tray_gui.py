@@ -29,6 +29,8 @@ from cuepoint_tray.catalog_server import CatalogServer, Faults
 from cuepoint_tray.controller import QUIT_REASON
 from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.settings import Settings, save_settings, with_values
+from cuepoint_tray.tray.single_instance import ask_running_to_show
+from cuepoint_tray.tray.window import HIDDEN_CLOSE_S
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEMO = resource_folder("assets", "demo")
@@ -234,6 +236,62 @@ def test_window_opens_hides_on_close_and_a_second_launch_shows_it(tray: Tray) ->
     window = wait_until(tray.window, 10, "the first app's window to come back")
     wait_until(lambda: tray.desktop.painted(window), 20, "the dashboard to be drawn again")
     tray.desktop.screenshot("window-again")
+
+
+def _window_processes(root: int) -> list[str]:
+    """The window's process and WebKit's, among `root`'s descendants (not multiprocessing's
+    resource tracker, which stays for the app's life and costs nothing)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(
+                int(entry.name))
+    found, todo = [], list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "spawn_main" in command or "WebKit" in command:
+            found.append(command)
+    return found
+
+
+def test_a_window_left_hidden_ends_its_processes_and_opens_again_on_show(tray: Tray) -> None:
+    tray.write_settings(rekordbox_library=str(DEMO / "rekordbox.xml"),
+                        default_playlist="Crate Digging")
+    tray.start()
+    wait_until(lambda: tray.entry("Ready"), 10, "the menu to be built")
+    assert tray.process is not None
+    assert ask_running_to_show(tray.data_dir)
+    window = wait_until(tray.window, 20, "the dashboard window")
+    wait_until(lambda: tray.desktop.painted(window), 20, "the dashboard to be drawn")
+    assert _window_processes(tray.process.pid), "the window runs in processes of its own"
+
+    def closed() -> bool:
+        if tray.window() is None:
+            return True
+        tray.desktop.close_window(window)
+        return False
+
+    wait_until(closed, 10, "the window to hide on close", interval=1.0)
+    assert _window_processes(tray.process.pid), "hidden for a moment: kept, to come back at once"
+    wait_until(lambda: not _window_processes(tray.process.pid), HIDDEN_CLOSE_S + 20,
+               "the hidden window's processes to end")
+    assert "hidden for 20 s: closing its process" in tray.log()
+    assert tray.process.poll() is None and tray.desktop.tray_icon() is not None
+
+    assert ask_running_to_show(tray.data_dir)
+    window = wait_until(tray.window, 20, "the window to open again")
+    wait_until(lambda: tray.desktop.painted(window), 20, "the dashboard to be drawn again")
+    wait_until(lambda: tray.log().count("window loaded live") == 2, 10, "the live page again")
+    tray.desktop.screenshot("window-reopened")
 
 
 def test_choose_playlist_is_remembered_and_follows_the_xml_on_disk(tray: Tray,

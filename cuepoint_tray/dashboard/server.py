@@ -13,11 +13,13 @@ leading out of it), and plotly.js from the installed plotly package.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import importlib.resources
 import json
 import logging
 import secrets
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +46,8 @@ MAX_BODY = 64 * 1024
 # ahead of need (Chromium: 10 s), or the page's next request would meet a closed socket
 # and stall; 64 workers take the idle sockets meanwhile.
 REQUEST_TIMEOUT_S = 20.0
+# How long the serving loop sleeps between looks for a stop request when nothing arrives.
+IDLE_WAIT_S = 30.0
 # Ids are SQLite rowids: above this SQLite cannot even look one up.
 MAX_ID = 2**63 - 1
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -89,11 +93,17 @@ class DashboardServer:
 
     def serve_forever(self) -> None:
         self._serving = True
-        self._server.serve_forever(0.2)
+        # The loop looks for a stop request only between waits: a long wait keeps an idle
+        # app asleep, and `stop` wakes it with a connection rather than waiting it out.
+        self._server.serve_forever(IDLE_WAIT_S)
 
     def stop(self) -> None:
         if self._serving:
-            self._server.shutdown()
+            stopping = threading.Thread(target=self._server.shutdown, name="dashboard-stop")
+            stopping.start()
+            while stopping.is_alive():
+                _wake(self._server.server_port)
+                stopping.join(0.1)
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(5)
@@ -155,6 +165,13 @@ def _plain(start_response: StartResponse, status: str, message: str) -> list[byt
 
 _SECURITY_HEADERS = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
                      ("Content-Security-Policy", CSP), ("X-Frame-Options", "DENY")]
+
+
+def _wake(port: int) -> None:
+    """Open and close a connection, so the serving loop's wait ends now."""
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port),
+                                                                timeout=1):
+        pass
 
 
 class _PooledServer(WSGIServer):

@@ -57,6 +57,7 @@ from cuepoint_tray.errors import (
     RateLimitedError,
     ServerError,
 )
+from cuepoint_tray.providers import answer_cache
 from cuepoint_tray.providers.breaker import CircuitBreaker
 from cuepoint_tray.waits import APP_WAITS, Waits
 
@@ -254,10 +255,10 @@ class HttpClient:
                  requests_per_second: float, timeout_s: float, max_attempts: int,
                  user_agent: str = USER_AGENT, backoff_s: float = 1.0,
                  backoff_max_s: float = 30.0, retry_after_cap_s: float = RETRY_AFTER_CAP_S,
-                 breaker: CircuitBreaker | None = None):
+                 breaker: CircuitBreaker | None = None, cache_max_mb: float = 200.0):
         self._local = threading.local()
         self._timeout = (min(timeout_s, _CONNECT_TIMEOUT_CAP_S), timeout_s)
-        self._session = _session(cache_path, cache_expiry_days)
+        self._session = _session(cache_path, cache_expiry_days, cache_max_mb)
         self._session.headers["User-Agent"] = user_agent
         self._session.max_redirects = MAX_REDIRECTS
         self.breaker = breaker or CircuitBreaker()
@@ -390,18 +391,22 @@ class HttpClient:
         self._stats.retry_after_s = max(previous or 0.0, waited_s)
 
 
-def _session(cache_path: Path | None, cache_expiry_days: float) -> requests.Session:
+def _session(cache_path: Path | None, cache_expiry_days: float,
+             cache_max_mb: float) -> requests.Session:
     if cache_path is None or cache_expiry_days <= 0:
         return requests.Session()
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     session = requests_cache.CachedSession(
-        str(cache_path), backend="sqlite", wal=True,
+        str(cache_path), backend="sqlite", wal=True, serializer=answer_cache.compressed_pickle,
         expire_after=timedelta(days=cache_expiry_days),
         allowable_codes=(200, 404), allowable_methods=("GET",), filter_fn=_worth_keeping,
         ignored_parameters=_NOT_IN_CACHE_KEY, match_headers=False,
         cache_control=False,  # Beatport's own cache headers would defeat the DJ's setting
     )
-    session.cache.save_response = _never_fatal(session.cache.save_response)  # type: ignore[method-assign]
+    cache = session.cache
+    assert isinstance(cache, requests_cache.SQLiteCache)
+    session.cache.save_response = _never_fatal(answer_cache.bounded(  # type: ignore[method-assign]
+        cache.save_response, cache, int(cache_max_mb * answer_cache.MEGABYTE)))
     return session
 
 
@@ -523,6 +528,8 @@ class ClientSettings(Protocol):
     @property
     def cache_expiry_days(self) -> float: ...
     @property
+    def cache_max_mb(self) -> float: ...
+    @property
     def requests_per_second(self) -> float: ...
     @property
     def request_timeout_s(self) -> float: ...
@@ -537,6 +544,7 @@ def make_http_client(settings: ClientSettings, cache_path: Path | None,
     return HttpClient(
         cache_path=cache_path,
         cache_expiry_days=settings.cache_expiry_days,
+        cache_max_mb=settings.cache_max_mb,
         requests_per_second=settings.requests_per_second,
         timeout_s=settings.request_timeout_s,
         max_attempts=settings.max_attempts,

@@ -5,7 +5,9 @@ Threads and processes:
     main thread ─────── pystray's loop (GTK on Linux): draws the icon, pops the menu
     tray-intents ────── carries out what the menu posted, one intent at a time
     tray-update ─────── recomputes `TrayState` (settings, XML, history) every 2 s and on
-                        every controller change, then refreshes menu, icon and tooltip
+                        every controller change, then refreshes menu, icon and tooltip; a
+                        big library is re-read in a short-lived child process
+                        (library_reader.py)
     session (+ pool) ── the controller's worker: matching; its listener wakes tray-update
     dashboard-server ── the local HTTP server the window loads
     single-instance ─── answers a second launch's "show"
@@ -41,6 +43,7 @@ from cuepoint_tray.settings import (
 from cuepoint_tray.startup import command_line_settings, data_folder, log_to_file, settings_reader
 from cuepoint_tray.store.recovery import take_notices
 from cuepoint_tray.tray.intents import Intent
+from cuepoint_tray.tray.library_reader import library_view
 from cuepoint_tray.tray.look import IconLook, draw_icon, icon_look, load_base_icon
 from cuepoint_tray.tray.menu import MenuEntry, build_menu, status_text
 from cuepoint_tray.tray.notification import Notification, could_not, session_ended
@@ -49,7 +52,6 @@ from cuepoint_tray.tray.single_instance import SingleInstance, ask_running_to_sh
 from cuepoint_tray.tray.state import (
     LibraryView,
     TrayState,
-    library_now,
     recent_sessions_now,
     signed_out_now,
 )
@@ -115,6 +117,7 @@ class TrayApp:
     def _on_ready(self, icon: Any) -> None:
         icon.visible = True
         log.info("tray icon shown")
+        _watch_stalls(os.environ.get(STALL_LOG_ENV))
         if not self.state().library.xml_set:  # first run: say how to export the XML
             self.post(Intent("open_page", "settings"))
 
@@ -255,7 +258,7 @@ class TrayApp:
         key = (settings.rekordbox_library, settings.default_playlist,
                self._library_stamp(settings.rekordbox_library))
         if self._library_key != key:
-            self._library_cache = library_now(settings, self.controller.library)
+            self._library_cache = library_view(settings, self.controller.library)
             self._library_key = key
         return self._library_cache
 
@@ -311,6 +314,32 @@ _WHAT = {"match": "start matching", "choose_playlist": "remember the playlist",
          "open_file": "open the report", "show_folder": "show the report's folder"}
 
 MENU_DUMP_ENV = "CUEPOINT_TRAY_MENU_DUMP"
+STALL_LOG_ENV = "CUEPOINT_TRAY_STALL_LOG"
+STALL_PROBE_MS = 10
+STALL_MS = 20
+
+
+def _watch_stalls(target: str | None) -> None:
+    """Benchmark mode: time GTK's main loop with a 10 ms tick and append to `target` every
+    delay of the loop over STALL_MS (in ms, one a line). Off unless the variable is set: the
+    tick wakes the app 100 times a second."""
+    if not target or not sys.platform.startswith("linux"):
+        return
+    from gi.repository import GLib
+
+    expected = [time.monotonic() + STALL_PROBE_MS / 1000]
+
+    def tick() -> bool:
+        now = time.monotonic()
+        late_ms = (now - expected[0]) * 1000
+        if late_ms > STALL_MS:
+            with open(target, "a", encoding="utf-8") as log_file:
+                log_file.write(f"{late_ms:.1f}\n")
+        expected[0] = now + STALL_PROBE_MS / 1000
+        return True
+
+    Path(target).write_text("", encoding="utf-8")
+    GLib.timeout_add(STALL_PROBE_MS, tick)
 
 
 def _dump_menu(menu: tuple[MenuEntry, ...]) -> None:

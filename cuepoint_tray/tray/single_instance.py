@@ -61,8 +61,7 @@ class SingleInstance:
 
     def listen(self, on_show: Callable[[], None]) -> None:
         """Answer "show" requests on a loopback port (written to the address file)."""
-        server = socket.create_server(("127.0.0.1", 0))
-        server.settimeout(0.5)
+        server = socket.create_server(("127.0.0.1", 0))  # accept() sleeps until a caller
         self._server = server
         _write_private(self.address_path, json.dumps(
             {"port": server.getsockname()[1], "secret": self._secret, "pid": os.getpid()}))
@@ -74,9 +73,7 @@ class SingleInstance:
         while not self._stopping.is_set():
             try:
                 connection, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
+            except OSError:  # closed by `release`
                 return
             # Each caller on its own thread, a few at once: a local program that connects
             # and says nothing must not keep a second launch from being answered.
@@ -108,6 +105,9 @@ class SingleInstance:
     def release(self) -> None:
         self._stopping.set()
         if self._server is not None:
+            # close() alone leaves a thread asleep in accept() on Linux; shutdown wakes it.
+            with contextlib.suppress(OSError):
+                self._server.shutdown(socket.SHUT_RDWR)
             self._server.close()
         with contextlib.suppress(OSError):
             self.address_path.unlink()

@@ -8,7 +8,9 @@ the tray keeps this process's main thread and the window gets a fresh interprete
                     ("quit", None)          close for good
     window → tray   ("shown" | "hidden" | "loaded" | "failed", detail)
 
-Closing the window hides it; the tray stays, and "show" brings it back at once.
+Closing the window hides it; the tray stays, and "show" brings it back at once. A window
+left hidden for `HIDDEN_CLOSE_S` is closed for good, its process and WebKit's with it (they
+hold hundreds of MB and wake up on their own); the next "show" starts it again.
 """
 
 from __future__ import annotations
@@ -31,16 +33,24 @@ log = logging.getLogger(__name__)
 
 PRGNAME = "cuepoint-tray"  # the X class of the app's windows and menus (GLib's prgname)
 WIDTH, HEIGHT = 1100, 720
+HIDDEN_CLOSE_S = 20.0
+# How often a thread waiting on a queue looks whether the other side is still there: the
+# queues wake them for every message, so this only bounds how long a dead peer goes unseen.
+CHECK_S = 5.0
 Listener = Callable[[str, str], None]
 
 
 class DashboardWindow:
     """The tray's handle on the window process; every method returns at once."""
 
-    def __init__(self, title: str = APP_NAME, *, on_event: Listener | None = None) -> None:
+    def __init__(self, title: str = APP_NAME, *, on_event: Listener | None = None,
+                 hidden_close_s: float = HIDDEN_CLOSE_S) -> None:
         self.title = title
         self.on_event = on_event
+        self.hidden_close_s = hidden_close_s
         self.visible = False
+        self._asked = 0  # counts "show"s, so a close timed before one is called off
+        self._closing: threading.Timer | None = None
         self._context = multiprocessing.get_context("spawn")
         self._lock = threading.Lock()
         self._process: BaseProcess | None = None
@@ -50,10 +60,18 @@ class DashboardWindow:
     def show(self, url: str | None, *, start_url: str) -> None:
         """Show the window (on `url` when given); start it on `start_url` if it is not open."""
         with self._lock:
+            self._asked += 1
+            self._cancel_closing()
             if self._process is not None and self._process.is_alive():
                 self._commands.put(("show", url))
                 return
             self._start(url or start_url)
+
+    @property
+    def running(self) -> bool:
+        """Whether the window's process is there (shown or hidden)."""
+        process = self._process
+        return process is not None and process.is_alive()
 
     def _start(self, url: str) -> None:
         commands, events = self._context.Queue(), self._context.Queue()
@@ -70,7 +88,7 @@ class DashboardWindow:
         the window could not open at all (no GTK/WebKit, a broken install)."""
         while process.is_alive() or not events.empty():
             try:
-                kind, detail = events.get(timeout=0.5)
+                kind, detail = events.get(timeout=CHECK_S)
             except queue.Empty:
                 continue
             except (EOFError, OSError):
@@ -85,25 +103,54 @@ class DashboardWindow:
     def _on_event(self, kind: str, detail: str) -> None:
         if kind in ("shown", "loaded"):
             self.visible = self._shown_once = True
+            with self._lock:
+                self._cancel_closing()
         elif kind == "hidden":
             self.visible = False
+            self._close_later()
         log.info("window %s %s", kind, detail)
         if self.on_event is not None:
             self.on_event(kind, detail)
 
+    def _close_later(self) -> None:
+        with self._lock:
+            self._cancel_closing()
+            timer = threading.Timer(self.hidden_close_s, self._close_if_hidden,
+                                    args=(self._asked,))
+            timer.name, timer.daemon = "window-close-hidden", True
+            self._closing = timer
+            timer.start()
+
+    def _cancel_closing(self) -> None:
+        if self._closing is not None:
+            self._closing.cancel()
+            self._closing = None
+
+    def _close_if_hidden(self, asked: int) -> None:
+        with self._lock:
+            if self.visible or asked != self._asked:
+                return  # shown again meanwhile
+            log.info("the window was hidden for %.0f s: closing its process",
+                     self.hidden_close_s)
+            self._close_locked(5.0)
+
     def close(self, timeout: float = 5.0) -> None:
         """Close the window for good and wait for its process."""
         with self._lock:
-            process, self._process = self._process, None
-            if process is None:
-                return
-            if process.is_alive():
-                self._commands.put(("quit", None))
-                process.join(timeout)
-            if process.is_alive():
-                log.warning("the window did not close in %.0f s: terminating it", timeout)
-                process.terminate()
-                process.join(2)
+            self._cancel_closing()
+            self._close_locked(timeout)
+
+    def _close_locked(self, timeout: float) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.is_alive():
+            self._commands.put(("quit", None))
+            process.join(timeout)
+        if process.is_alive():
+            log.warning("the window did not close in %.0f s: terminating it", timeout)
+            process.terminate()
+            process.join(2)
 
 
 def page_of(url: str) -> str:
@@ -147,7 +194,7 @@ def _obey(window: Any, commands: Any, events: Any, on_closing: Callable[[], bool
     parent = multiprocessing.parent_process()
     while True:
         try:
-            command, argument = commands.get(timeout=0.5)
+            command, argument = commands.get(timeout=CHECK_S)
         except queue.Empty:
             if parent is not None and not parent.is_alive():
                 command, argument = "quit", None  # the tray is gone: so is its window

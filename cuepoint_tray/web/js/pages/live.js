@@ -1,5 +1,7 @@
-// Live: the session running now (or the latest one), polled every 700 ms without reloading;
-// when nothing runs, a way to start a match.
+// Live: the session running now (or the latest one), polled every 700 ms without reloading
+// while a session runs, every 5 s while none does (one may start from the tray), and not at
+// all while the page is hidden (the window closed to the tray, minimised, another tab): it
+// polls again at once when shown. When nothing runs, a way to start a match.
 
 import {api, post} from "../api.js";
 import {chart, extend, plotText} from "../charts.js";
@@ -7,6 +9,8 @@ import {append, card, fill, h, message, names, setText} from "../dom.js";
 import * as f from "../format.js";
 
 const POLL_MS = 700;
+const IDLE_POLL_MS = 5000;
+const EAGER_MS = 10000;
 const RECENT = 12;
 const STATUSES = ["matched", "review", "unmatched", "error"];
 const STATUS_COLOURS = {matched: "ok", review: "warn", unmatched: "neutral", error: "bad"};
@@ -15,7 +19,12 @@ export async function render(main) {
   const view = new LiveView(main);
   await view.poll();
   view.schedule();
-  return () => view.stop();
+  const onVisibility = () => view.visibilityChanged();
+  document.addEventListener("visibilitychange", onVisibility);
+  return () => {
+    document.removeEventListener("visibilitychange", onVisibility);
+    view.stop();
+  };
 }
 
 class LiveView {
@@ -29,6 +38,9 @@ class LiveView {
     this.timer = null;
     this.start = null;
     this.refs = null;
+    this.active = false;  // a session is starting, running or stopping: poll often
+    this.eagerUntil = 0;  // after the DJ starts or controls a session, poll often meanwhile
+    this.polling = false;
   }
 
   stop() {
@@ -37,21 +49,52 @@ class LiveView {
   }
 
   schedule() {
-    if (this.stopped) return;
-    this.timer = setTimeout(async () => {
-      try {
-        await this.poll();
-        this.setProblem("");
-      } catch (error) {
-        this.setProblem(error.message);
-      }
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (this.stopped || document.hidden) return;  // visibilityChanged starts it again
+    this.timer = setTimeout(() => this.tick(), this.active ? POLL_MS : IDLE_POLL_MS);
+  }
+
+  async tick() {
+    if (this.polling) return;  // one request at a time; the running one reschedules
+    this.polling = true;
+    try {
+      await this.poll();
+      this.setProblem("");
+    } catch (error) {
+      this.setProblem(error.message);
+    } finally {
+      this.polling = false;
+    }
+    this.schedule();
+  }
+
+  /** The DJ started or controlled a session: poll often until it shows (a session takes a
+   * moment to start, and the request starting it may answer after the first polls). */
+  expectChange() {
+    this.eagerUntil = Date.now() + EAGER_MS;
+    if (!this.active) {
+      this.active = true;
       this.schedule();
-    }, POLL_MS);
+    }
+  }
+
+  visibilityChanged() {
+    if (this.stopped) return;
+    if (document.hidden) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    } else if (!this.timer && !this.polling) {
+      this.tick();  // what changed while hidden shows at once
+    }
   }
 
   async poll() {
     let data = await api(`/api/live?after=${this.after}`);
     if (this.stopped) return;
+    const wasActive = this.active;
+    this.active = isActive(data) || Date.now() < this.eagerUntil;
+    if (this.active !== wasActive) this.schedule();  // a session started or ended: new pace
     const session = data.session;
     if ((session ? session.id : null) !== this.sessionId) {
       if (session && this.after) data = await api(`/api/live?session=${session.id}&after=0`);
@@ -133,6 +176,7 @@ class LiveView {
     const act = (action) => async () => {
       setText(refs.controlError, "");
       try {
+        this.expectChange();
         await post(`/api/live/${action}`);
         refs.confirm.hidden = true;
         await this.poll();
@@ -324,7 +368,7 @@ class LiveView {
       return;
     }
     if (this.start) return;
-    this.start = new StartPanel(status, () => this.poll());
+    this.start = new StartPanel(status, () => this.expectChange(), () => this.poll());
     fill(box, this.start.element);
   }
 
@@ -342,6 +386,15 @@ class LiveView {
   }
 }
 
+/** Whether something changes by the second: a session starting, running or stopping here,
+ * or one running elsewhere (another window or command writing the history). A paused one
+ * waits for the DJ. */
+function isActive(data) {
+  const now = data.status && data.status.now;
+  if (now && now.busy && now.phase !== "paused") return true;
+  return Boolean(data.session && data.session.status === "running" && !(now && now.busy));
+}
+
 function phaseWords(phase) {
   return {idle: "Idle", starting: "Starting", running: "Running", paused: "Paused",
     stopping: "Stopping"}[phase] || phase || "—";
@@ -349,8 +402,9 @@ function phaseWords(phase) {
 
 /** Choose playlists from the Rekordbox XML's tree (several make a queue) and start. */
 class StartPanel {
-  constructor(status, onStarted) {
+  constructor(status, onStarting, onStarted) {
     this.status = status;
+    this.onStarting = onStarting;
     this.onStarted = onStarted;
     this.selected = [];
     this.element = h("section", {class: "panel", id: "start-panel"}, h("h2", {}, "Start a match"));
@@ -440,6 +494,7 @@ class StartPanel {
   async submit() {
     fill(this.error);
     this.button.disabled = true;
+    this.onStarting();
     try {
       await post("/api/match", {playlists: this.selected});
       append(this.error, message("ok", "Starting…"));

@@ -1,0 +1,202 @@
+"""What the tray app costs while it sits in the tray: CPU, memory and wake-ups of its whole
+process tree (the tray, the window process, WebKit's processes) under Xvfb.
+
+    python scripts/bench_resident.py [--window S] [--source DIR] [--xml FILE --playlist P]
+
+Phases, each measured over `--window` seconds (default 40) of nothing happening:
+  1. the tray alone, after start-up;
+  2. the dashboard window open on the Live page (opened the way a second launch opens it);
+  3. the window closed (hidden) — measured from 30 s after the close, so "within a minute";
+then the time to open the window again: from the request a second launch sends to the
+window drawn (the second launch's own interpreter start is not counted).
+
+CPU is the CPU-seconds the tree consumed (utime + stime of every process from /proc, threads
+included) divided by the wall time, so a machine shared with other work still gives the
+app's own figure; the load average is printed beside it. Memory is RSS summed over the tree
+(counts shared pages twice) and PSS (shares them out). Wake-ups are each thread's context
+switches per second; the busiest threads are listed, with their names.
+
+`--source DIR` runs the tray from another copy of the project (e.g. an unchanged checkout, for
+a "before" figure), with this virtual environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the GUI tests' virtual desktop
+
+TICKS = os.sysconf("SC_CLK_TCK")
+CLOSED_SETTLE_S = 30.0
+WINDOW_TITLE = "CuePoint Tray"
+
+
+@dataclass
+class Sample:
+    at: float
+    cpu_s: float  # CPU-seconds of the tree so far (live processes only)
+    switches: dict[str, int]  # "pid/tid name" -> context switches so far
+    rss_mb: float
+    pss_mb: float
+    processes: int
+
+
+def tree(root: int) -> list[int]:
+    """`root` and every process descending from it."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _cpu_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (threads included)
+
+
+def _threads_of(pid: int) -> dict[str, int]:
+    switches = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            status = Path(f"/proc/{pid}/task/{tid}/status").read_text().splitlines()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status if ":" in line)
+        count = (int(fields["voluntary_ctxt_switches"])
+                 + int(fields["nonvoluntary_ctxt_switches"]))
+        switches[f"{pid}/{tid} {fields['Name'].strip()}"] = count
+    return switches
+
+
+def _memory_of(pid: int) -> tuple[float, float]:
+    rss = pss = 0.0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Rss:"):
+            rss = int(line.split()[1]) / 1024
+        elif line.startswith("Pss:"):
+            pss = int(line.split()[1]) / 1024
+    return rss, pss
+
+
+def sample(root: int) -> Sample:
+    cpu, switches, rss, pss, count = 0.0, {}, 0.0, 0.0, 0
+    for pid in tree(root):
+        try:
+            cpu += _cpu_of(pid)
+            switches.update(_threads_of(pid))
+            r, p = _memory_of(pid)
+        except (OSError, IndexError, ValueError):
+            continue  # ended while we looked
+        rss, pss, count = rss + r, pss + p, count + 1
+    return Sample(time.monotonic(), cpu, switches, rss, pss, count)
+
+
+def measure(name: str, root: int, seconds: float) -> dict[str, float]:
+    """Print and return the tree's figures over `seconds` of idling."""
+    first = sample(root)
+    time.sleep(seconds)
+    last = sample(root)
+    wall = last.at - first.at
+    cpu_percent = 100 * (last.cpu_s - first.cpu_s) / wall
+    wakes = {key: (count - first.switches[key]) / wall
+             for key, count in last.switches.items() if key in first.switches}
+    busiest = sorted(wakes.items(), key=lambda item: -item[1])[:6]
+    over = sum(1 for rate in wakes.values() if rate > 1.0)
+    load = os.getloadavg()
+    print(f"[{name}] over {wall:.0f} s: CPU {cpu_percent:.2f} % of one core "
+          f"({last.cpu_s - first.cpu_s:.2f} CPU-s), RSS {last.rss_mb:.0f} MB, "
+          f"PSS {last.pss_mb:.0f} MB, {last.processes} processes, "
+          f"{len(wakes)} threads, {over} waking > 1/s; load average "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    for key, rate in busiest:
+        print(f"    {rate:6.2f} wake-ups/s  {key}")
+    return {"cpu": cpu_percent, "rss": last.rss_mb, "pss": last.pss_mb, "over": over}
+
+
+def main() -> int:
+    from display_stack import DisplayStack, wait_until
+
+    from cuepoint_tray.resources import resource_folder
+    from cuepoint_tray.settings import Settings, save_settings, with_values
+    from cuepoint_tray.tray.single_instance import ask_running_to_show
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--window", type=float, default=40.0, help="seconds per measurement")
+    parser.add_argument("--source", type=Path, default=ROOT, help="run the tray from here")
+    parser.add_argument("--xml", type=Path, default=resource_folder("assets", "demo")
+                        / "rekordbox.xml")
+    parser.add_argument("--playlist", default="Crate Digging")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-resident-") as folder:
+        data = Path(folder) / "data"
+        (data / "config").mkdir(parents=True)
+        save_settings(with_values(Settings(), {"rekordbox_library": str(args.xml),
+                                               "default_playlist": args.playlist},
+                                  source="the benchmark"), data / "config" / "settings.toml")
+        with DisplayStack(Path(folder) / "desktop").start() as desktop:
+            env = desktop.child_env(PYTHONPATH=str(args.source.resolve()))
+            command = [sys.executable, "-m", "cuepoint_tray.tray", "--data-dir", str(data)]
+            app = subprocess.Popen(command, cwd=args.source, env=env,
+                                   stdout=(Path(folder) / "app.out").open("wb"),
+                                   stderr=subprocess.STDOUT)
+            try:
+                wait_until(desktop.tray_icon, 30, "the tray icon")
+                time.sleep(5)
+                measure("tray alone", app.pid, args.window)
+
+                def open_window() -> float:
+                    # What a second launch sends (without timing its interpreter's start).
+                    started = time.monotonic()
+                    if not ask_running_to_show(data):
+                        raise SystemExit("the tray did not answer the request to show")
+                    window = wait_until(lambda: desktop.visible_window(WINDOW_TITLE), 30,
+                                        "the window")
+                    wait_until(lambda: desktop.painted(window), 30, "the page drawn",
+                               interval=0.05)
+                    return time.monotonic() - started
+
+                print(f"[open] window shown and drawn {open_window():.2f} s after asking")
+                time.sleep(10)
+                measure("window open, Live page idle", app.pid, args.window)
+                window = desktop.visible_window(WINDOW_TITLE)
+                assert window is not None
+                desktop.close_window(window)
+                wait_until(lambda: desktop.visible_window(WINDOW_TITLE) is None, 10,
+                           "the window to close")
+                time.sleep(CLOSED_SETTLE_S)
+                measure(f"window closed {CLOSED_SETTLE_S:.0f} s ago", app.pid, args.window)
+                print(f"[reopen] window shown and drawn {open_window():.2f} s after asking")
+            finally:
+                app.send_signal(signal.SIGTERM)
+                try:
+                    app.wait(30)
+                except subprocess.TimeoutExpired:
+                    app.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
