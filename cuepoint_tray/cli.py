@@ -421,8 +421,9 @@ def _register_match(commands: argparse._SubParsersAction[argparse.ArgumentParser
     _add_library_option(command)
     command.add_argument("--playlist", metavar="PATH", action="append",
                          help="playlist path such as 'Sets/Friday' (repeat for a queue)")
-    command.add_argument("--out", metavar="DIR", help="folder for results, candidates and "
-                         "queries CSV (default: a new folder under the reports folder)")
+    command.add_argument("--out", metavar="DIR", help="folder for the report and the results, "
+                         "candidates and queries CSV (default: a new folder under the reports "
+                         "folder)")
     command.add_argument("--json-out", metavar="FILE", help="also write the session as JSON")
     _add_beatport_options(command)
 
@@ -445,23 +446,23 @@ def _match_and_report(library: PlaylistTree, playlists: list[Playlist], args: ar
     from cuepoint_tray.session import run_match
 
     outcome = run_match(library, playlists, context.settings, context.paths,
-                        listeners=[ProgressLine()])
+                        listeners=[ProgressLine()], out_dir=_out_dir(args))
     return _report_outcome(outcome, args, context)
 
 
-def _report_outcome(outcome: MatchOutcome, args: argparse.Namespace, context: Context) -> int:
-    from cuepoint_tray.outputs import session_json, write_json, write_session_files
-    from cuepoint_tray.session import default_out_dir
+def _out_dir(args: argparse.Namespace) -> Path | None:
+    return Path(args.out) if getattr(args, "out", None) else None
 
-    out_dir = Path(args.out) if getattr(args, "out", None) else default_out_dir(
-        context.paths, outcome.session_id, outcome.meta["playlists"])
-    files = write_session_files(out_dir, outcome.rows)
+
+def _report_outcome(outcome: MatchOutcome, args: argparse.Namespace, context: Context) -> int:
+    files = list(outcome.files)
     if getattr(args, "json_out", None):
-        write_json(Path(args.json_out), session_json(outcome.meta, outcome.ended.summary,
-                                                     outcome.rows))
+        from cuepoint_tray.file_writing import write_whole
+        from cuepoint_tray.reports import RENDERERS, build_report
+
+        report = RENDERERS["json"](build_report(context.paths.database, outcome.session_id))
+        write_whole(Path(args.json_out), str(report).encode("utf-8"))
         files.append(Path(args.json_out))
-    if outcome.report_path:
-        files.append(outcome.report_path)
     print(f"session {outcome.session_id}")
     for line in summary_lines(outcome.ended):
         print(line)
@@ -511,7 +512,13 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
     import tempfile
 
     from cuepoint_tray.catalog_server import CatalogServer
-    from cuepoint_tray.evaluation import evaluate, format_evaluation, read_families, read_truth
+    from cuepoint_tray.evaluation import (
+        Results,
+        evaluate,
+        format_evaluation,
+        read_families,
+        read_truth,
+    )
     from cuepoint_tray.paths import resolve_paths
     from cuepoint_tray.rekordbox import open_library
     from cuepoint_tray.session import run_match
@@ -528,12 +535,13 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
             **_NO_ACCOUNT, "beatport_token": args.token or "",
             "requests_per_second": args.requests_per_second}, source="eval")
         paths = context.paths if args.keep_cache else resolve_paths(scratch).create()
-        outcome = run_match(library, [playlist], settings, paths)
+        results = Results()
+        outcome = run_match(library, [playlist], settings, paths, listeners=[results])
         served = server.stats()["total"]
-    score = evaluate([result for _, result in outcome.rows], truth, families)
+    score = evaluate(results.results, truth, families)
     for line in summary_lines(outcome.ended):
         print(line)
-    for line in format_evaluation(score, requests=served, tracks=len(outcome.rows)):
+    for line in format_evaluation(score, requests=served, tracks=len(results.rows)):
         print(line)
     return 0
 
@@ -650,7 +658,8 @@ def cmd_show(args: argparse.Namespace, context: Context) -> int:
               f"p95 {stat['p95_ms']:>7.1f} ms  cache {stat['cache_hit_rate']:.0%}")
     print("slowest tracks:")
     for track in slowest_tracks(db, args.session, limit=5):
-        print(f"  {track['elapsed_ms']:>8.0f} ms  {track['rb_artist']} - {track['rb_name']}")
+        rekordbox = track["rekordbox"]
+        print(f"  {track['elapsed_ms']:>8.0f} ms  {rekordbox['artist']} - {rekordbox['name']}")
     for tip in tips(db, args.session):
         print(f"tip: {tip['message']}")
     if row.get("report_path"):
@@ -669,7 +678,8 @@ def cmd_compare(args: argparse.Namespace, context: Context) -> int:
     print("tracks that differ: " + (", ".join(f"{k} {v}" for k, v in changes.items())
                                      or "none"))
     for track in compared["tracks"][:50]:
-        print(f"  {track['change']:<22} {track['artist']} - {track['name']}")
+        rekordbox = track["rekordbox"]
+        print(f"  {track['change']:<22} {rekordbox['artist']} - {rekordbox['name']}")
     return 0
 
 
@@ -706,7 +716,8 @@ def cmd_resume(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.session import resume_match
 
     outcome = resume_match(args.session, context.settings, context.paths,
-                           listeners=[ProgressLine()], tell=lambda note: print(f"note: {note}"))
+                           listeners=[ProgressLine()], tell=lambda note: print(f"note: {note}"),
+                           out_dir=_out_dir(args))
     return _report_outcome(outcome, args, context)
 
 
