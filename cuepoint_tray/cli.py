@@ -446,7 +446,8 @@ def _match_and_report(library: PlaylistTree, playlists: list[Playlist], args: ar
     from cuepoint_tray.session import run_match
 
     outcome = run_match(library, playlists, context.settings, context.paths,
-                        listeners=[ProgressLine()], out_dir=_out_dir(args))
+                        listeners=[ProgressLine()], out_dir=_out_dir(args),
+                        json_out=_json_out(args))
     return _report_outcome(outcome, args, context)
 
 
@@ -454,15 +455,12 @@ def _out_dir(args: argparse.Namespace) -> Path | None:
     return Path(args.out) if getattr(args, "out", None) else None
 
 
+def _json_out(args: argparse.Namespace) -> Path | None:
+    return Path(args.json_out) if getattr(args, "json_out", None) else None
+
+
 def _report_outcome(outcome: MatchOutcome, args: argparse.Namespace, context: Context) -> int:
     files = list(outcome.files)
-    if getattr(args, "json_out", None):
-        from cuepoint_tray.file_writing import write_whole
-        from cuepoint_tray.reports import RENDERERS, build_report
-
-        report = RENDERERS["json"](build_report(context.paths.database, outcome.session_id))
-        write_whole(Path(args.json_out), str(report).encode("utf-8"))
-        files.append(Path(args.json_out))
     print(f"session {outcome.session_id}")
     for line in summary_lines(outcome.ended):
         print(line)
@@ -717,7 +715,7 @@ def cmd_resume(args: argparse.Namespace, context: Context) -> int:
 
     outcome = resume_match(args.session, context.settings, context.paths,
                            listeners=[ProgressLine()], tell=lambda note: print(f"note: {note}"),
-                           out_dir=_out_dir(args))
+                           out_dir=_out_dir(args), json_out=_json_out(args))
     return _report_outcome(outcome, args, context)
 
 

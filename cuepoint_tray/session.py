@@ -52,13 +52,14 @@ RunnerReady = Callable[[SessionRunner, int], None]  # the runner and its session
 def run_match(library: PlaylistTree, playlists: Sequence[Playlist], settings: Settings,
               paths: AppPaths, *, listeners: Sequence[Listener] = (),
               on_runner: RunnerReady | None = None,
-              out_dir: Path | None = None) -> MatchOutcome:
+              out_dir: Path | None = None, json_out: Path | None = None) -> MatchOutcome:
     """Match the playlists' tracks against Beatport, kept in the history; blocks until the
     session ends (completed, cancelled, or paused because Beatport cannot be reached).
 
     `on_runner` receives the runner and the session id before it starts, so another thread
     can pause, resume or cancel it. The report and the tables are written from the history
-    into `out_dir`, else a new folder under the reports folder (`default_out_dir`)."""
+    into `out_dir`, else a new folder under the reports folder (`default_out_dir`); the
+    JSON report also at `json_out` when given (`cuepoint match --json-out`)."""
     tracks = _tracks_by_id(library, playlists)  # says clearly which playlist is empty or broken
     jobs = jobs_for([(p.path_text, p.track_ids) for p in playlists])
     with HistoryWriter(paths.database) as writer:
@@ -73,14 +74,14 @@ def run_match(library: PlaylistTree, playlists: Sequence[Playlist], settings: Se
                 playlist_tracks=[len(p.track_ids) for p in playlists])
 
         return _run(library, tracks, jobs, settings, paths, writer, begin, listeners,
-                    on_runner, already_done=0, out_dir=out_dir)
+                    on_runner, already_done=0, out_dir=out_dir, json_out=json_out)
 
 
 def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
                  listeners: Sequence[Listener] = (),
                  on_runner: RunnerReady | None = None,
                  tell: Callable[[str], None] | None = None,
-                 out_dir: Path | None = None) -> MatchOutcome:
+                 out_dir: Path | None = None, json_out: Path | None = None) -> MatchOutcome:
     """Continue a paused, interrupted or cancelled session with the tracks not yet matched.
 
     The playlists are read again: tracks added since are matched, removed ones dropped,
@@ -116,7 +117,8 @@ def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
             return session_id
 
         return _run(library, tracks, remaining, settings, paths, writer, begin, listeners,
-                    on_runner, already_done=len(jobs) - len(remaining), out_dir=out_dir)
+                    on_runner, already_done=len(jobs) - len(remaining), out_dir=out_dir,
+                    json_out=json_out)
 
 
 def _tracks_by_id(library: PlaylistTree,
@@ -136,7 +138,7 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
          settings: Settings, paths: AppPaths, writer: HistoryWriter,
          begin: Callable[[str], int], listeners: Sequence[Listener],
          on_runner: RunnerReady | None, *, already_done: int,
-         out_dir: Path | None) -> MatchOutcome:
+         out_dir: Path | None, json_out: Path | None) -> MatchOutcome:
     http = make_http_client(settings, paths)
     try:
         provider = make_provider(
@@ -170,7 +172,7 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
     writer.flush()
     playlists = list(session_overview(writer.db, session_id)["playlists"])
     folder = out_dir or default_out_dir(paths, session_id, playlists)
-    report_path, files = _write_outputs(writer, session_id, settings, folder)
+    report_path, files = _write_outputs(writer, session_id, settings, folder, json_out)
     if settings.query_retention_days > 0:
         writer.delete_old_queries(settings.query_retention_days)
     meta = {
@@ -202,14 +204,20 @@ def unreadable_keys_notice(tracks: Mapping[str, RekordboxTrack],
 
 
 def _write_outputs(writer: HistoryWriter, session_id: int, settings: Settings,
-                   folder: Path) -> tuple[Path | None, list[Path]]:
+                   folder: Path, json_out: Path | None) -> tuple[Path | None, list[Path]]:
     """The report and the tables written when a session ends, all read from the history
     into the session's folder; a failure is recorded, never fatal."""
-    from cuepoint_tray.reports import write_report, write_tables
+    from cuepoint_tray.reports import build_report, report_file_name, write_tables
+    from cuepoint_tray.reports.render import write_rendered
 
     try:
-        path = write_report(writer.db, session_id, settings.report_format, folder)
-        files = [*write_tables(writer.db, session_id, folder), path]
+        data = build_report(writer.db, session_id)
+        path = folder / report_file_name(data, settings.report_format)
+        write_rendered(data, settings.report_format, path)
+        files = [*write_tables(writer.db, session_id, folder, tracks=data.tracks), path]
+        if json_out is not None:
+            write_rendered(data, "json", json_out)
+            files.append(json_out)
     except (CuepointError, OSError) as exc:
         log.exception("report for session %s failed", session_id)
         writer.record_error("report", str(exc))

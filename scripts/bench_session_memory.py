@@ -21,6 +21,7 @@ Printed:
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import resource
@@ -173,14 +174,18 @@ def run_session(xml: Path, data: Path, url: str, args: argparse.Namespace) -> No
     cpu0, wall0 = time.process_time(), time.perf_counter()
     sampler = Sampler()
     sampler.start()
-    outcome = run_match(library, [playlist], settings, paths, listeners=[stamp])
-    # The files `cuepoint match --json-out` writes after the session, as the CLI writes them.
+    # `cuepoint match --json-out` as the CLI runs it: its files, JSON included, and its
+    # summary (an older CuePoint wrote the JSON in `_report_outcome`, a newer in run_match).
+    json_out = data / "session.json"
+    given = {"json_out": json_out} if "json_out" in inspect.signature(run_match).parameters \
+        else {}
+    outcome = run_match(library, [playlist], settings, paths, listeners=[stamp], **given)
     with open(os.devnull, "w") as quiet:
         stdout, sys.stdout = sys.stdout, quiet
         try:
-            _report_outcome(outcome, argparse.Namespace(out=None, json_out=str(data / "s.json"),
-                                                        data_dir=None),
-                            Context(paths, settings))
+            _report_outcome(outcome, argparse.Namespace(
+                out=None, json_out=None if given else str(json_out), data_dir=None),
+                Context(paths, settings))
         finally:
             sys.stdout = stdout
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0

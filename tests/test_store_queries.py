@@ -124,8 +124,8 @@ def test_query_stats_by_type(history: Path) -> None:
 def test_slowest_tracks(history: Path) -> None:
     slowest = q.slowest_tracks(history, 1, limit=3)
     assert [t["position"] for t in slowest] == [3, 2, 1]
-    assert slowest[0]["rb_name"] == "Track 3" and slowest[0]["queries"] == 3
-    assert slowest[2]["bp_artists"] == ["Artist 1", "B"]
+    assert slowest[0]["rekordbox"]["name"] == "Track 3" and slowest[0]["query_count"] == 3
+    assert slowest[2]["beatport"]["artists"] == ["Artist 1", "B"]
 
 
 def test_tips_name_the_rule_and_the_figure(history: Path) -> None:
@@ -155,14 +155,14 @@ def test_compare_sessions(history: Path) -> None:
     metrics = {m["name"]: m for m in compared["metrics"]}
     assert (metrics["matched"]["a"], metrics["matched"]["b"], metrics["matched"]["delta"]) == (
         2, 4, 2)
-    changes = {(t["rb_track_id"], t["change"]) for t in compared["tracks"]}
+    changes = {(t["rekordbox"]["track_id"], t["change"]) for t in compared["tracks"]}
     assert changes == {("1001", "confidence_changed"), ("1002", "matched_in_b_only"),
                        ("1004", "matched_in_b_only"), ("1005", "different_track"),
                        ("1006", "only_in_b"), ("1007", "only_in_b"), ("1008", "only_in_b")}
     assert compared["changes"] == {"confidence_changed": 1, "matched_in_b_only": 2,
                                    "different_track": 1, "only_in_b": 3}
     different = next(t for t in compared["tracks"] if t["change"] == "different_track")
-    assert (different["a"]["bp_id"], different["b"]["bp_id"]) == (5005, 7005)
+    assert (different["a"]["beatport"]["id"], different["b"]["beatport"]["id"]) == (5005, 7005)
 
 
 def test_track_detail(history: Path) -> None:
@@ -175,6 +175,9 @@ def test_track_detail(history: Path) -> None:
     assert detail["candidates"][0]["components"][0]["name"] == "title"
     assert [(x["number"], x["type"]) for x in detail["queries"]] == [(1, "full"), (2, "title")]
     assert track["review_candidate_id"] == detail["candidates"][0]["id"]
+    assert detail["candidates"][0]["beatport"]["id"] == 5002  # the shape of track["beatport"]
+    assert track["candidate_count"] == len(detail["candidates"]) and "candidates" not in track
+    assert not [name for name in track if name.startswith(("rb_", "bp_"))]
     with pytest.raises(NotFoundError):
         q.track_detail(history, 999)
 
@@ -182,7 +185,7 @@ def test_track_detail(history: Path) -> None:
 def test_review_queue_and_decisions(history: Path) -> None:
     review, matched = track_id(history, 1, 2), track_id(history, 1, 1)
     assert [t["id"] for t in q.review_queue(history, 1)] == [review]
-    assert q.review_queue(history, 1)[0]["candidate_bp_id"] == 5002
+    assert q.review_queue(history, 1)[0]["review_candidate"]["beatport"]["id"] == 5002
     q.set_review(history, review, "accepted")
     assert q.track_detail(history, review)["track"]["final"]["id"] == 5002
     q.set_review(history, review, "changed", 9002)

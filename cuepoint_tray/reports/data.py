@@ -6,7 +6,7 @@ the HTML, CSV and text reports show (Datasette's "the JSON is the product").
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -42,8 +42,8 @@ class ReportData:
     review: list[Row]  # queries.review_queue
 
     def as_dict(self) -> Row:
-        """The report as one JSON-ready dict."""
-        return asdict(self)
+        """The report as one JSON-ready dict (its values shared, not copied)."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
 def build_report(db: DatabaseOrPath, session_id: int) -> ReportData:

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from cuepoint_tray.errors import CuepointError
-from cuepoint_tray.file_writing import capped_name
+from cuepoint_tray.file_writing import capped_name, whole_file, write_whole
 from cuepoint_tray.finite import finite
 from cuepoint_tray.reports.data import (
     OUTCOMES,
@@ -45,14 +43,31 @@ def write_report(db: DatabaseOrPath, session_id: int, fmt: str, folder: Path) ->
     The name is "<session id> <playlist names> <date>.<fmt>". An unknown format raises
     CuepointError naming the known ones.
     """
+    _known(fmt)
+    data = build_report(db, session_id)
+    path = Path(folder) / report_file_name(data, fmt)
+    write_rendered(data, fmt, path)
+    return path
+
+
+def _known(fmt: str) -> None:
     if fmt not in RENDERERS:
         raise CuepointError(f"Unknown report format '{fmt}': choose one of "
                             f"{', '.join(sorted(RENDERERS))}")
-    data = build_report(db, session_id)
+
+
+def write_rendered(data: ReportData, fmt: str, path: Path) -> None:
+    """Write `data` rendered in `fmt` at `path`, whole; JSON streams to the file, so a long
+    session's JSON is never held twice in memory."""
+    _known(fmt)
+    if fmt == "json":
+        with whole_file(path, "w", encoding="utf-8") as handle:
+            for chunk in _json_encoder().iterencode(finite(data.as_dict())):
+                handle.write(chunk)
+            handle.write("\n")
+        return
     rendered = RENDERERS[fmt](data)
-    path = Path(folder) / report_file_name(data, fmt)
-    _write_atomically(path, rendered.encode("utf-8") if isinstance(rendered, str) else rendered)
-    return path
+    write_whole(path, rendered.encode("utf-8") if isinstance(rendered, str) else rendered)
 
 
 def report_file_name(data: ReportData, fmt: str) -> str:
@@ -64,24 +79,15 @@ def report_file_name(data: ReportData, fmt: str) -> str:
     return f"{stem}.{fmt}"
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 # --- JSON, CSV -----------------------------------------------------------------------------
 
 def render_json(data: ReportData) -> str:
     """All the report data as JSON."""
-    return json.dumps(finite(data.as_dict()), indent=2, ensure_ascii=False, allow_nan=False,
-                      default=str) + "\n"
+    return _json_encoder().encode(finite(data.as_dict())) + "\n"
+
+
+def _json_encoder() -> json.JSONEncoder:
+    return json.JSONEncoder(indent=2, ensure_ascii=False, allow_nan=False, default=str)
 
 
 def render_csv(data: ReportData) -> bytes:

@@ -117,15 +117,19 @@ TABLES: dict[str, Table] = {
 }
 
 
-def write_tables(source: DatabaseOrPath, session_id: int, folder: Path) -> list[Path]:
-    """results.csv, candidates.csv and queries.csv of a session in `folder`; their paths."""
+def write_tables(source: DatabaseOrPath, session_id: int, folder: Path, *,
+                 tracks: Iterable[Row] | None = None) -> list[Path]:
+    """results.csv, candidates.csv and queries.csv of a session in `folder`; their paths.
+    `tracks`: the session's shaped tracks when already read (a report's), else read here."""
     db = reader(source)
     queries.session_overview(db, session_id)  # NotFoundError for an unknown session
     written = []
     for name, (columns, rows) in TABLES.items():
         path = Path(folder) / name
+        content = (result_row(track) for track in tracks) \
+            if tracks is not None and name == "results.csv" else rows(db, session_id)
         with whole_file(path, "w", newline="", encoding="utf-8-sig") as handle:
-            _write_rows(handle, columns, rows(db, session_id))
+            _write_rows(handle, columns, content)
         written.append(path)
     return written
 

@@ -12,7 +12,7 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from cuepoint_tray.store.database import DatabaseOrPath, reader
-from cuepoint_tray.store.queries import NotFoundError, Row, _rows, _session_out
+from cuepoint_tray.store.queries import NotFoundError, Row, _rows, _session_out, _shaped
 
 POINTS_PER_POLL = 2000  # a first poll of a long session gets its tracks in a few polls
 
@@ -31,13 +31,11 @@ def live_session(source: DatabaseOrPath, session_id: int | None = None, *,
     session.pop("settings", None)
     session.update(_rates(session))
     session["playlist_progress"] = _playlist_progress(db, session)
-    session["new_tracks"] = _rows(
-        db, "SELECT id, playlist, position, rb_name, rb_artist, status, confidence, "
-            "elapsed_ms, queries FROM track_results WHERE session_id = ? AND id > ? "
-            "ORDER BY id LIMIT ?", (session["id"], after_track, POINTS_PER_POLL))
-    last = _rows(db, "SELECT id, playlist, position, rb_name, rb_artist, status, confidence, "
-                     "bp_title, bp_mix_name, elapsed_ms FROM track_results "
-                     "WHERE session_id = ? ORDER BY id DESC LIMIT 1", (session["id"],))
+    session["new_tracks"] = _shaped(db, _rows(
+        db, "SELECT * FROM track_results WHERE session_id = ? AND id > ? "
+            "ORDER BY id LIMIT ?", (session["id"], after_track, POINTS_PER_POLL)))
+    last = _shaped(db, _rows(db, "SELECT * FROM track_results WHERE session_id = ? "
+                                 "ORDER BY id DESC LIMIT 1", (session["id"],)))
     session["last_track"] = last[0] if last else None
     session["read_at"] = time.time()
     return session
