@@ -20,6 +20,8 @@ from cuepoint_tray.errors import CuepointError, SettingsError
 if TYPE_CHECKING:
     import logging
 
+    from peewee import SqliteDatabase
+
     from cuepoint_tray.domain import Playlist
     from cuepoint_tray.events import SessionEnded
     from cuepoint_tray.paths import AppPaths
@@ -259,6 +261,13 @@ def _password(from_stdin: bool) -> str:
         raise CuepointError("No terminal to ask for the password on: pipe it in with "
                             "--password-stdin.")
     return getpass.getpass("Beatport password (not shown, never kept): ")
+
+
+def _history(context: Context) -> SqliteDatabase:
+    """The command's one handle on the history, migrated (and recovered if damaged) here."""
+    from cuepoint_tray.store import open_history
+
+    return open_history(context.paths.database)
 
 
 def _paused_session(paths: AppPaths) -> int | None:
@@ -614,8 +623,9 @@ def cmd_sessions(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.store import mark_interrupted_sessions
     from cuepoint_tray.store.queries import list_sessions
 
-    mark_interrupted_sessions(context.paths.database)
-    page = list_sessions(context.paths.database, limit=args.limit, status=args.status,
+    db = _history(context)
+    mark_interrupted_sessions(db)
+    page = list_sessions(db, limit=args.limit, status=args.status,
                          search=args.search)
     print(f"{'id':>5}  {'started':<16}  {'status':<11}  {'tracks':>9}  {'matched':>7}  "
           f"{'review':>6}  {'unmatched':>9}  {'s/track':>7}  {'req/track':>9}  playlists")
@@ -638,7 +648,7 @@ def cmd_show(args: argparse.Namespace, context: Context) -> int:
         tips,
     )
 
-    db = context.paths.database
+    db = _history(context)
     mark_interrupted_sessions(db)
     row = session_overview(db, args.session)
     print(f"session {row['id']} · {row['status']}"
@@ -668,7 +678,7 @@ def cmd_show(args: argparse.Namespace, context: Context) -> int:
 def cmd_compare(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.store.queries import compare_sessions
 
-    compared = compare_sessions(context.paths.database, args.a, args.b)
+    compared = compare_sessions(_history(context), args.a, args.b)
     print(f"{'':<22}{'session ' + str(args.a):>14}{'session ' + str(args.b):>14}{'change':>12}")
     for metric in compared["metrics"]:
         print(f"{metric['name']:<22}{metric['a']:>14}{metric['b']:>14}{metric['delta']:>+12}")
@@ -685,7 +695,7 @@ def cmd_report(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.reports import write_report
 
     folder = Path(args.out) if args.out else context.paths.reports_dir
-    print(write_report(context.paths.database, args.session, args.format, folder))
+    print(write_report(_history(context), args.session, args.format, folder))
     return 0
 
 
@@ -694,7 +704,7 @@ def cmd_export(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.reports import export_matches
     from cuepoint_tray.store.queries import session_overview
 
-    db = context.paths.database
+    db = _history(context)
     source = Path(session_overview(db, args.session)["xml_path"])
     summary = export_enriched(source, Path(args.rekordbox_xml), export_matches(db, args.session),
                               write_bpm=args.bpm)

@@ -29,11 +29,10 @@ from cuepoint_tray.keys import parse_key
 from cuepoint_tray.paths import resolve_paths
 from cuepoint_tray.rekordbox import read_library
 from cuepoint_tray.rekordbox.export import CHANGES_COLUMNS
-from cuepoint_tray.reports.render import CSV_COLUMNS
+from cuepoint_tray.reports.tables import RESULT_COLUMNS as CSV_COLUMNS
 from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings
-from cuepoint_tray.store.database import close_readers
 from cuepoint_tray.store.queries import final_matches, session_overview
 
 DEMO = resource_folder("assets", "demo")
@@ -77,7 +76,6 @@ def history(matched: History, tmp_path: Path) -> Iterator[History]:
     copy = tmp_path / "data"
     shutil.copytree(matched.data_dir, copy)
     yield History(copy, matched.xml, matched.sessions)
-    close_readers()
 
 
 @pytest.fixture(autouse=True)

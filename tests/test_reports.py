@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from cuepoint_tray.domain import MatchResult
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.reports import RENDERERS, build_report, export_matches, write_report
 from cuepoint_tray.reports.data import key_as_rekordbox
-from cuepoint_tray.store import HistoryWriter, close_readers
+from cuepoint_tray.store import HistoryWriter
 from cuepoint_tray.store import queries as q
 
 SCRIPT = "<script>alert(1)</script>"
@@ -30,12 +29,6 @@ QUOTES = "He said \"hi\" & 'bye'"
 RTL = "\u202eabc"
 BEATPORT_URL = "https://www.beatport.com/track/deep/5006"
 PLAYLISTS = ("Sets/Dev Set", "Sets/Warm: Up?")
-
-
-@pytest.fixture(autouse=True)
-def _close_readers() -> Iterator[None]:
-    yield
-    close_readers()
 
 
 def named(outcome: MatchResult, name: str, artist: str | None = None) -> MatchResult:

@@ -30,7 +30,6 @@ from cuepoint_tray.reports import write_tables
 from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings
-from cuepoint_tray.store.database import close_readers
 
 DEMO = resource_folder("assets", "demo")
 FORMULA = re.compile(r"^[=+\-@\t\r]")
@@ -129,7 +128,6 @@ def test_a_full_disk_leaves_the_old_files_whole(catalog: CatalogServer, tmp_path
                         requests_per_second=500.0)
     outcome = run_match(library, [library.find_playlist("Demo/Friday Warm-up")], settings,
                         paths)
-    close_readers()
     folder = small_disk / "out"
     folder.mkdir()
     for name in ("results.csv", "candidates.csv", "queries.csv", "session.json"):
@@ -181,7 +179,6 @@ def test_two_export_downloads_at_once_each_get_their_own_file(catalog: CatalogSe
             thread.start()
         for thread in threads:
             thread.join(120)
-    close_readers()
     assert len(got) == 12
     assert all(content == expected[bpm] for bpm, content in got)
 

@@ -7,21 +7,16 @@ nothing from the cache, cancelled.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from test_store_builders import PLAYLIST, begin, db_file, ended, query, result, track_done
 
 from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
-from cuepoint_tray.store import HistoryError, HistoryWriter, NotFoundError, close_readers
+from cuepoint_tray.store import HistoryError, HistoryWriter, NotFoundError
 from cuepoint_tray.store import queries as q
-
-
-@pytest.fixture(autouse=True)
-def _close_readers() -> Iterator[None]:
-    yield
-    close_readers()
 
 
 @pytest.fixture
@@ -69,9 +64,9 @@ def write_session_b(writer: HistoryWriter) -> None:
 
 
 def track_id(history: Path, session_id: int, position: int) -> int:
-    found = q.reader(history).execute_sql(
-        "SELECT id FROM track_results WHERE session_id = ? AND position = ?",
-        (session_id, position)).fetchone()
+    with closing(sqlite3.connect(history)) as db:
+        found = db.execute("SELECT id FROM track_results WHERE session_id = ? AND position = ?",
+                           (session_id, position)).fetchone()
     return int(found[0])
 
 

@@ -10,10 +10,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from peewee import SqliteDatabase
+
 from cuepoint_tray.domain import BeatportTrack
 from cuepoint_tray.keys import parse_key
 from cuepoint_tray.store import queries
-from cuepoint_tray.store.database import DatabaseOrPath
+from cuepoint_tray.store.database import reads
 
 Row = dict[str, Any]
 CONFIDENCES = ("strong", "medium", "low", "none")
@@ -46,7 +48,8 @@ class ReportData:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
-def build_report(db: DatabaseOrPath, session_id: int) -> ReportData:
+@reads
+def build_report(db: SqliteDatabase, session_id: int) -> ReportData:
     """Read one session's report from the history; NotFoundError when it is not there."""
     overview = queries.session_overview(db, session_id)
     tracks = queries.all_tracks(db, session_id)
@@ -87,7 +90,8 @@ def key_as_rekordbox(beatport: Row | None) -> str:
     return key.rekordbox_name if key else beatport["key_name"]
 
 
-def export_matches(db: DatabaseOrPath, session_id: int) -> dict[str, BeatportTrack]:
+@reads
+def export_matches(db: SqliteDatabase, session_id: int) -> dict[str, BeatportTrack]:
     """Rekordbox TrackID → the Beatport track to export, the DJ's review applied.
 
     For rekordbox.export.export_enriched. A track in several playlists keeps its first match.

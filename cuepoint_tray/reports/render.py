@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from peewee import SqliteDatabase
+
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.file_writing import capped_name, whole_file, write_whole
 from cuepoint_tray.finite import finite
@@ -29,7 +31,7 @@ from cuepoint_tray.reports.data import (
     playlist_names,
 )
 from cuepoint_tray.reports.tables import results_csv
-from cuepoint_tray.store.database import DatabaseOrPath
+from cuepoint_tray.store.database import reads
 
 Renderer = Callable[[ReportData], bytes | str]
 # Characters no file system takes well, controls, and bidi controls that disguise names.
@@ -37,7 +39,8 @@ _UNSAFE_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2
 _MAX_NAME = 120
 
 
-def write_report(db: DatabaseOrPath, session_id: int, fmt: str, folder: Path) -> Path:
+@reads
+def write_report(db: SqliteDatabase, session_id: int, fmt: str, folder: Path) -> Path:
     """Write one session's report in `fmt` to folder; returns the file's path.
 
     The name is "<session id> <playlist names> <date>.<fmt>". An unknown format raises

@@ -24,7 +24,7 @@ from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
 from cuepoint_tray.file_writing import safe_rows, whole_file
 from cuepoint_tray.matching.scoring import WEIGHTS
 from cuepoint_tray.store import queries
-from cuepoint_tray.store.database import DatabaseOrPath, reader
+from cuepoint_tray.store.database import reads
 from cuepoint_tray.store.models import beatport_from
 
 Row = dict[str, Any]
@@ -117,11 +117,11 @@ TABLES: dict[str, Table] = {
 }
 
 
-def write_tables(source: DatabaseOrPath, session_id: int, folder: Path, *,
+@reads
+def write_tables(db: SqliteDatabase, session_id: int, folder: Path, *,
                  tracks: Iterable[Row] | None = None) -> list[Path]:
     """results.csv, candidates.csv and queries.csv of a session in `folder`; their paths.
     `tracks`: the session's shaped tracks when already read (a report's), else read here."""
-    db = reader(source)
     queries.session_overview(db, session_id)  # NotFoundError for an unknown session
     written = []
     for name, (columns, rows) in TABLES.items():

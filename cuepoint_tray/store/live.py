@@ -11,19 +11,19 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
-from cuepoint_tray.store.database import DatabaseOrPath, reader
+from cuepoint_tray.store.database import reads
 from cuepoint_tray.store.queries import NotFoundError, Row, _rows, _session_out, _shaped
 
 POINTS_PER_POLL = 2000  # a first poll of a long session gets its tracks in a few polls
 
 
-def live_session(source: DatabaseOrPath, session_id: int | None = None, *,
+@reads
+def live_session(db: SqliteDatabase, session_id: int | None = None, *,
                  after_track: int = 0) -> Row | None:
     """The session to watch (the given one, else the running or paused one, else the
     latest), with its progress, per-playlist progress, the tracks finished after the
     track result id `after_track`, and the last finished track. None when history is empty.
     """
-    db = reader(source)
     row = _pick(db, session_id)
     if row is None:
         return None

@@ -1,9 +1,12 @@
 """What the dashboard and the reports read from the history: plain dicts and lists.
 
-Each function takes the peewee database (or the file's path), runs a fixed number of
-indexed queries whatever the session's size (no query per row), and returns JSON-ready
-values. `set_review` is the one write made outside the writer thread: WAL and busy_timeout
-let it wait for the writer's transaction instead of failing.
+Each function takes the history handle the app opened (`database.open_history`), or a
+file's path opened for that call alone (`database.reads`), runs a fixed number of indexed
+queries whatever the session's size (no query per row), and returns JSON-ready values.
+
+`set_review` WRITES, outside the writer thread: the DJ's review decision, from the
+dashboard's request thread. WAL and busy_timeout let it wait for the writer's transaction
+instead of failing; it touches only the review columns, which the writer never writes.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from cuepoint_tray.domain import BeatportTrack
-from cuepoint_tray.store.database import DatabaseOrPath, reader
+from cuepoint_tray.store.database import reads
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.models import (
     REVIEW_STATES,
@@ -124,7 +127,8 @@ def _shaped(db: SqliteDatabase, rows: list[Row]) -> list[Row]:
 
 # --- sessions ------------------------------------------------------------------------
 
-def list_sessions(source: DatabaseOrPath, limit: int = 50, offset: int = 0,
+@reads
+def list_sessions(db: SqliteDatabase, limit: int = 50, offset: int = 0,
                   status: str | None = None, search: str | None = None,
                   order_by: str = "-started_at") -> Row:
     """A page of sessions with their totals: {"total": n, "sessions": [...]}.
@@ -132,7 +136,6 @@ def list_sessions(source: DatabaseOrPath, limit: int = 50, offset: int = 0,
     `order_by` is one of started_at, tracks, wall_ms, errors, match_rate, ms_per_track,
     with a leading "-" for descending; `search` looks in playlists, XML path and reason.
     """
-    db = reader(source)
     where, params = _session_filter(status, search)
     total = db.execute_sql(f"SELECT count(*) FROM sessions {where}", params).fetchone()[0]
     rows = _rows(db, f"SELECT {_LIST_COLUMNS} FROM sessions {where} "
@@ -166,9 +169,9 @@ def _order_clause(order_by: str) -> str:
     return f"{_ORDERS[name]} {direction}, id {direction}"
 
 
-def session_overview(source: DatabaseOrPath, session_id: int) -> Row:
+@reads
+def session_overview(db: SqliteDatabase, session_id: int) -> Row:
     """One session: its row, rates, confidence and review counts, query costs, last errors."""
-    db = reader(source)
     session = _session_out(_one(db, "SELECT * FROM sessions WHERE id = ?", (session_id,),
                                 f"session {session_id}"))
     counts = _rows(db, "SELECT confidence, review_state, status, count(*) AS n, "
@@ -202,9 +205,9 @@ def _query_costs(db: SqliteDatabase, session_id: int) -> Row:
     return {name: round(value or 0.0, 1) for name, value in row.items()}
 
 
-def query_stats_by_type(source: DatabaseOrPath, session_id: int) -> list[Row]:
+@reads
+def query_stats_by_type(db: SqliteDatabase, session_id: int) -> list[Row]:
     """Per query type: count, avg and p95 time, avg candidates, cache hit rate, errors."""
-    db = reader(source)
     rows = db.execute_sql(
         "SELECT type, elapsed_ms, network_ms, candidates, from_cache, error != '', rate_limited "
         "FROM queries WHERE session_id = ? ORDER BY type", (session_id,)).fetchall()
@@ -239,9 +242,9 @@ def percentile(ordered: Sequence[float], pct: float) -> float:
     return float(ordered[rank - 1])
 
 
-def slowest_tracks(source: DatabaseOrPath, session_id: int, limit: int = 10) -> list[Row]:
+@reads
+def slowest_tracks(db: SqliteDatabase, session_id: int, limit: int = 10) -> list[Row]:
     """The tracks that took longest to match, slowest first."""
-    db = reader(source)
     rows = _rows(db, "SELECT t.* FROM track_results t "
                      "WHERE t.session_id = ? ORDER BY t.elapsed_ms DESC LIMIT ?",
                  (session_id, limit))
@@ -255,7 +258,8 @@ _TRACK_FILTERS = {
 }
 
 
-def session_tracks(source: DatabaseOrPath, session_id: int, *, limit: int = 500,
+@reads
+def session_tracks(db: SqliteDatabase, session_id: int, *, limit: int = 500,
                    offset: int = 0, search: str | None = None,
                    **filters: str | None) -> Row:
     """A page of a session's tracks in playlist order: {"total": n, "tracks": [...]}.
@@ -263,7 +267,6 @@ def session_tracks(source: DatabaseOrPath, session_id: int, *, limit: int = 500,
     `filters` take status, confidence and review_state; `search` looks in the Rekordbox
     name and artist and the Beatport title.
     """
-    db = reader(source)
     clauses: list[str] = ["t.session_id = ?"]
     params: list[Any] = [session_id]
     for name, value in filters.items():
@@ -301,9 +304,9 @@ TIP_THRESHOLDS = {
 }
 
 
-def tips(source: DatabaseOrPath, session_id: int) -> list[Row]:
+@reads
+def tips(db: SqliteDatabase, session_id: int) -> list[Row]:
     """Advice for the DJ, each with the figure that triggered it."""
-    db = reader(source)
     session = _session_out(_one(db, "SELECT * FROM sessions WHERE id = ?", (session_id,),
                                 f"session {session_id}"))
     facts = _tip_facts(db, session)
@@ -395,9 +398,9 @@ _RULES = (_tip_cache, _tip_rate_limited, _tip_network, _tip_tags, _tip_file_name
 
 # --- across sessions -----------------------------------------------------------------
 
-def trends(source: DatabaseOrPath, limit: int = 50) -> list[Row]:
+@reads
+def trends(db: SqliteDatabase, limit: int = 50) -> list[Row]:
     """The last `limit` sessions that matched tracks, oldest first, with their rates."""
-    db = reader(source)
     rows = _rows(db, "SELECT id, started_at, status, tracks, done, matched, queries, "
                      "requests, cache_hits, wall_ms FROM sessions WHERE done > 0 "
                      "ORDER BY started_at DESC LIMIT ?", (limit,))
@@ -414,12 +417,12 @@ _COMPARED = ("tracks", "done", "matched", "review", "unmatched", "errors", "quer
              "cache_hit_rate", "ms_per_track", "requests_per_track")
 
 
-def compare_sessions(source: DatabaseOrPath, a: int, b: int) -> Row:
+@reads
+def compare_sessions(db: SqliteDatabase, a: int, b: int) -> Row:
     """Two sessions side by side, and the tracks whose outcome differs between them.
 
     Tracks are paired by Rekordbox track id and playlist.
     """
-    db = reader(source)
     first, second = (_session_out(_one(db, f"SELECT {_LIST_COLUMNS} FROM sessions WHERE id = ?",
                                        (sid,), f"session {sid}")) for sid in (a, b))
     metrics = [{"name": name, "a": first[name], "b": second[name],
@@ -465,9 +468,9 @@ def _change(a: Row | None, b: Row | None) -> str:
 
 # --- one track, the review queue -----------------------------------------------------
 
-def track_detail(source: DatabaseOrPath, track_result_id: int) -> Row:
+@reads
+def track_detail(db: SqliteDatabase, track_result_id: int) -> Row:
     """One track: the Rekordbox fields, the Beatport track chosen, candidates and queries."""
-    db = reader(source)
     row = _one(db, "SELECT * FROM track_results WHERE id = ?", (track_result_id,),
                f"track result {track_result_id}")
     candidates = _rows(db, "SELECT * FROM candidates WHERE track_result_id = ? ORDER BY rank",
@@ -497,11 +500,11 @@ def _final_choice(row: Row, candidates: dict[int, Row]) -> BeatportTrack | None:
     return beatport_from(row)
 
 
-def review_queue(source: DatabaseOrPath, session_id: int, *,
+@reads
+def review_queue(db: SqliteDatabase, session_id: int, *,
                  pending_only: bool = False) -> list[Row]:
     """Tracks waiting for the DJ (status review) and those already reviewed, in order; each
     with the candidate offered for review, if any, under "review_candidate"."""
-    db = reader(source)
     pending = "AND t.review_state = 'auto'" if pending_only else ""
     rows = _rows(db, "SELECT t.* FROM track_results t "
                      "WHERE t.session_id = ? AND (t.status = 'review' OR t.review_state != 'auto') "
@@ -515,7 +518,8 @@ def review_queue(source: DatabaseOrPath, session_id: int, *,
     return tracks
 
 
-def set_review(source: DatabaseOrPath, track_result_id: int, state: str,
+@reads
+def set_review(db: SqliteDatabase, track_result_id: int, state: str,
                beatport_candidate_id: int | None = None) -> Row:
     """Record the DJ's decision: auto (undo), accepted, rejected, or changed to a candidate.
 
@@ -526,7 +530,6 @@ def set_review(source: DatabaseOrPath, track_result_id: int, state: str,
         raise HistoryError(f"Unknown review state '{state}'.")
     if (state == "changed") != (beatport_candidate_id is not None):
         raise HistoryError("A Beatport candidate is needed for 'changed', and only for it.")
-    db = reader(source)
     with db.atomic("IMMEDIATE"):
         _one(db, "SELECT id FROM track_results WHERE id = ?", (track_result_id,),
              f"track result {track_result_id}")
@@ -551,13 +554,13 @@ def _candidate_row_id(db: SqliteDatabase, track_result_id: int,
     return int(found[0])
 
 
-def final_matches(source: DatabaseOrPath, session_id: int) -> list[Row]:
+@reads
+def final_matches(db: SqliteDatabase, session_id: int) -> list[Row]:
     """Every track of a session in playlist order, with the Beatport track to export.
 
     The DJ's review decides: accepted, rejected or changed override what the app chose.
     Values under "rekordbox" and "beatport" are domain objects, for reports and exports.
     """
-    db = reader(source)
     rows = _in_playlist_order(db, session_id)
     wanted = [row[name] for row in rows for name in ("review_candidate_id", "chosen_candidate_id")
               if row[name] is not None]
@@ -568,9 +571,9 @@ def final_matches(source: DatabaseOrPath, session_id: int) -> list[Row]:
              "beatport": _final_choice(row, candidates)} for row in rows]
 
 
-def all_tracks(source: DatabaseOrPath, session_id: int) -> list[Row]:
+@reads
+def all_tracks(db: SqliteDatabase, session_id: int) -> list[Row]:
     """Every track of a session in playlist order, shaped as `track_shape` shapes one."""
-    db = reader(source)
     return _shaped(db, _in_playlist_order(db, session_id))
 
 
