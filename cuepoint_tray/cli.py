@@ -271,11 +271,13 @@ def _history(context: Context) -> SqliteDatabase:
 
 
 def _paused_session(paths: AppPaths) -> int | None:
+    from cuepoint_tray.store import open_history
     from cuepoint_tray.store.queries import list_sessions
 
     if not paths.database.exists():
         return None
-    sessions = list_sessions(paths.database, limit=1, status="paused")["sessions"]
+    sessions = list_sessions(open_history(paths.database), limit=1,
+                             status="paused")["sessions"]
     return int(sessions[0]["id"]) if sessions else None
 
 

@@ -238,7 +238,7 @@ class TrayApp:
             self._library_key = None
         else:
             library = self._library_view(settings)
-        recent = recent_sessions_now(self.paths)
+        recent = recent_sessions_now(self.paths, lambda: self.server.api.db)
         with self._lock:
             self._state = replace(self._state, library=library, recent=recent,
                                   beatport_signed_out=signed_out_now(settings))
