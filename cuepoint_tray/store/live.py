@@ -31,14 +31,24 @@ def live_session(db: SqliteDatabase, session_id: int | None = None, *,
     session.pop("settings", None)
     session.update(_rates(session))
     session["playlist_progress"] = _playlist_progress(db, session)
-    session["new_tracks"] = _shaped(db, _rows(
-        db, "SELECT * FROM track_results WHERE session_id = ? AND id > ? "
-            "ORDER BY id LIMIT ?", (session["id"], after_track, POINTS_PER_POLL)))
+    session["new_tracks"] = [track_point(row) for row in _rows(
+        db, "SELECT id, playlist, position, status, confidence, elapsed_ms, queries, rb_name, "
+            "rb_artist FROM track_results WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?",
+        (session["id"], after_track, POINTS_PER_POLL))]
     last = _shaped(db, _rows(db, "SELECT * FROM track_results WHERE session_id = ? "
                                  "ORDER BY id DESC LIMIT 1", (session["id"],)))
     session["last_track"] = last[0] if last else None
     session["read_at"] = time.time()
     return session
+
+
+def track_point(row: Row) -> Row:
+    """A finished track as the live chart needs it, polled every second by many pages: the
+    fields of `queries.track_shape` it uses, under the same names, and no more."""
+    return {"id": row["id"], "playlist": row["playlist"], "position": row["position"],
+            "status": row["status"], "confidence": row["confidence"],
+            "elapsed_ms": row["elapsed_ms"], "query_count": row["queries"],
+            "rekordbox": {"name": row["rb_name"], "artist": row["rb_artist"]}}
 
 
 def _pick(db: SqliteDatabase, session_id: int | None) -> Row | None:
