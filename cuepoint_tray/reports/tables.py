@@ -25,11 +25,11 @@ from cuepoint_tray.file_writing import safe_rows, whole_file
 from cuepoint_tray.matching.scoring import WEIGHTS
 from cuepoint_tray.store import queries
 from cuepoint_tray.store.database import reads
-from cuepoint_tray.store.models import beatport_from
 
 Row = dict[str, Any]
 _REKORDBOX = tuple(f"rekordbox.{name}" for name in RekordboxTrack.__slots__)
 _BEATPORT = tuple(BeatportTrack.__slots__)
+_LISTS = ("artists", "remixers")
 
 RESULT_COLUMNS = (
     "playlist", "position", "status", "confidence", "score", "review_state", "reason", "error",
@@ -86,8 +86,10 @@ def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
                     "lost_because": row["lost_because"], "found_by": row["found_by"]}
         for component in json.loads(row["components"]):
             out[f"{component['name']}_similarity"] = component["similarity"]
-        track = beatport_from(row)
-        out.update(flat("beatport", queries.dict_of(track), _BEATPORT))
+        for name in _BEATPORT:  # the bp_* columns as `flat` writes a BeatportTrack
+            value = row["bp_" + name]
+            out[f"beatport.{name}"] = ", ".join(json.loads(value or "[]")) \
+                if name in _LISTS else value
         yield out
 
 
