@@ -184,7 +184,7 @@ def test_export_writes_an_enriched_copy_and_an_undo_csv(history, capsys, tmp_pat
     changed = {change["track_id"] for change in changes}
     assert f"{len(changed)} tracks, {len(changes)} fields changed" in printed
 
-    exported = {row["rekordbox"].track_id: row["beatport"]
+    exported = {row["rekordbox"].track_id: row["final"]
                 for row in final_matches(resolve_paths(history.data_dir).database, session_id)}
     for track_id, beatport in exported.items():
         if beatport is None:

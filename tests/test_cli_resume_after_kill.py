@@ -204,7 +204,7 @@ def outcomes(data_dir: Path, session_id: int) -> list[tuple[str, int, str, int |
     """Each track's playlist, position, status and the Beatport id it ends with."""
     finals = final_matches(resolve_paths(data_dir).database, session_id)
     return [(row["playlist"], row["position"], row["status"],
-             row["beatport"].id if row["beatport"] else None) for row in finals]
+             row["final"].id if row["final"] else None) for row in finals]
 
 
 def test_kills_at_moments_spread_over_a_session_all_resume_to_the_same_end() -> None:

@@ -203,6 +203,6 @@ def test_final_matches_apply_the_review(history: Path) -> None:
     rows = q.final_matches(history, 1)
     assert [r["position"] for r in rows] == [1, 2, 3, 4, 5]
     assert isinstance(rows[0]["rekordbox"], RekordboxTrack)
-    assert isinstance(rows[0]["beatport"], BeatportTrack)
-    assert [r["beatport"].id if r["beatport"] else None for r in rows] == [
+    assert isinstance(rows[0]["final"], BeatportTrack)
+    assert [r["final"].id if r["final"] else None for r in rows] == [
         5001, 9002, None, None, 5005]

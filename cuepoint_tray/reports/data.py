@@ -98,6 +98,6 @@ def export_matches(db: SqliteDatabase, session_id: int) -> dict[str, BeatportTra
     """
     found: dict[str, BeatportTrack] = {}
     for final in queries.final_matches(db, session_id):
-        if final["beatport"] is not None:
-            found.setdefault(final["rekordbox"].track_id, final["beatport"])
+        if final["final"] is not None:
+            found.setdefault(final["rekordbox"].track_id, final["final"])
     return found

@@ -559,7 +559,7 @@ def final_matches(db: SqliteDatabase, session_id: int) -> list[Row]:
     """Every track of a session in playlist order, with the Beatport track to export.
 
     The DJ's review decides: accepted, rejected or changed override what the app chose.
-    Values under "rekordbox" and "beatport" are domain objects, for reports and exports.
+    Values under "rekordbox" and "final" (as in `track_shape`) are domain objects, for exports.
     """
     rows = _in_playlist_order(db, session_id)
     wanted = [row[name] for row in rows for name in ("review_candidate_id", "chosen_candidate_id")
@@ -568,7 +568,7 @@ def final_matches(db: SqliteDatabase, session_id: int) -> list[Row]:
     return [{"id": row["id"], "playlist": row["playlist"], "position": row["position"],
              "status": row["status"], "confidence": row["confidence"],
              "review_state": row["review_state"], "rekordbox": rekordbox_from(row),
-             "beatport": _final_choice(row, candidates)} for row in rows]
+             "final": _final_choice(row, candidates)} for row in rows]
 
 
 @reads
