@@ -21,6 +21,8 @@ from cuepoint_tray.report_formats import REPORT_FORMATS
 if TYPE_CHECKING:
     import logging
 
+    from peewee import SqliteDatabase
+
     from cuepoint_tray.domain import Playlist
     from cuepoint_tray.events import SessionEnded
     from cuepoint_tray.paths import AppPaths
@@ -235,12 +237,21 @@ def _password(from_stdin: bool) -> str:
     return getpass.getpass("Beatport password (not shown, never kept): ")
 
 
+def _history(context: Context) -> SqliteDatabase:
+    """The command's one handle on the history, migrated (and recovered if damaged) here."""
+    from cuepoint_tray.store import open_history
+
+    return open_history(context.paths.database)
+
+
 def _paused_session(paths: AppPaths) -> int | None:
+    from cuepoint_tray.store import open_history
     from cuepoint_tray.store.queries import list_sessions
 
     if not paths.database.exists():
         return None
-    sessions = list_sessions(paths.database, limit=1, status="paused")["sessions"]
+    sessions = list_sessions(open_history(paths.database), limit=1,
+                             status="paused")["sessions"]
     return int(sessions[0]["id"]) if sessions else None
 
 
@@ -395,8 +406,9 @@ def _register_match(commands: argparse._SubParsersAction[argparse.ArgumentParser
     _add_library_option(command)
     command.add_argument("--playlist", metavar="PATH", action="append",
                          help="playlist path such as 'Sets/Friday' (repeat for a queue)")
-    command.add_argument("--out", metavar="DIR", help="folder for results, candidates and "
-                         "queries CSV (default: a new folder under the reports folder)")
+    command.add_argument("--out", metavar="DIR", help="folder for the report and the results, "
+                         "candidates and queries CSV (default: a new folder under the reports "
+                         "folder)")
     command.add_argument("--json-out", metavar="FILE", help="also write the session as JSON")
     _add_beatport_options(command)
 
@@ -419,23 +431,21 @@ def _match_and_report(library: PlaylistTree, playlists: list[Playlist], args: ar
     from cuepoint_tray.session import run_match
 
     outcome = run_match(library, playlists, context.settings, context.paths,
-                        listeners=[ProgressLine()])
+                        listeners=[ProgressLine()], out_dir=_out_dir(args),
+                        json_out=_json_out(args))
     return _report_outcome(outcome, args, context)
 
 
-def _report_outcome(outcome: MatchOutcome, args: argparse.Namespace, context: Context) -> int:
-    from cuepoint_tray.outputs import session_json, write_json, write_session_files
-    from cuepoint_tray.session import default_out_dir
+def _out_dir(args: argparse.Namespace) -> Path | None:
+    return Path(args.out) if getattr(args, "out", None) else None
 
-    out_dir = Path(args.out) if getattr(args, "out", None) else default_out_dir(
-        context.paths, outcome.session_id, outcome.meta["playlists"])
-    files = write_session_files(out_dir, outcome.rows)
-    if getattr(args, "json_out", None):
-        write_json(Path(args.json_out), session_json(outcome.meta, outcome.ended.summary,
-                                                     outcome.rows))
-        files.append(Path(args.json_out))
-    if outcome.report_path:
-        files.append(outcome.report_path)
+
+def _json_out(args: argparse.Namespace) -> Path | None:
+    return Path(args.json_out) if getattr(args, "json_out", None) else None
+
+
+def _report_outcome(outcome: MatchOutcome, args: argparse.Namespace, context: Context) -> int:
+    files = list(outcome.files)
     print(f"session {outcome.session_id}")
     for line in summary_lines(outcome.ended):
         print(line)
@@ -485,7 +495,13 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
     import tempfile
 
     from cuepoint_tray.catalog_server import CatalogServer
-    from cuepoint_tray.evaluation import evaluate, format_evaluation, read_families, read_truth
+    from cuepoint_tray.evaluation import (
+        Results,
+        evaluate,
+        format_evaluation,
+        read_families,
+        read_truth,
+    )
     from cuepoint_tray.paths import resolve_paths
     from cuepoint_tray.rekordbox import open_library
     from cuepoint_tray.session import run_match
@@ -502,12 +518,13 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
             **_NO_ACCOUNT, "beatport_token": args.token or "",
             "requests_per_second": args.requests_per_second}, source="eval")
         paths = context.paths if args.keep_cache else resolve_paths(scratch).create()
-        outcome = run_match(library, [playlist], settings, paths)
+        results = Results()
+        outcome = run_match(library, [playlist], settings, paths, listeners=[results])
         served = server.stats()["total"]
-    score = evaluate([result for _, result in outcome.rows], truth, families)
+    score = evaluate(results.results, truth, families)
     for line in summary_lines(outcome.ended):
         print(line)
-    for line in format_evaluation(score, requests=served, tracks=len(outcome.rows)):
+    for line in format_evaluation(score, requests=served, tracks=len(results.rows)):
         print(line)
     return 0
 
@@ -582,8 +599,9 @@ def cmd_sessions(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.store import mark_interrupted_sessions
     from cuepoint_tray.store.queries import list_sessions
 
-    mark_interrupted_sessions(context.paths.database)
-    page = list_sessions(context.paths.database, limit=args.limit, status=args.status,
+    db = _history(context)
+    mark_interrupted_sessions(db)
+    page = list_sessions(db, limit=args.limit, status=args.status,
                          search=args.search)
     print(f"{'id':>5}  {'started':<16}  {'status':<11}  {'tracks':>9}  {'matched':>7}  "
           f"{'review':>6}  {'unmatched':>9}  {'s/track':>7}  {'req/track':>9}  playlists")
@@ -606,7 +624,7 @@ def cmd_show(args: argparse.Namespace, context: Context) -> int:
         tips,
     )
 
-    db = context.paths.database
+    db = _history(context)
     mark_interrupted_sessions(db)
     row = session_overview(db, args.session)
     print(f"session {row['id']} · {row['status']}"
@@ -624,7 +642,8 @@ def cmd_show(args: argparse.Namespace, context: Context) -> int:
               f"p95 {stat['p95_ms']:>7.1f} ms  cache {stat['cache_hit_rate']:.0%}")
     print("slowest tracks:")
     for track in slowest_tracks(db, args.session, limit=5):
-        print(f"  {track['elapsed_ms']:>8.0f} ms  {track['rb_artist']} - {track['rb_name']}")
+        rekordbox = track["rekordbox"]
+        print(f"  {track['elapsed_ms']:>8.0f} ms  {rekordbox['artist']} - {rekordbox['name']}")
     for tip in tips(db, args.session):
         print(f"tip: {tip['message']}")
     if row.get("report_path"):
@@ -635,7 +654,7 @@ def cmd_show(args: argparse.Namespace, context: Context) -> int:
 def cmd_compare(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.store.queries import compare_sessions
 
-    compared = compare_sessions(context.paths.database, args.a, args.b)
+    compared = compare_sessions(_history(context), args.a, args.b)
     print(f"{'':<22}{'session ' + str(args.a):>14}{'session ' + str(args.b):>14}{'change':>12}")
     for metric in compared["metrics"]:
         print(f"{metric['name']:<22}{metric['a']:>14}{metric['b']:>14}{metric['delta']:>+12}")
@@ -643,7 +662,8 @@ def cmd_compare(args: argparse.Namespace, context: Context) -> int:
     print("tracks that differ: " + (", ".join(f"{k} {v}" for k, v in changes.items())
                                      or "none"))
     for track in compared["tracks"][:50]:
-        print(f"  {track['change']:<22} {track['artist']} - {track['name']}")
+        rekordbox = track["rekordbox"]
+        print(f"  {track['change']:<22} {rekordbox['artist']} - {rekordbox['name']}")
     return 0
 
 
@@ -651,7 +671,7 @@ def cmd_report(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.reports import write_report
 
     folder = Path(args.out) if args.out else context.paths.reports_dir
-    print(write_report(context.paths.database, args.session, args.format, folder))
+    print(write_report(_history(context), args.session, args.format, folder))
     return 0
 
 
@@ -660,7 +680,7 @@ def cmd_export(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.reports import export_matches
     from cuepoint_tray.store.queries import session_overview
 
-    db = context.paths.database
+    db = _history(context)
     source = Path(session_overview(db, args.session)["xml_path"])
     summary = export_enriched(source, Path(args.rekordbox_xml), export_matches(db, args.session),
                               write_bpm=args.bpm)
@@ -680,7 +700,8 @@ def cmd_resume(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.session import resume_match
 
     outcome = resume_match(args.session, context.settings, context.paths,
-                           listeners=[ProgressLine()], tell=lambda note: print(f"note: {note}"))
+                           listeners=[ProgressLine()], tell=lambda note: print(f"note: {note}"),
+                           out_dir=_out_dir(args), json_out=_json_out(args))
     return _report_outcome(outcome, args, context)
 
 

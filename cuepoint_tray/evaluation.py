@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cuepoint_tray.domain import MatchResult
 from cuepoint_tray.errors import CuepointError
+from cuepoint_tray.events import Event, TrackDone, TrackJob
 
 
 @dataclass
@@ -77,6 +78,28 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
     if rows and not set(columns) <= set(rows[0]):
         raise CuepointError(f"{path} should have the columns {', '.join(columns)}.")
     return rows
+
+
+class Results:
+    """A runner listener keeping every finished track's result, to evaluate a session (a
+    session itself keeps none: its tracks are in the history). `rows`: (job, result) in
+    playlist order, the playlists in the order their first track finished."""
+
+    def __init__(self) -> None:
+        self._done: list[tuple[TrackJob, MatchResult]] = []
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, TrackDone):
+            self._done.append((event.job, event.result))
+
+    @property
+    def rows(self) -> list[tuple[TrackJob, MatchResult]]:
+        first = {job.playlist: index for index, (job, _) in reversed(list(enumerate(self._done)))}
+        return sorted(self._done, key=lambda row: (first[row[0].playlist], row[0].position))
+
+    @property
+    def results(self) -> list[MatchResult]:
+        return [result for _, result in self.rows]
 
 
 def evaluate(results: Sequence[MatchResult], truth: dict[str, frozenset[int]],

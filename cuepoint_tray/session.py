@@ -16,9 +16,9 @@ from typing import Any
 
 from cuepoint_tray import __version__
 from cuepoint_tray.account import forget_refused_sign_in, keep_renewed_tokens
-from cuepoint_tray.domain import MatchResult, Playlist, RekordboxTrack
+from cuepoint_tray.domain import Playlist, RekordboxTrack
 from cuepoint_tray.errors import CuepointError
-from cuepoint_tray.events import Event, SessionEnded, TrackDone, TrackJob
+from cuepoint_tray.events import SessionEnded, TrackJob
 from cuepoint_tray.file_writing import capped_name
 from cuepoint_tray.matching import TrackMatcher
 from cuepoint_tray.musical_keys import parse_key
@@ -33,27 +33,18 @@ from cuepoint_tray.store.queries import session_overview
 from cuepoint_tray.waits import APP_WAITS, Waits
 
 log = logging.getLogger(__name__)
-Row = tuple[TrackJob, MatchResult]
 
 
 @dataclass
 class MatchOutcome:
+    """How a session ended and what it wrote; the tracks themselves are in the history only."""
+
     session_id: int
     ended: SessionEnded
-    rows: list[Row]  # the tracks matched in this run, in playlist order
     meta: dict[str, Any] = field(default_factory=dict)
     report_path: Path | None = None
-
-
-class _Collector:
-    """Keeps every finished track, to write the files in playlist order at the end."""
-
-    def __init__(self) -> None:
-        self.rows: list[Row] = []
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, TrackDone):
-            self.rows.append((event.job, event.result))
+    folder: Path | None = None  # the session's one report folder
+    files: list[Path] = field(default_factory=list)  # the report and the tables, as written
 
 
 RunnerReady = Callable[[SessionRunner, int], None]  # the runner and its session's id
@@ -61,12 +52,16 @@ RunnerReady = Callable[[SessionRunner, int], None]  # the runner and its session
 
 def run_match(library: PlaylistTree, playlists: Sequence[Playlist], settings: Settings,
               paths: AppPaths, *, listeners: Sequence[Listener] = (),
-              on_runner: RunnerReady | None = None, waits: Waits = APP_WAITS) -> MatchOutcome:
+              on_runner: RunnerReady | None = None, waits: Waits = APP_WAITS,
+              out_dir: Path | None = None, json_out: Path | None = None) -> MatchOutcome:
     """Match the playlists' tracks against Beatport, kept in the history; blocks until the
     session ends (completed, cancelled, or paused because Beatport cannot be reached).
 
     `on_runner` receives the runner and the session id before it starts, so another thread
-    can pause, resume or cancel it; `waits`: how long to wait on a slow or gone Beatport."""
+    can pause, resume or cancel it; `waits`: how long to wait on a slow or gone Beatport.
+    The report and the tables are written from the history into `out_dir`, else a new
+    folder under the reports folder (`default_out_dir`); the JSON report also at `json_out`
+    when given (`cuepoint match --json-out`)."""
     tracks = _tracks_by_id(library, playlists)  # says clearly which playlist is empty or broken
     jobs = jobs_for([(p.path_text, p.track_ids) for p in playlists])
     with HistoryWriter(paths.database) as writer:
@@ -81,14 +76,16 @@ def run_match(library: PlaylistTree, playlists: Sequence[Playlist], settings: Se
                 playlist_tracks=[len(p.track_ids) for p in playlists])
 
         return _run(library, tracks, jobs, settings, paths, writer, begin, listeners,
-                    on_runner, already_done=0, waits=waits)
+                    on_runner, already_done=0, waits=waits, out_dir=out_dir,
+                    json_out=json_out)
 
 
 def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
                  listeners: Sequence[Listener] = (),
                  on_runner: RunnerReady | None = None,
                  tell: Callable[[str], None] | None = None,
-                 waits: Waits = APP_WAITS) -> MatchOutcome:
+                 waits: Waits = APP_WAITS, out_dir: Path | None = None,
+                 json_out: Path | None = None) -> MatchOutcome:
     """Continue a paused, interrupted or cancelled session with the tracks not yet matched.
 
     The playlists are read again: tracks added since are matched, removed ones dropped,
@@ -124,7 +121,8 @@ def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
             return session_id
 
         return _run(library, tracks, remaining, settings, paths, writer, begin, listeners,
-                    on_runner, already_done=len(jobs) - len(remaining), waits=waits)
+                    on_runner, already_done=len(jobs) - len(remaining), waits=waits,
+                    out_dir=out_dir, json_out=json_out)
 
 
 def _tracks_by_id(library: PlaylistTree,
@@ -143,8 +141,8 @@ def library_sha256(library: PlaylistTree) -> str:
 def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[TrackJob],
          settings: Settings, paths: AppPaths, writer: HistoryWriter,
          begin: Callable[[str], int], listeners: Sequence[Listener],
-         on_runner: RunnerReady | None, *, already_done: int, waits: Waits) -> MatchOutcome:
-    collector = _Collector()
+         on_runner: RunnerReady | None, *, already_done: int, waits: Waits,
+         out_dir: Path | None, json_out: Path | None) -> MatchOutcome:
     http = make_http_client(settings, paths.http_cache, waits)
     try:
         provider = make_provider(
@@ -162,7 +160,7 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
                                if provider.exact_isrc_lookup else None)
         runner = SessionRunner(matcher, tracks, provider_name=provider.name,
                                concurrency=settings.concurrency,
-                               listeners=[writer, collector, *listeners],
+                               listeners=[writer, *listeners],
                                wait_for_beatport_s=waits.wait_for_beatport_s)
         writer.on_unwritten = runner.stop_for  # a track not kept stops the session
         if on_runner:
@@ -177,19 +175,19 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
     if ended.reason and ended.status != "completed":
         writer.record_error("session", ended.reason)
     writer.flush()
-    report_path = _write_report(writer, session_id, settings, paths)
+    playlists = list(session_overview(writer.db, session_id)["playlists"])
+    folder = out_dir or default_out_dir(paths, session_id, playlists)
+    report_path, files = _write_outputs(writer, session_id, settings, folder, json_out)
     if settings.query_retention_days > 0:
         writer.delete_old_queries(settings.query_retention_days)
-    order = {(job.playlist, job.position): i for i, job in enumerate(jobs)}
-    rows = sorted(collector.rows, key=lambda row: order[(row[0].playlist, row[0].position)])
     meta = {
         "id": session_id, "status": ended.status, "reason": ended.reason,
-        "playlists": list(dict.fromkeys(job.playlist for job in jobs)),
+        "playlists": playlists,
         "xml": str(library.path), "provider": provider.name, "app_version": __version__,
         "token_renewals": getattr(provider, "renewals", 0),
         "notices": notices,
     }
-    return MatchOutcome(session_id, ended, rows, meta, report_path)
+    return MatchOutcome(session_id, ended, meta, report_path, folder, files)
 
 
 def unreadable_keys_notice(tracks: Mapping[str, RekordboxTrack],
@@ -210,19 +208,27 @@ def unreadable_keys_notice(tracks: Mapping[str, RekordboxTrack],
             "the key. Re-analyse the key in Rekordbox to fix it.")
 
 
-def _write_report(writer: HistoryWriter, session_id: int, settings: Settings,
-                  paths: AppPaths) -> Path | None:
-    """The report written when a session ends; a failure is recorded, never fatal."""
-    from cuepoint_tray.reports import write_report
+def _write_outputs(writer: HistoryWriter, session_id: int, settings: Settings,
+                   folder: Path, json_out: Path | None) -> tuple[Path | None, list[Path]]:
+    """The report and the tables written when a session ends, all read from the history
+    into the session's folder; a failure is recorded, never fatal."""
+    from cuepoint_tray.reports import build_report, report_file_name, write_tables
+    from cuepoint_tray.reports.render import write_rendered
 
     try:
-        path = write_report(writer.db, session_id, settings.report_format, paths.reports_dir)
+        data = build_report(writer.db, session_id)
+        path = folder / report_file_name(data, settings.report_format)
+        write_rendered(data, settings.report_format, path)
+        files = [*write_tables(writer.db, session_id, folder, tracks=data.tracks), path]
+        if json_out is not None:
+            write_rendered(data, "json", json_out)
+            files.append(json_out)
     except (CuepointError, OSError) as exc:
         log.exception("report for session %s failed", session_id)
         writer.record_error("report", str(exc))
-        return None
+        return None, []
     writer.set_report_path(session_id, str(path))
-    return path
+    return path, files
 
 
 def file_sha256(path: Path) -> str:

@@ -19,8 +19,8 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
+from cuepoint_tray.store import open_history
 from cuepoint_tray.store import queries as q
-from cuepoint_tray.store import reader
 from cuepoint_tray.store.live import live_session
 from cuepoint_tray.store.queries import percentile
 
@@ -74,7 +74,7 @@ def _benchmarks(s: dict[str, Any]) -> dict[str, Callable[[SqliteDatabase], objec
 
 
 def run(path: Path, runs: int, seed: int) -> bool:
-    db = reader(path)
+    db = open_history(path)
     rng = random.Random(seed)
     sample = _sample(db, rng)
     counts = db.execute_sql(

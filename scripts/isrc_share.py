@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from cuepoint_tray.catalog_server import CatalogServer  # noqa: E402
-from cuepoint_tray.evaluation import evaluate, read_truth  # noqa: E402
+from cuepoint_tray.evaluation import Results, evaluate, read_truth  # noqa: E402
 from cuepoint_tray.paths import resolve_paths  # noqa: E402
 from cuepoint_tray.rekordbox import open_library  # noqa: E402
 from cuepoint_tray.session import run_match  # noqa: E402
@@ -53,9 +53,10 @@ def main() -> int:
                                                 "requests_per_second": 50.0}, source="isrc")
             paths = resolve_paths(Path(folder) / name / "data").create()
             before = server.stats()["total"]
-            outcome = run_match(library, [playlist], settings, paths)
+            collected = Results()
+            outcome = run_match(library, [playlist], settings, paths, listeners=[collected])
             sent = server.stats()["total"] - before
-            results = [result for _, result in outcome.rows]
+            results = collected.results
             tracks = len(results)
             carrying = [r for r in results if r.rekordbox.isrc]
             unknown = [r for r in carrying if r.rekordbox.isrc.startswith("ZZ")]

@@ -29,11 +29,10 @@ from cuepoint_tray.musical_keys import parse_key
 from cuepoint_tray.paths import resolve_paths
 from cuepoint_tray.rekordbox import read_library
 from cuepoint_tray.rekordbox.export import CHANGES_COLUMNS
-from cuepoint_tray.reports.render import CSV_COLUMNS
+from cuepoint_tray.reports.tables import RESULT_COLUMNS as CSV_COLUMNS
 from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings
-from cuepoint_tray.store.database import close_readers
 from cuepoint_tray.store.queries import final_matches, session_overview
 
 DEMO = resource_folder("assets", "demo")
@@ -77,7 +76,6 @@ def history(matched: History, tmp_path: Path) -> Iterator[History]:
     copy = tmp_path / "data"
     shutil.copytree(matched.data_dir, copy)
     yield History(copy, matched.xml, matched.sessions)
-    close_readers()
 
 
 @pytest.fixture(autouse=True)
@@ -186,7 +184,7 @@ def test_export_writes_an_enriched_copy_and_an_undo_csv(history, capsys, tmp_pat
     changed = {change["track_id"] for change in changes}
     assert f"{len(changed)} tracks, {len(changes)} fields changed" in printed
 
-    exported = {row["rekordbox"].track_id: row["beatport"]
+    exported = {row["rekordbox"].track_id: row["final"]
                 for row in final_matches(resolve_paths(history.data_dir).database, session_id)}
     for track_id, beatport in exported.items():
         if beatport is None:

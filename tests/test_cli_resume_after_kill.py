@@ -22,7 +22,6 @@ from cuepoint_tray.paths import resolve_paths
 from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.settings import Settings, save_settings, with_values
 from cuepoint_tray.store import HistoryWriter
-from cuepoint_tray.store.database import close_readers
 from cuepoint_tray.store.queries import final_matches, list_sessions
 
 from conftest import PROJECT_ROOT
@@ -190,10 +189,7 @@ def session_line(listing: str, session_id: int) -> str:
 
 
 def session_row(data_dir: Path, session_id: int | None = None) -> dict[str, object]:
-    try:
-        sessions = list_sessions(resolve_paths(data_dir).database)["sessions"]
-    finally:
-        close_readers()
+    sessions = list_sessions(resolve_paths(data_dir).database)["sessions"]
     return next(row for row in sessions if session_id in (None, row["id"]))
 
 
@@ -206,12 +202,9 @@ def track_positions(data_dir: Path, session_id: int) -> list[tuple[str, int]]:
 
 def outcomes(data_dir: Path, session_id: int) -> list[tuple[str, int, str, int | None]]:
     """Each track's playlist, position, status and the Beatport id it ends with."""
-    try:
-        finals = final_matches(resolve_paths(data_dir).database, session_id)
-    finally:
-        close_readers()
+    finals = final_matches(resolve_paths(data_dir).database, session_id)
     return [(row["playlist"], row["position"], row["status"],
-             row["beatport"].id if row["beatport"] else None) for row in finals]
+             row["final"].id if row["final"] else None) for row in finals]
 
 
 def test_kills_at_moments_spread_over_a_session_all_resume_to_the_same_end() -> None:

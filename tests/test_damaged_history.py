@@ -27,7 +27,6 @@ from cuepoint_tray.rekordbox import read_library
 from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings
-from cuepoint_tray.store.database import close_readers
 
 DEMO = resource_folder("assets", "demo")
 PAGE = 4096
@@ -47,7 +46,6 @@ def one_session(tmp_path_factory: pytest.TempPathFactory) -> Path:
         outcome = run_match(library, [library.find_playlist("Demo/Friday Warm-up")],
                             settings, paths)
     assert outcome.ended.status == "completed"
-    close_readers()
     _checkpoint(paths.database)
     return paths.data_dir
 
@@ -57,7 +55,6 @@ def data_dir(one_session: Path, tmp_path: Path) -> Iterator[Path]:
     copy = tmp_path / "data"
     shutil.copytree(one_session, copy)
     yield copy
-    close_readers()
 
 
 def _checkpoint(database: Path) -> None:

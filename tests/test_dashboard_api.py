@@ -174,10 +174,10 @@ def test_session_pages_read_what_the_history_holds(api: DashboardAPI) -> None:
     assert matched["total"] == overview["matched"]
     assert all(t["status"] == "matched" for t in matched["tracks"])
     some = tracks[0]
-    assert api.tracks(second, search=some["rb_name"][:6])["total"] >= 1
+    assert api.tracks(second, search=some["rekordbox"]["name"][:6])["total"] >= 1
 
     detail = api.track(some["id"])
-    assert detail["track"]["rb_name"] == some["rb_name"] and detail["candidates"]
+    assert detail["track"]["rekordbox"] == some["rekordbox"] and detail["candidates"]
     assert detail["candidates"][0]["components"]
 
     compared = api.compare([first, second])
@@ -192,12 +192,13 @@ def test_a_review_decision_is_stored_and_exported(api: DashboardAPI, paths: AppP
     session_id = run(api, [SMALL])
     track = next(t for t in api.tracks(session_id)["tracks"] if t["status"] == "matched")
     candidates = api.track(track["id"])["candidates"]
-    other = next(c for c in candidates if c["bp_id"] != track["bp_id"])
+    other = next(c["beatport"] for c in candidates
+                 if c["beatport"]["id"] != track["beatport"]["id"])
 
-    api.review(track["id"], "changed", other["bp_id"])
+    api.review(track["id"], "changed", other["id"])
     stored = api.track(track["id"])["track"]
     assert stored["review_state"] == "changed"
-    assert stored["final"]["id"] == other["bp_id"]
+    assert stored["final"]["id"] == other["id"]
     assert api.tracks(session_id, review_state="changed")["total"] == 1
 
     xml = api.rekordbox_export(session_id)
@@ -205,8 +206,8 @@ def test_a_review_decision_is_stored_and_exported(api: DashboardAPI, paths: AppP
     assert xml.path.exists() and xml.filename.endswith(".xml")
     assert xml.path.resolve() != (DEMO / "rekordbox.xml").resolve()
     assert changes.path.suffix == ".csv"
-    assert f"Beatport {other['bp_id']}" in changes.path.read_text(encoding="utf-8")
-    assert f"Beatport {other['bp_id']}" in xml.path.read_text(encoding="utf-8")
+    assert f"Beatport {other['id']}" in changes.path.read_text(encoding="utf-8")
+    assert f"Beatport {other['id']}" in xml.path.read_text(encoding="utf-8")
 
     api.review(track["id"], "rejected")
     assert api.track(track["id"])["track"]["final"] is None

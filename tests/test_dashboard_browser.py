@@ -361,7 +361,7 @@ def test_a_track_shows_candidates_scores_and_queries(pages: Pages, history: Hist
     dialog = open_track(page, track["id"])
     expect(dialog.locator("article.candidate")).to_have_count(len(detail["candidates"]))
     loser = next(c for c in detail["candidates"] if c["lost_because"])
-    card = dialog.locator(f"article[data-candidate='{loser['bp_id']}']")
+    card = dialog.locator(f"article[data-candidate='{loser['beatport']['id']}']")
     expect(card).to_contain_text(loser["lost_because"])
     card.get_by_text("Score breakdown").click()
     first = loser["components"][0]
@@ -399,12 +399,12 @@ def test_reviews_are_stored_and_survive_a_reload(pages: Pages, history: History)
     assert stored()["review_state"] == "rejected"
 
     other = next(c for c in history.api.track(track["id"])["candidates"] if c["rank"] == 2)
-    dialog.locator(f"article[data-candidate='{other['bp_id']}'] button").click()
+    dialog.locator(f"article[data-candidate='{other['beatport']['id']}'] button").click()
     expect(dialog.locator("#review-state")).to_have_attribute("data-state", "changed")
     assert stored()["review_state"] == "changed"
     assert stored()["chosen_candidate_id"] == other["id"]
-    assert history.api.track(track["id"])["track"]["final"]["id"] == other["bp_id"]
-    expect(dialog.locator(f"article[data-candidate='{other['bp_id']}']")).to_contain_text(
+    assert history.api.track(track["id"])["track"]["final"]["id"] == other["beatport"]["id"]
+    expect(dialog.locator(f"article[data-candidate='{other['beatport']['id']}']")).to_contain_text(
         "Your choice")
 
     page.keyboard.press("Escape")
@@ -599,7 +599,7 @@ def test_hostile_names_show_literally_everywhere(pages: Pages, history: History)
     expect(page.locator(".page-head .sub").first).to_contain_text(HOSTILE_PLAYLIST)
 
     script_track = next(t for t in history.api.tracks(history.second)["tracks"]
-                        if t["rb_name"].startswith(SCRIPT_NAME))
+                        if t["rekordbox"]["name"].startswith(SCRIPT_NAME))
     dialog = open_track(page, script_track["id"])
     expect(dialog.locator("h2")).to_have_text(f"Evil DJ – {SCRIPT_NAME} (Original Mix)")
     expect(dialog.locator("article.candidate").first).to_contain_text(SCRIPT_NAME)
@@ -616,7 +616,8 @@ def test_hostile_names_show_literally_everywhere(pages: Pages, history: History)
     navigate(page, "#/live")  # the latest session: its chart's hover text holds the names
     assert_shown_literally(page, ())
     last = history.api.live()["session"]["new_tracks"][-12:]  # the list shows the last 12
-    hostile = [t["rb_name"] for t in last if t["rb_name"].startswith(HOSTILE_NAMES)]
+    hostile = [t["rekordbox"]["name"] for t in last
+               if t["rekordbox"]["name"].startswith(HOSTILE_NAMES)]
     assert hostile
     recent = page.locator("#recent-tracks")
     for name in hostile:

@@ -23,7 +23,6 @@ from cuepoint_tray.rekordbox import read_library
 from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings
-from cuepoint_tray.store.database import close_readers
 
 DEMO = resource_folder("assets", "demo")
 TOKEN = "hostile-clients-token-0123456789"
@@ -44,7 +43,6 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> AppPaths:
 def server(history: AppPaths) -> Iterator[DashboardServer]:
     with DashboardServer(DashboardAPI(history), token=TOKEN) as running:
         yield running
-    close_readers()
 
 
 def api(server: DashboardServer, path: str, method: str = "GET", **options: object

@@ -22,7 +22,6 @@ from cuepoint_tray.rekordbox import read_library
 from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings
-from cuepoint_tray.store.database import close_readers
 
 DEMO = resource_folder("assets", "demo")
 TOKEN = "links-token-0123456789"
@@ -46,7 +45,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Dashboard
         settings = Settings(beatport_web_url=catalog.url, beatport_api_url=catalog.url + "/v4",
                             requests_per_second=500.0)
         run_match(library, [library.find_playlist("Crate Digging")], settings, paths)
-    close_readers()
     with sqlite3.connect(paths.database) as db:
         matched = [row[0] for row in db.execute(
             "SELECT id FROM track_results WHERE status = 'matched' ORDER BY position")]
@@ -57,7 +55,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Dashboard
                        (url, track_id))
     with DashboardServer(DashboardAPI(paths), token=TOKEN) as running:
         yield running, matched[:len(URLS)]
-    close_readers()
 
 
 def test_only_beatport_track_pages_are_linked(pages: Pages,  # noqa: F811

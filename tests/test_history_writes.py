@@ -25,7 +25,6 @@ from cuepoint_tray.paths import resolve_paths
 from cuepoint_tray.rekordbox import Library, read_library
 from cuepoint_tray.session import resume_match, run_match
 from cuepoint_tray.settings import Settings
-from cuepoint_tray.store.database import close_readers
 
 from conftest import DEV_SET, require
 
@@ -56,7 +55,6 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     try:
         yield mount_point
     finally:
-        close_readers()
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 

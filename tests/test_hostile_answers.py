@@ -37,7 +37,6 @@ from cuepoint_tray.rekordbox.export import export_enriched
 from cuepoint_tray.reports import export_matches, write_report
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings
-from cuepoint_tray.store.database import close_readers
 
 from conftest import DEV_SET, require
 
@@ -103,7 +102,6 @@ def test_nested_json_and_redirect_loops_are_tracks_errors_not_the_sessions_end(
     assert positions == list(range(1, TRACKS + 1))
     assert any("nested too deep" in error for error in errors)
     assert any("kept redirecting" in error for error in errors)
-    close_readers()
 
 
 # --- bounds -------------------------------------------------------------------------------------
@@ -205,7 +203,6 @@ def test_infinite_bpm_from_beatport_never_reaches_json_or_xml(
         page = requests.get(f"{server.url}/api/tracks/{matched}", timeout=10,
                             headers={"Authorization": f"Bearer {server.token}"})
     assert page.status_code == 200
-    close_readers()
 
 
 def _refuse(constant: str) -> None:

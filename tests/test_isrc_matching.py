@@ -14,7 +14,7 @@ import pytest
 from cuepoint_tray.catalog_server import CatalogServer
 from cuepoint_tray.dashboard import DashboardAPI
 from cuepoint_tray.domain import RekordboxTrack
-from cuepoint_tray.evaluation import evaluate, read_truth
+from cuepoint_tray.evaluation import Results, evaluate, read_truth
 from cuepoint_tray.matching.matcher import TrackMatcher
 from cuepoint_tray.paths import resolve_paths
 from cuepoint_tray.providers import make_http_client, make_provider
@@ -52,10 +52,12 @@ def test_a_master_db_playlist_is_matched_isrc_first(catalog_server: CatalogServe
     db, isrcs = isrc_library
     library = open_library(db)
     playlist = library.find_playlist("First Half")
-    outcome = run_match(library, [playlist], settings_for(catalog_server), paths)
-    assert outcome.ended.status == "completed" and len(outcome.rows) == 150
+    results = Results()
+    outcome = run_match(library, [playlist], settings_for(catalog_server), paths,
+                        listeners=[results])
+    assert outcome.ended.status == "completed" and len(results.rows) == 150
 
-    with_isrc = [result for _, result in outcome.rows if result.rekordbox.isrc]
+    with_isrc = [result for _, result in results.rows if result.rekordbox.isrc]
     assert len(with_isrc) == 50  # every third track
     for result in with_isrc:
         assert result.queries[0].type == "isrc"
@@ -66,14 +68,14 @@ def test_a_master_db_playlist_is_matched_isrc_first(catalog_server: CatalogServe
     assert all(len(r.queries) == 1 and r.candidates[0].found_by == "isrc" for r in by_isrc)
     unknown = [r for r in with_isrc if r.rekordbox.isrc.startswith("ZZ")]
     assert all(len(r.queries) > 1 for r in unknown)  # an ISRC Beatport lacks: searched on
-    without = [result for _, result in outcome.rows if not result.rekordbox.isrc]
+    without = [result for _, result in results.rows if not result.rekordbox.isrc]
     assert all(q.type != "isrc" for r in without for q in r.queries)
 
     # The truth file speaks of the XML's TrackIDs: same tracks, same order in the playlist.
     xml = open_library(DEV_SET / "rekordbox.xml")
     in_order = xml.find_playlist("First Half").track_ids
     relabelled = [replace(result, rekordbox=replace(result.rekordbox, track_id=track_id))
-                  for (_, result), track_id in zip(outcome.rows, in_order, strict=True)]
+                  for (_, result), track_id in zip(results.rows, in_order, strict=True)]
     score = evaluate(relabelled, read_truth(DEV_SET / "truth.csv"))
     assert score.precision >= 0.995 and score.recall >= 0.97
 
@@ -163,10 +165,12 @@ def test_the_website_provider_sends_no_isrc_query(catalog_server: CatalogServer,
                                                   isrc_library: Any, paths: Any) -> None:
     db, _ = isrc_library
     library = open_library(db)
+    results = Results()
     outcome = run_match(library, [library.find_playlist("Dev Set")],
-                        settings_for(catalog_server, beatport_token=""), paths)
+                        settings_for(catalog_server, beatport_token=""), paths,
+                        listeners=[results])
     assert outcome.meta["provider"] == "website"
-    assert all(q.type != "isrc" for _, r in outcome.rows for q in r.queries)
+    assert all(q.type != "isrc" for _, r in results.rows for q in r.queries)
     assert catalog_server.stats()["api_isrc"] == 0
 
 

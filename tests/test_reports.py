@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +19,8 @@ from test_store_builders import begin, db_file, ended, query, result, track_done
 from cuepoint_tray.domain import MatchResult
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.reports import RENDERERS, build_report, export_matches, write_report
-from cuepoint_tray.store import HistoryWriter, close_readers
+from cuepoint_tray.reports.data import key_as_rekordbox
+from cuepoint_tray.store import HistoryWriter
 from cuepoint_tray.store import queries as q
 
 SCRIPT = "<script>alert(1)</script>"
@@ -29,12 +29,6 @@ QUOTES = "He said \"hi\" & 'bye'"
 RTL = "\u202eabc"
 BEATPORT_URL = "https://www.beatport.com/track/deep/5006"
 PLAYLISTS = ("Sets/Dev Set", "Sets/Warm: Up?")
-
-
-@pytest.fixture(autouse=True)
-def _close_readers() -> Iterator[None]:
-    yield
-    close_readers()
 
 
 def named(outcome: MatchResult, name: str, artist: str | None = None) -> MatchResult:
@@ -83,12 +77,12 @@ def test_report_data_gathers_the_session(history: Path) -> None:
     assert [row["position"] for row in data.time_per_track] == list(range(1, 8))
     assert data.time_per_track[2]["elapsed_ms"] == 1500
     assert {s["type"] for s in data.query_stats} == {"full", "title"}
-    assert data.slowest[0]["rb_name"] == QUOTES
-    assert [row["rb_name"] for row in data.review] == [IMG]
+    assert data.slowest[0]["rekordbox"]["name"] == QUOTES
+    assert [row["rekordbox"]["name"] for row in data.review] == [IMG]
     first = data.tracks[0]
-    assert (first["rb_title"], first["bp_id"], first["bp_key"], first["rb_key"]) == \
-        (SCRIPT, 5001, "Am", "Am")
-    assert data.tracks[2]["bp_id"] is None
+    assert (first["rekordbox"]["name"], first["final"]["id"], key_as_rekordbox(first["final"]),
+            first["rekordbox"]["tonality"]) == (SCRIPT, 5001, "Am", "Am")
+    assert data.tracks[2]["final"] is None
 
 
 def test_export_matches_apply_the_review(history: Path) -> None:
@@ -137,17 +131,18 @@ def test_csv_is_the_track_table(history: Path) -> None:
     content = RENDERERS["csv"](build_report(history, 1))
     assert isinstance(content, bytes) and content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
-    assert [row["rb_title"] for row in rows[:4]] == [SCRIPT, IMG, QUOTES, RTL]
-    assert rows[0]["bp_id"] == "5001" and rows[0]["bp_key"] == "Am"
-    assert rows[0]["confidence"] == "strong" and rows[2]["bp_id"] == ""
-    assert rows[5]["bp_genre"] == SCRIPT  # CSV keeps the values as they are
+    assert [row["rekordbox.name"] for row in rows[:4]] == [SCRIPT, IMG, QUOTES, RTL]
+    assert rows[0]["final.id"] == "5001" and rows[0]["final.key_name"] == "A Minor"
+    assert rows[0]["confidence"] == "strong" and rows[2]["final.id"] == ""
+    assert rows[5]["final.genre"] == SCRIPT  # CSV keeps the values as they are
+    assert not [name for name in rows[0] if name.startswith(("rb_", "bp_"))]
 
 
 def test_json_holds_all_the_report_data(history: Path) -> None:
     loaded = json.loads(str(RENDERERS["json"](build_report(history, 1))))
     assert {"overview", "totals", "confidence", "query_stats", "slowest", "tips",
             "time_per_track", "tracks", "review"} <= set(loaded)
-    assert loaded["tracks"][0]["rb_title"] == SCRIPT
+    assert loaded["tracks"][0]["rekordbox"]["name"] == SCRIPT
     assert loaded["totals"]["unmatched"] == 1 and loaded["totals"]["errors"] == 1
 
 

@@ -23,7 +23,6 @@ from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.runner import SessionRunner
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings, save_settings
-from cuepoint_tray.store.database import close_readers
 
 DEMO = resource_folder("assets", "demo")
 NODE = re.compile(r'(<NODE Name="Crate Digging"[^>]*>)(.*?)(</NODE>)', re.S)
@@ -68,7 +67,6 @@ def test_resume_matches_by_track_id_after_the_playlist_changed(tmp_path: Path) -
         first = run_match(library, [library.find_playlist("Crate Digging")], settings, paths,
                           listeners=[cancel_after_eight],
                           on_runner=lambda r, _id: runner.append(r))
-        close_readers()
         assert first.ended.status == "cancelled"
         _, before = stored(paths.database)
         done_ids = [track_id for _, track_id in before]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -22,14 +23,13 @@ import requests
 
 from cuepoint_tray.catalog_server import CatalogServer
 from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
-from cuepoint_tray.file_writing import capped_name
-from cuepoint_tray.outputs import write_json, write_session_files
+from cuepoint_tray.file_writing import capped_name, write_whole
 from cuepoint_tray.paths import resolve_paths
 from cuepoint_tray.rekordbox import read_library
+from cuepoint_tray.reports import write_tables
 from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings
-from cuepoint_tray.store.database import close_readers
 
 DEMO = resource_folder("assets", "demo")
 FORMULA = re.compile(r"^[=+\-@\t\r]")
@@ -128,7 +128,6 @@ def test_a_full_disk_leaves_the_old_files_whole(catalog: CatalogServer, tmp_path
                         requests_per_second=500.0)
     outcome = run_match(library, [library.find_playlist("Demo/Friday Warm-up")], settings,
                         paths)
-    close_readers()
     folder = small_disk / "out"
     folder.mkdir()
     for name in ("results.csv", "candidates.csv", "queries.csv", "session.json"):
@@ -138,9 +137,9 @@ def test_a_full_disk_leaves_the_old_files_whole(catalog: CatalogServer, tmp_path
     (small_disk / "filler").write_bytes(b"\0" * max(0, free - 16 * 1024))  # 16 KB left
 
     with pytest.raises(OSError):
-        write_session_files(folder, outcome.rows)
+        write_tables(paths.database, outcome.session_id, folder)
     with pytest.raises(OSError):
-        write_json(folder / "session.json", {"rows": ["x" * 1000] * 1000})
+        write_whole(folder / "session.json", json.dumps({"rows": ["x" * 1000] * 1000}).encode())
 
     for name in ("results.csv", "candidates.csv", "queries.csv", "session.json"):
         assert (folder / name).read_text(encoding="utf-8") == "the previous run\n", name
@@ -180,7 +179,6 @@ def test_two_export_downloads_at_once_each_get_their_own_file(catalog: CatalogSe
             thread.start()
         for thread in threads:
             thread.join(120)
-    close_readers()
     assert len(got) == 12
     assert all(content == expected[bpm] for bpm, content in got)
 

@@ -11,11 +11,11 @@ import pytest
 
 from cuepoint_tray.catalog_server import Faults
 from cuepoint_tray.cli import main
-from cuepoint_tray.evaluation import evaluate, read_truth
+from cuepoint_tray.evaluation import Results, evaluate, read_truth
 from cuepoint_tray.events import TrackDone
-from cuepoint_tray.outputs import session_json, write_session_files
 from cuepoint_tray.paths import resolve_paths
 from cuepoint_tray.rekordbox import read_library
+from cuepoint_tray.reports import RENDERERS, build_report
 from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import resume_match, run_match
 from cuepoint_tray.settings import Settings
@@ -41,11 +41,13 @@ def settings_for(server, **changes) -> Settings:
 
 def test_a_session_is_matched_kept_in_history_and_reported(catalog_server, library, paths):
     playlist = library.find_playlist("First Half")
-    outcome = run_match(library, [playlist], settings_for(catalog_server), paths)
+    results = Results()
+    outcome = run_match(library, [playlist], settings_for(catalog_server), paths,
+                        listeners=[results])
 
     assert outcome.ended.status == "completed"
-    assert [job.position for job, _ in outcome.rows] == list(range(1, 151))
-    score = evaluate([r for _, r in outcome.rows], read_truth(require(DEV_SET / "truth.csv")))
+    assert [job.position for job, _ in results.rows] == list(range(1, 151))
+    score = evaluate(results.results, read_truth(require(DEV_SET / "truth.csv")))
     assert score.precision >= 0.995 and score.recall >= 0.97 and not score.false_on_absent
 
     stored = session_overview(paths.database, outcome.session_id)
@@ -69,17 +71,22 @@ def test_a_warm_rerun_sends_no_request(catalog_server, library, paths):
 
 def test_files_hold_every_track_and_why(catalog_server, library, paths, tmp_path):
     playlist = library.find_playlist("First Half")
-    outcome = run_match(library, [playlist], settings_for(catalog_server), paths)
-    results, candidates, queries = write_session_files(tmp_path, outcome.rows)
+    outcome = run_match(library, [playlist], settings_for(catalog_server), paths,
+                        out_dir=tmp_path)
+    results, candidates, queries = (tmp_path / name for name in
+                                    ("results.csv", "candidates.csv", "queries.csv"))
+    assert {results, candidates, queries, outcome.report_path} <= set(outcome.files)
+    assert outcome.report_path is not None and outcome.report_path.parent == tmp_path
     assert results.read_text().count("\n") == 151
     assert "lost_because" in candidates.read_text().splitlines()[0]
     assert "full" in queries.read_text()
-    document = session_json(outcome.meta, outcome.ended.summary, outcome.rows)
+    document = json.loads(RENDERERS["json"](build_report(paths.database, outcome.session_id)))
     truth = read_truth(require(DEV_SET / "truth.csv"))
+    assert len(document["tracks"]) == 150
     for entry in document["tracks"]:
-        if not truth[entry["rekordbox_track_id"]]:
-            assert entry["beatport_track_id"] is None
-    json.dumps(document)  # plain data only
+        assert "rb_name" not in entry and "bp_id" not in entry  # one spelling: nested only
+        if not truth[entry["rekordbox"]["track_id"]]:
+            assert entry["beatport"] is None
 
 
 def test_cancel_then_resume_ends_as_an_uninterrupted_run(catalog_server, library, paths):
@@ -126,13 +133,14 @@ def test_a_track_that_could_not_be_searched_is_an_error_not_a_no_match(catalog_s
     # test_network_faults.py. The website's unreadable pages stop the session instead, since
     # issue #12: test_signin.py.)
     catalog_server.faults = Faults(renamed_field_rate=1.0)
+    results = Results()
     outcome = run_match(library, [library.find_playlist("First Half")],
                         settings_for(catalog_server, max_attempts=1, beatport_token="local"),
-                        paths)
+                        paths, listeners=[results])
     summary = outcome.ended.summary
     assert outcome.ended.status == "completed"
     assert summary.errors == 150 and summary.unmatched == 0 and summary.matched == 0
-    assert all(r.status == "error" and "could not be read" in r.error for _, r in outcome.rows)
+    assert all(r.status == "error" and "could not be read" in r.error for r in results.results)
 
 
 def test_cli_match_writes_files_and_prints_a_summary(catalog_server, tmp_path, capsys):

@@ -24,6 +24,7 @@ from cuepoint_tray.catalog_server import CatalogServer, Faults
 from cuepoint_tray.catalog_server.auth import CLIENT_ID
 from cuepoint_tray.cli import main
 from cuepoint_tray.errors import BadResponseError, BlockedError
+from cuepoint_tray.evaluation import Results
 from cuepoint_tray.paths import AppPaths, resolve_paths
 from cuepoint_tray.providers import HttpClient, WebsiteProvider
 from cuepoint_tray.providers.api_v4 import SIGN_IN_AGAIN
@@ -282,11 +283,13 @@ def test_tokens_expiring_every_two_seconds_renew_through_a_300_track_session(
     server = serve(require(DEV_SET / "catalog.jsonl"), token_ttl_s=2.0)
     settings = signed_in(paths, server, requests_per_second=30.0)
     requests.delete(f"{server.url}/_stats", timeout=5)
-    outcome = run_match(library, [library.find_playlist(PLAYLIST)], settings, paths)
+    results = Results()
+    outcome = run_match(library, [library.find_playlist(PLAYLIST)], settings, paths,
+                        listeners=[results])
     summary, stats = outcome.ended.summary, server.stats()
     assert outcome.ended.status == "completed" and outcome.meta["provider"] == "api"
     assert (summary.done, summary.errors) == (300, 0)
-    assert not any(result.error for _, result in outcome.rows)
+    assert not any(result.error for result in results.results)
     renewals = outcome.meta["token_renewals"]
     # One renewal every ~1.8 s of the session (renewed a tenth of the lifetime early).
     assert renewals >= summary.wall_ms / 1000 / 2 - 2 and renewals >= 3
@@ -313,10 +316,12 @@ def test_a_refresh_token_used_twice_is_refused_and_the_session_says_sign_in_agai
 
     time.sleep(1.1)  # the kept access token has lapsed; its refresh token was spent above
     demo = read_library(DEMO / "rekordbox.xml")
-    outcome = run_match(demo, [demo.find_playlist("Crate Digging")], settings, paths)
+    results = Results()
+    outcome = run_match(demo, [demo.find_playlist("Crate Digging")], settings, paths,
+                        listeners=[results])
     assert outcome.ended.status == "paused" and outcome.ended.reason == SIGN_IN_AGAIN
     assert "sign in to Beatport again" in SIGN_IN_AGAIN
-    assert outcome.ended.summary.done == 0 and outcome.rows == []
+    assert outcome.ended.summary.done == 0 and results.rows == []
     assert not account_state(load_settings(paths.settings_file)).has_api_access  # signed out
 
     signed_in(paths, server)

@@ -7,21 +7,16 @@ nothing from the cache, cancelled.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from test_store_builders import PLAYLIST, begin, db_file, ended, query, result, track_done
 
 from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
-from cuepoint_tray.store import HistoryError, HistoryWriter, NotFoundError, close_readers
+from cuepoint_tray.store import HistoryError, HistoryWriter, NotFoundError
 from cuepoint_tray.store import queries as q
-
-
-@pytest.fixture(autouse=True)
-def _close_readers() -> Iterator[None]:
-    yield
-    close_readers()
 
 
 @pytest.fixture
@@ -69,9 +64,9 @@ def write_session_b(writer: HistoryWriter) -> None:
 
 
 def track_id(history: Path, session_id: int, position: int) -> int:
-    found = q.reader(history).execute_sql(
-        "SELECT id FROM track_results WHERE session_id = ? AND position = ?",
-        (session_id, position)).fetchone()
+    with closing(sqlite3.connect(history)) as db:
+        found = db.execute("SELECT id FROM track_results WHERE session_id = ? AND position = ?",
+                           (session_id, position)).fetchone()
     return int(found[0])
 
 
@@ -124,8 +119,8 @@ def test_query_stats_by_type(history: Path) -> None:
 def test_slowest_tracks(history: Path) -> None:
     slowest = q.slowest_tracks(history, 1, limit=3)
     assert [t["position"] for t in slowest] == [3, 2, 1]
-    assert slowest[0]["rb_name"] == "Track 3" and slowest[0]["queries"] == 3
-    assert slowest[2]["bp_artists"] == ["Artist 1", "B"]
+    assert slowest[0]["rekordbox"]["name"] == "Track 3" and slowest[0]["query_count"] == 3
+    assert slowest[2]["beatport"]["artists"] == ["Artist 1", "B"]
 
 
 def test_tips_name_the_rule_and_the_figure(history: Path) -> None:
@@ -155,14 +150,14 @@ def test_compare_sessions(history: Path) -> None:
     metrics = {m["name"]: m for m in compared["metrics"]}
     assert (metrics["matched"]["a"], metrics["matched"]["b"], metrics["matched"]["delta"]) == (
         2, 4, 2)
-    changes = {(t["rb_track_id"], t["change"]) for t in compared["tracks"]}
+    changes = {(t["rekordbox"]["track_id"], t["change"]) for t in compared["tracks"]}
     assert changes == {("1001", "confidence_changed"), ("1002", "matched_in_b_only"),
                        ("1004", "matched_in_b_only"), ("1005", "different_track"),
                        ("1006", "only_in_b"), ("1007", "only_in_b"), ("1008", "only_in_b")}
     assert compared["changes"] == {"confidence_changed": 1, "matched_in_b_only": 2,
                                    "different_track": 1, "only_in_b": 3}
     different = next(t for t in compared["tracks"] if t["change"] == "different_track")
-    assert (different["a"]["bp_id"], different["b"]["bp_id"]) == (5005, 7005)
+    assert (different["a"]["beatport"]["id"], different["b"]["beatport"]["id"]) == (5005, 7005)
 
 
 def test_track_detail(history: Path) -> None:
@@ -175,6 +170,9 @@ def test_track_detail(history: Path) -> None:
     assert detail["candidates"][0]["components"][0]["name"] == "title"
     assert [(x["number"], x["type"]) for x in detail["queries"]] == [(1, "full"), (2, "title")]
     assert track["review_candidate_id"] == detail["candidates"][0]["id"]
+    assert detail["candidates"][0]["beatport"]["id"] == 5002  # the shape of track["beatport"]
+    assert track["candidate_count"] == len(detail["candidates"]) and "candidates" not in track
+    assert not [name for name in track if name.startswith(("rb_", "bp_"))]
     with pytest.raises(NotFoundError):
         q.track_detail(history, 999)
 
@@ -182,7 +180,7 @@ def test_track_detail(history: Path) -> None:
 def test_review_queue_and_decisions(history: Path) -> None:
     review, matched = track_id(history, 1, 2), track_id(history, 1, 1)
     assert [t["id"] for t in q.review_queue(history, 1)] == [review]
-    assert q.review_queue(history, 1)[0]["candidate_bp_id"] == 5002
+    assert q.review_queue(history, 1)[0]["review_candidate"]["beatport"]["id"] == 5002
     q.set_review(history, review, "accepted")
     assert q.track_detail(history, review)["track"]["final"]["id"] == 5002
     q.set_review(history, review, "changed", 9002)
@@ -205,6 +203,6 @@ def test_final_matches_apply_the_review(history: Path) -> None:
     rows = q.final_matches(history, 1)
     assert [r["position"] for r in rows] == [1, 2, 3, 4, 5]
     assert isinstance(rows[0]["rekordbox"], RekordboxTrack)
-    assert isinstance(rows[0]["beatport"], BeatportTrack)
-    assert [r["beatport"].id if r["beatport"] else None for r in rows] == [
+    assert isinstance(rows[0]["final"], BeatportTrack)
+    assert [r["final"].id if r["final"] else None for r in rows] == [
         5001, 9002, None, None, 5005]

@@ -32,7 +32,7 @@ from cuepoint_tray.domain import MatchResult, QueryRecord, RekordboxTrack
 from cuepoint_tray.events import QueryDone, SessionStarted, StateChanged, TrackJob
 from cuepoint_tray.runner import SessionRunner, jobs_for
 from cuepoint_tray.settings import Settings
-from cuepoint_tray.store import HistoryError, HistoryWriter, close_readers
+from cuepoint_tray.store import HistoryError, HistoryWriter
 from cuepoint_tray.store.models import CANDIDATES_KEPT, beatport_from, rekordbox_from
 from cuepoint_tray.store.queries import set_review
 
@@ -244,7 +244,6 @@ def test_set_review_waits_for_the_writer_instead_of_failing(tmp_path: Path) -> N
         feeding.join()
         writer.flush()
         assert writer.error is None
-    close_readers()
     assert decisions[-1]["review_state"] == "changed"
     with connect(path) as connection:
         row = connection.execute("SELECT review_state, chosen_candidate_id, reviewed_at "

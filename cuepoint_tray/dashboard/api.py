@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from peewee import SqliteDatabase
+
 from cuepoint_tray import __version__
 from cuepoint_tray.controller import SessionController
 from cuepoint_tray.domain import Playlist, PlaylistFolder
@@ -33,7 +35,7 @@ from cuepoint_tray.settings import (
     secret_names,
     with_values,
 )
-from cuepoint_tray.store import mark_interrupted_sessions, queries
+from cuepoint_tray.store import mark_interrupted_sessions, open_history, queries
 from cuepoint_tray.store.live import live_session
 
 Answer = dict[str, Any]  # JSON-ready: what one API call returns
@@ -59,10 +61,20 @@ class DashboardAPI:
     def __init__(self, paths: AppPaths, controller: SessionController | None = None) -> None:
         self.paths = paths
         self.controller = controller
-        self.db = paths.database
+        self._history: SqliteDatabase | None = None  # opened (and migrated) on first use
+        self._history_lock = threading.Lock()
         self._checked_at = 0.0
         self._library = CurrentLibrary()  # when there is no controller to share one with
         self._export_lock = threading.Lock()
+
+    @property
+    def db(self) -> SqliteDatabase:
+        """The dashboard's one handle on the history, shared by its threads (each gets its
+        own connection); opened, and migrated, once."""
+        with self._history_lock:
+            if self._history is None:
+                self._history = open_history(self.paths.database)
+            return self._history
 
     def _note_interrupted(self) -> None:
         """Sessions whose process died show as interrupted, not running; looked at every
@@ -139,7 +151,11 @@ class DashboardAPI:
         if self.controller is not None and self.controller.state().busy:
             return ("The history file is damaged: let the session end, then quit CuePoint and "
                     "start it again; it will set the file aside and recover what it can.")
-        return recover_damaged(self.db).sentence() + " Reload the page."
+        with self._history_lock:
+            stale, self._history = self._history, None
+        if stale is not None:
+            stale.close()
+        return recover_damaged(self.paths.database).sentence() + " Reload the page."
 
     def _controller(self) -> SessionController:
         if self.controller is None:
@@ -298,7 +314,7 @@ class DashboardAPI:
 
     def _paused_session(self) -> Answer | None:
         """The newest session, when it is paused (a sign-in may be what it waits for)."""
-        if not self.db.exists():
+        if not self.paths.database.exists():
             return None
         newest = queries.list_sessions(self.db, limit=1)["sessions"]
         return newest[0] if newest and newest[0]["status"] == "paused" else None

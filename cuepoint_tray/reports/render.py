@@ -10,48 +10,66 @@ markup stays text and right-to-left overrides cannot flip the text around it.
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
+from peewee import SqliteDatabase
+
 from cuepoint_tray.errors import CuepointError
-from cuepoint_tray.file_writing import capped_name, safe_rows
+from cuepoint_tray.file_writing import capped_name, whole_file, write_whole
 from cuepoint_tray.finite import finite
-from cuepoint_tray.reports.data import OUTCOMES, ReportData, build_report, playlist_names
-from cuepoint_tray.store.database import DatabaseOrPath
+from cuepoint_tray.reports.data import (
+    OUTCOMES,
+    ReportData,
+    build_report,
+    key_as_rekordbox,
+    playlist_names,
+)
+from cuepoint_tray.reports.tables import results_csv
+from cuepoint_tray.store.database import reads
 
 Renderer = Callable[[ReportData], bytes | str]
-CSV_COLUMNS = ("playlist", "position", "track_id", "status", "confidence", "review_state",
-               "score", "elapsed_ms", "queries", "rb_artist", "rb_title", "rb_mix", "rb_bpm",
-               "rb_key", "rb_genre", "rb_label", "rb_year", "bp_id", "bp_artist", "bp_title",
-               "bp_mix", "bp_bpm", "bp_key", "bp_genre", "bp_label", "bp_year", "bp_url")
 # Characters no file system takes well, controls, and bidi controls that disguise names.
 _UNSAFE_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]')
 _MAX_NAME = 120
 
 
-def write_report(db: DatabaseOrPath, session_id: int, fmt: str, folder: Path) -> Path:
+@reads
+def write_report(db: SqliteDatabase, session_id: int, fmt: str, folder: Path) -> Path:
     """Write one session's report in `fmt` to folder; returns the file's path.
 
     The name is "<session id> <playlist names> <date>.<fmt>". An unknown format raises
     CuepointError naming the known ones.
     """
+    _known(fmt)
+    data = build_report(db, session_id)
+    path = Path(folder) / report_file_name(data, fmt)
+    write_rendered(data, fmt, path)
+    return path
+
+
+def _known(fmt: str) -> None:
     if fmt not in RENDERERS:
         raise CuepointError(f"Unknown report format '{fmt}': choose one of "
                             f"{', '.join(sorted(RENDERERS))}")
-    data = build_report(db, session_id)
+
+
+def write_rendered(data: ReportData, fmt: str, path: Path) -> None:
+    """Write `data` rendered in `fmt` at `path`, whole; JSON goes to the file track by track,
+    so a long session's JSON is never held whole in memory."""
+    _known(fmt)
+    if fmt == "json":
+        with whole_file(path, "w", encoding="utf-8") as handle:
+            _write_json(data, handle)
+        return
     rendered = RENDERERS[fmt](data)
-    path = Path(folder) / report_file_name(data, fmt)
-    _write_atomically(path, rendered.encode("utf-8") if isinstance(rendered, str) else rendered)
-    return path
+    write_whole(path, rendered.encode("utf-8") if isinstance(rendered, str) else rendered)
 
 
 def report_file_name(data: ReportData, fmt: str) -> str:
@@ -63,33 +81,37 @@ def report_file_name(data: ReportData, fmt: str) -> str:
     return f"{stem}.{fmt}"
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 # --- JSON, CSV -----------------------------------------------------------------------------
 
 def render_json(data: ReportData) -> str:
-    """All the report data as JSON."""
-    return json.dumps(finite(data.as_dict()), indent=2, ensure_ascii=False, allow_nan=False,
-                      default=str) + "\n"
+    """All the report data as JSON: one track a line."""
+    out = io.StringIO()
+    _write_json(data, out)
+    return out.getvalue()
+
+
+def _write_json(data: ReportData, out: IO[str]) -> None:
+    """The report's figures, then its tracks one a line, each encoded on its own (by the
+    json module's C encoder: a 4,000-track session's JSON in a fraction of a second)."""
+    document = data.as_dict()
+    tracks = document.pop("tracks")
+    out.write(_json(document)[:-1] + ', "tracks": [')
+    for number, track in enumerate(tracks):
+        out.write(("," if number else "") + "\n" + _json(track))
+    out.write("\n]}\n")
+
+
+def _json(value: Any) -> str:
+    """`value` as JSON; a non-finite number in it (from an older history) as null."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+    except ValueError:
+        return json.dumps(finite(value), ensure_ascii=False, allow_nan=False, default=str)
 
 
 def render_csv(data: ReportData) -> bytes:
-    """The track table, one row per playlist entry; UTF-8 with a BOM so Excel reads it."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(safe_rows(data.tracks))
-    return out.getvalue().encode("utf-8-sig")
+    """The track table as results.csv has it (`tables.py`), one row per playlist entry."""
+    return results_csv(data.tracks)
 
 
 # --- plain text ------------------------------------------------------------------------------
@@ -134,8 +156,10 @@ def _text_table(tracks: list[dict[str, Any]]) -> list[str]:
     header = "  ".join(f"{title:<{width}}" for title, _, width in _TEXT_COLUMNS).rstrip()
     rows = [header, "-" * len(header)]
     for track in tracks:
-        cells = {"position": str(track["position"]), "rb": _rb_text(track),
-                 "bp": _bp_text(track), "key": f"{track['rb_key'] or '-'}/{track['bp_key'] or '-'}",
+        key = key_as_rekordbox(track["final"])
+        cells = {"position": str(track["position"]), "rb": _rb_text(track["rekordbox"]),
+                 "bp": _bp_text(track["final"]),
+                 "key": f"{track['rekordbox']['tonality'] or '-'}/{key or '-'}",
                  "confidence": track["confidence"], "status": track["status"]}
         rows.append("  ".join(_fit(cells[key], width) for _, key, width in _TEXT_COLUMNS)
                     .rstrip())
@@ -147,17 +171,17 @@ def _fit(text: str, width: int) -> str:
     return f"{text[:width - 1]}…" if len(text) > width else f"{text:<{width}}"
 
 
-def _rb_text(track: dict[str, Any]) -> str:
-    mix = f" ({track['rb_mix']})" if track["rb_mix"] else ""
-    artist = f"{track['rb_artist']} - " if track["rb_artist"] else ""
-    return f"{artist}{track['rb_title']}{mix}"
+def _rb_text(rekordbox: dict[str, Any]) -> str:
+    mix = f" ({rekordbox['mix']})" if rekordbox["mix"] else ""
+    artist = f"{rekordbox['artist']} - " if rekordbox["artist"] else ""
+    return f"{artist}{rekordbox['name']}{mix}"
 
 
-def _bp_text(track: dict[str, Any]) -> str:
-    if track["bp_id"] is None:
+def _bp_text(beatport: dict[str, Any] | None) -> str:
+    if beatport is None:
         return "-"
-    mix = f" ({track['bp_mix']})" if track["bp_mix"] else ""
-    return f"{track['bp_artist']} - {track['bp_title']}{mix}"
+    mix = f" ({beatport['mix_name']})" if beatport["mix_name"] else ""
+    return f"{', '.join(beatport['artists'])} - {beatport['title']}{mix}"
 
 
 def _ms(value: float | None) -> str:
@@ -232,24 +256,32 @@ def _query_table(stats: list[dict[str, Any]]) -> str:
 
 def _slowest_table(rows: list[dict[str, Any]]) -> str:
     return _table(("#", "Artist", "Title", "Time", "Queries", "Status"),
-                  ([_e(r["position"]), _u(r["rb_artist"]), _u(r["rb_name"]),
-                    _time(r["elapsed_ms"]), _e(r["queries"]), _badge(r["status"])]
+                  ([_e(r["position"]), _u(r["rekordbox"]["artist"]), _u(r["rekordbox"]["name"]),
+                    _time(r["elapsed_ms"]), _e(r["query_count"]), _badge(r["status"])]
                    for r in rows))
 
 
 def _review_table(rows: list[dict[str, Any]]) -> str:
     return _table(("#", "Rekordbox", "Best candidate", "Score", "Decision", "Why"),
-                  ([_e(r["position"]), _names(r["rb_artist"], r["rb_name"], r["rb_mix"]),
-                    _candidate_cell(r), _e(f"{r['candidate_score'] or 0:.2f}"),
+                  ([_e(r["position"]), _rekordbox_names(r["rekordbox"]),
+                    _candidate_cell(r["review_candidate"]),
+                    _e(f"{(r['review_candidate'] or {}).get('score') or 0:.2f}"),
                     _e(r["review_state"]), _u(r.get("reason"))] for r in rows),
                   "No track waits for a decision.")
 
 
-def _candidate_cell(row: dict[str, Any]) -> str:
-    if row.get("candidate_title") is None:
+def _candidate_cell(candidate: dict[str, Any] | None) -> str:
+    if candidate is None or candidate["beatport"] is None:
         return "<span class=muted>—</span>"
-    return _names(", ".join(row["candidate_artists"] or []), row["candidate_title"],
-                  row["candidate_mix_name"])
+    return _beatport_names(candidate["beatport"])
+
+
+def _rekordbox_names(rekordbox: dict[str, Any]) -> str:
+    return _names(rekordbox["artist"], rekordbox["name"], rekordbox["mix"])
+
+
+def _beatport_names(beatport: dict[str, Any]) -> str:
+    return _names(", ".join(beatport["artists"]), beatport["title"], beatport["mix_name"])
 
 
 def _names(artist: str, title: str, mix: str) -> str:
@@ -265,19 +297,27 @@ def _time(ms: float) -> str:
 def _track_table(tracks: list[dict[str, Any]]) -> str:
     return _table(("#", "Rekordbox", "Beatport", "BPM", "Key", "Genre", "Label", "Year",
                    "Confidence", "Status", "Time"),
-                  ([_e(t["position"]), _names(t["rb_artist"], t["rb_title"], t["rb_mix"]),
-                    _beatport_cell(t),
-                    _pair(t["rb_bpm"], t["bp_bpm"]), _pair(t["rb_key"], t["bp_key"]),
-                    _pair(t["rb_genre"], t["bp_genre"]), _pair(t["rb_label"], t["bp_label"]),
-                    _pair(t["rb_year"], t["bp_year"]), _badge(t["confidence"]),
-                    _badge(t["status"]), _time(t["elapsed_ms"])] for t in tracks))
+                  (_track_cells(t["position"], t["rekordbox"], t["final"])
+                   + [_badge(t["confidence"]), _badge(t["status"]), _time(t["elapsed_ms"])]
+                   for t in tracks))
 
 
-def _beatport_cell(track: dict[str, Any]) -> str:
-    if track["bp_id"] is None:
+def _track_cells(position: int, rb: dict[str, Any], bp: dict[str, Any] | None) -> list[str]:
+    """Rekordbox's values over what will be written from Beatport (the review applied)."""
+    new = bp or {}
+    year = (new.get("release_date") or "")[:4]
+    return [_e(position), _rekordbox_names(rb), _beatport_cell(bp),
+            _pair(rb["average_bpm"], new.get("bpm")),
+            _pair(rb["tonality"], key_as_rekordbox(bp)),
+            _pair(rb["genre"], new.get("genre")), _pair(rb["label"], new.get("label")),
+            _pair(rb["year"], int(year) if year.isdigit() else None)]
+
+
+def _beatport_cell(beatport: dict[str, Any] | None) -> str:
+    if beatport is None:
         return "<span class=muted>—</span>"
-    text = _names(track["bp_artist"], track["bp_title"], track["bp_mix"])
-    url = track["bp_url"] or ""
+    text = _beatport_names(beatport)
+    url = beatport["url"] or ""
     return f"<a href=\"{_e(url)}\">{text}</a>" if _is_beatport_link(url) else text
 
 
@@ -349,7 +389,7 @@ def _time_chart(series: list[dict[str, Any]]) -> str:
     bars = []
     for index, point in enumerate(series):
         tall = (height - 20) * point["elapsed_ms"] / top
-        tip = f"#{point['position']} {point['rb_title']}: {_ms(point['elapsed_ms'])}"
+        tip = f"#{point['position']} {point['name']}: {_ms(point['elapsed_ms'])}"
         bars.append(f"<rect x={left + index * step:.2f} y={height - 10 - tall:.1f} "
                     f"width={max(step * 0.8, 0.5):.2f} height={tall:.1f} "
                     f"class='bar {_e(point['status'])}'><title>{_e(tip)}</title></rect>")

@@ -1,15 +1,16 @@
 """The history of every session, in a local SQLite file.
 
-`HistoryWriter` is the single writer (a runner listener); `queries` holds what the dashboard
-and the reports read. Nothing here hands a peewee model to the layers above.
+`HistoryWriter` writes the sessions (a runner listener; the writes outside its thread are
+named in writer.py); `queries` holds what the dashboard and the reports read, from the one
+handle the app opened with `open_history`. Nothing here hands a peewee model to the layers above.
 """
 
 from cuepoint_tray.store.database import (
     PRAGMAS,
-    close_readers,
     delete_old_queries,
+    open_for_reading,
     open_history,
-    reader,
+    reads,
     vacuum,
 )
 from cuepoint_tray.store.migrations import LATEST, HistoryError, schema_version
@@ -22,11 +23,11 @@ __all__ = [
     "HistoryError",
     "HistoryWriter",
     "NotFoundError",
-    "close_readers",
     "delete_old_queries",
     "mark_interrupted_sessions",
+    "open_for_reading",
     "open_history",
-    "reader",
+    "reads",
     "schema_version",
     "settings_snapshot",
     "vacuum",

@@ -1,19 +1,25 @@
-"""Opening the history file: SQLite pragmas, migrations, and the readers' shared handles.
+"""Opening the history file: SQLite pragmas, migrations, and reading by path.
 
+The app opens the history once where it starts (the CLI's command, the dashboard, the
+writer) with `open_history`, which migrates it, and passes that handle to every query.
 peewee gives each thread its own connection to a `SqliteDatabase`, so one handle serves the
-dashboard's threads; WAL lets them read while the writer thread writes.
+dashboard's threads; WAL lets them read while the writer thread writes. A query given a
+path instead (scripts, tests, the tray's menu) opens the file for that one call and never
+migrates it: a history an older CuePoint wrote is refused until the app has opened it.
 """
 
 from __future__ import annotations
 
+import functools
 import os
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from peewee import DatabaseError, SqliteDatabase
 
-from cuepoint_tray.store.migrations import migrate
+from cuepoint_tray.store.migrations import LATEST, HistoryError, migrate, schema_version
 from cuepoint_tray.store.recovery import Recovery, is_damage, set_aside_and_recover
 
 PRAGMAS = {
@@ -24,9 +30,8 @@ PRAGMAS = {
 }
 
 DatabaseOrPath = SqliteDatabase | str | os.PathLike[str]
-
-_readers: dict[Path, SqliteDatabase] = {}
-_readers_lock = threading.Lock()
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def open_history(path: str | os.PathLike[str]) -> SqliteDatabase:
@@ -57,33 +62,41 @@ def _open(location: Path) -> SqliteDatabase:
 
 
 def recover_damaged(path: str | os.PathLike[str]) -> Recovery:
-    """After a read found the history damaged: drop the shared handles on it, set it aside
-    and recover it (the sentence for the DJ waits in `recovery.take_notices`)."""
-    location = Path(path).resolve()
-    with _readers_lock:
-        stale = _readers.pop(location, None)
-    if stale is not None:
-        stale.close()
-    return set_aside_and_recover(location)
+    """After a read found the history damaged: set it aside and recover it (the sentence
+    for the DJ waits in `recovery.take_notices`). Whoever held a handle on it opens the
+    history again (`open_history`)."""
+    return set_aside_and_recover(Path(path).resolve())
 
 
-def reader(source: DatabaseOrPath) -> SqliteDatabase:
-    """The database to read: the one given, or a handle shared by every reader of that path."""
-    if isinstance(source, SqliteDatabase):
-        return source
-    location = Path(source).resolve()
-    with _readers_lock:
-        if location not in _readers:
-            _readers[location] = open_history(location)
-        return _readers[location]
-
-
-def close_readers() -> None:
-    """Close the shared reader handles (this thread's connections; tests and shutdown)."""
-    with _readers_lock:
-        for db in _readers.values():
+def reads(query: Callable[Concatenate[SqliteDatabase, P], T]
+          ) -> Callable[Concatenate[DatabaseOrPath, P], T]:
+    """A query taking the app's handle, or a path opened for this one call (never migrated)."""
+    @functools.wraps(query)
+    def run(source: DatabaseOrPath, *args: P.args, **kwargs: P.kwargs) -> T:
+        if isinstance(source, SqliteDatabase):
+            return query(source, *args, **kwargs)
+        db = open_for_reading(source)
+        try:
+            return query(db, *args, **kwargs)
+        finally:
             db.close()
-        _readers.clear()
+    return run
+
+
+def open_for_reading(path: str | os.PathLike[str]) -> SqliteDatabase:
+    """The history at `path` as it is: no migration, no recovery; HistoryError when it is
+    missing or not at the newest schema (CuePoint migrates it when it opens it)."""
+    location = Path(path)
+    if not location.is_file():
+        raise HistoryError(f"There is no history at {location} yet.")
+    db = SqliteDatabase(str(location), pragmas=PRAGMAS, timeout=5)
+    db.connect()
+    version = schema_version(db)
+    if version != LATEST:
+        db.close()
+        raise HistoryError(f"The history at {location} has schema version {version}, not "
+                           f"{LATEST}: start CuePoint once to bring it up to date.")
+    return db
 
 
 def delete_old_queries(db: SqliteDatabase, days: float) -> int:

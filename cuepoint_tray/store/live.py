@@ -11,19 +11,19 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
-from cuepoint_tray.store.database import DatabaseOrPath, reader
-from cuepoint_tray.store.queries import NotFoundError, Row, _rows, _session_out
+from cuepoint_tray.store.database import reads
+from cuepoint_tray.store.queries import NotFoundError, Row, _rows, _session_out, _shaped
 
 POINTS_PER_POLL = 2000  # a first poll of a long session gets its tracks in a few polls
 
 
-def live_session(source: DatabaseOrPath, session_id: int | None = None, *,
+@reads
+def live_session(db: SqliteDatabase, session_id: int | None = None, *,
                  after_track: int = 0) -> Row | None:
     """The session to watch (the given one, else the running or paused one, else the
     latest), with its progress, per-playlist progress, the tracks finished after the
     track result id `after_track`, and the last finished track. None when history is empty.
     """
-    db = reader(source)
     row = _pick(db, session_id)
     if row is None:
         return None
@@ -31,16 +31,24 @@ def live_session(source: DatabaseOrPath, session_id: int | None = None, *,
     session.pop("settings", None)
     session.update(_rates(session))
     session["playlist_progress"] = _playlist_progress(db, session)
-    session["new_tracks"] = _rows(
-        db, "SELECT id, playlist, position, rb_name, rb_artist, status, confidence, "
-            "elapsed_ms, queries FROM track_results WHERE session_id = ? AND id > ? "
-            "ORDER BY id LIMIT ?", (session["id"], after_track, POINTS_PER_POLL))
-    last = _rows(db, "SELECT id, playlist, position, rb_name, rb_artist, status, confidence, "
-                     "bp_title, bp_mix_name, elapsed_ms FROM track_results "
-                     "WHERE session_id = ? ORDER BY id DESC LIMIT 1", (session["id"],))
+    session["new_tracks"] = [track_point(row) for row in _rows(
+        db, "SELECT id, playlist, position, status, confidence, elapsed_ms, queries, rb_name, "
+            "rb_artist FROM track_results WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?",
+        (session["id"], after_track, POINTS_PER_POLL))]
+    last = _shaped(db, _rows(db, "SELECT * FROM track_results WHERE session_id = ? "
+                                 "ORDER BY id DESC LIMIT 1", (session["id"],)))
     session["last_track"] = last[0] if last else None
     session["read_at"] = time.time()
     return session
+
+
+def track_point(row: Row) -> Row:
+    """A finished track as the live chart needs it, polled every second by many pages: the
+    fields of `queries.track_shape` it uses, under the same names, and no more."""
+    return {"id": row["id"], "playlist": row["playlist"], "position": row["position"],
+            "status": row["status"], "confidence": row["confidence"],
+            "elapsed_ms": row["elapsed_ms"], "query_count": row["queries"],
+            "rekordbox": {"name": row["rb_name"], "artist": row["rb_artist"]}}
 
 
 def _pick(db: SqliteDatabase, session_id: int | None) -> Row | None:

@@ -1,9 +1,12 @@
 """What the dashboard and the reports read from the history: plain dicts and lists.
 
-Each function takes the peewee database (or the file's path), runs a fixed number of
-indexed queries whatever the session's size (no query per row), and returns JSON-ready
-values. `set_review` is the one write made outside the writer thread: WAL and busy_timeout
-let it wait for the writer's transaction instead of failing.
+Each function takes the history handle the app opened (`database.open_history`), or a
+file's path opened for that call alone (`database.reads`), runs a fixed number of indexed
+queries whatever the session's size (no query per row), and returns JSON-ready values.
+
+`set_review` WRITES, outside the writer thread: the DJ's review decision, from the
+dashboard's request thread. WAL and busy_timeout let it wait for the writer's transaction
+instead of failing; it touches only the review columns, which the writer never writes.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from cuepoint_tray.domain import BeatportTrack
-from cuepoint_tray.store.database import DatabaseOrPath, reader
+from cuepoint_tray.store.database import reads
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.models import (
     REVIEW_STATES,
@@ -40,11 +43,6 @@ _ORDERS = {
     "match_rate": "CAST(matched AS REAL) / max(done, 1)",
     "ms_per_track": "wall_ms / max(done, 1)",
 }
-_TRACK_LIST_COLUMNS = ("t.id, t.playlist, t.position, t.rb_track_id, t.rb_name, t.rb_artist, "
-                       "t.rb_mix, t.status, t.confidence, t.score, t.elapsed_ms, t.queries, "
-                       "t.candidates, t.review_state, t.bp_id, t.bp_title, t.bp_mix_name, "
-                       "t.bp_artists")
-
 
 class NotFoundError(HistoryError):
     """The session or track asked for is not in the history."""
@@ -82,17 +80,55 @@ def _session_out(row: Row) -> Row:
     return row
 
 
-def _track_out(row: Row) -> Row:
-    row = dict(row)
-    for name in ("bp_artists", "bp_remixers", "breakdown", "components", "vetoes"):
-        if isinstance(row.get(name), str):
-            row[name] = json.loads(row[name])
-    return row
+# --- one track's shape, for every output ----------------------------------------------
+
+def track_shape(row: Row, candidates: dict[int, Row]) -> Row:
+    """One track_results row as every output names it: the API, the reports, the CSVs and
+    the web pages. The Rekordbox fields under "rekordbox", the Beatport track the app chose
+    under "beatport", what will be written once the DJ's review is applied under "final",
+    each with the domain's own field names (`RekordboxTrack`, `BeatportTrack`).
+
+    `candidates` holds the candidate rows the review may point at, by candidates.id."""
+    return {
+        "id": row["id"], "session_id": row["session_id"], "playlist": row["playlist"],
+        "position": row["position"], "status": row["status"],
+        "confidence": row["confidence"], "score": row["score"],
+        "review_state": row["review_state"], "reviewed_at": row["reviewed_at"],
+        "review_candidate_id": row["review_candidate_id"],
+        "chosen_candidate_id": row["chosen_candidate_id"],
+        "reason": row["reason"], "error": row["error"], "elapsed_ms": row["elapsed_ms"],
+        "query_count": row["queries"], "candidate_count": row["candidates"],
+        "early_exit_at": row["early_exit_at"], "breakdown": _json(row["breakdown"]),
+        "rekordbox": dict_of(rekordbox_from(row)),
+        "beatport": dict_of(beatport_from(row)),
+        "final": dict_of(_final_choice(row, candidates)),
+    }
+
+
+def candidate_shape(row: Row) -> Row:
+    """One candidate: its Beatport track under "beatport", as a track's, and how it scored."""
+    return {"id": row["id"], "rank": row["rank"], "score": row["score"],
+            "components": _json(row["components"]), "vetoes": _json(row["vetoes"]),
+            "lost_because": row["lost_because"], "found_by": row["found_by"],
+            "beatport": dict_of(beatport_from(row))}
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _shaped(db: SqliteDatabase, rows: list[Row]) -> list[Row]:
+    """Tracks shaped, with the candidates their reviews point at read in one go."""
+    wanted = [row[name] for row in rows for name in ("review_candidate_id", "chosen_candidate_id")
+              if row[name] is not None]
+    candidates = _candidates_by_id(db, wanted)
+    return [track_shape(row, candidates) for row in rows]
 
 
 # --- sessions ------------------------------------------------------------------------
 
-def list_sessions(source: DatabaseOrPath, limit: int = 50, offset: int = 0,
+@reads
+def list_sessions(db: SqliteDatabase, limit: int = 50, offset: int = 0,
                   status: str | None = None, search: str | None = None,
                   order_by: str = "-started_at") -> Row:
     """A page of sessions with their totals: {"total": n, "sessions": [...]}.
@@ -100,7 +136,6 @@ def list_sessions(source: DatabaseOrPath, limit: int = 50, offset: int = 0,
     `order_by` is one of started_at, tracks, wall_ms, errors, match_rate, ms_per_track,
     with a leading "-" for descending; `search` looks in playlists, XML path and reason.
     """
-    db = reader(source)
     where, params = _session_filter(status, search)
     total = db.execute_sql(f"SELECT count(*) FROM sessions {where}", params).fetchone()[0]
     rows = _rows(db, f"SELECT {_LIST_COLUMNS} FROM sessions {where} "
@@ -134,9 +169,9 @@ def _order_clause(order_by: str) -> str:
     return f"{_ORDERS[name]} {direction}, id {direction}"
 
 
-def session_overview(source: DatabaseOrPath, session_id: int) -> Row:
+@reads
+def session_overview(db: SqliteDatabase, session_id: int) -> Row:
     """One session: its row, rates, confidence and review counts, query costs, last errors."""
-    db = reader(source)
     session = _session_out(_one(db, "SELECT * FROM sessions WHERE id = ?", (session_id,),
                                 f"session {session_id}"))
     counts = _rows(db, "SELECT confidence, review_state, status, count(*) AS n, "
@@ -170,9 +205,9 @@ def _query_costs(db: SqliteDatabase, session_id: int) -> Row:
     return {name: round(value or 0.0, 1) for name, value in row.items()}
 
 
-def query_stats_by_type(source: DatabaseOrPath, session_id: int) -> list[Row]:
+@reads
+def query_stats_by_type(db: SqliteDatabase, session_id: int) -> list[Row]:
     """Per query type: count, avg and p95 time, avg candidates, cache hit rate, errors."""
-    db = reader(source)
     rows = db.execute_sql(
         "SELECT type, elapsed_ms, network_ms, candidates, from_cache, error != '', rate_limited "
         "FROM queries WHERE session_id = ? ORDER BY type", (session_id,)).fetchall()
@@ -207,13 +242,13 @@ def percentile(ordered: Sequence[float], pct: float) -> float:
     return float(ordered[rank - 1])
 
 
-def slowest_tracks(source: DatabaseOrPath, session_id: int, limit: int = 10) -> list[Row]:
+@reads
+def slowest_tracks(db: SqliteDatabase, session_id: int, limit: int = 10) -> list[Row]:
     """The tracks that took longest to match, slowest first."""
-    db = reader(source)
-    rows = _rows(db, f"SELECT {_TRACK_LIST_COLUMNS} FROM track_results t "
+    rows = _rows(db, "SELECT t.* FROM track_results t "
                      "WHERE t.session_id = ? ORDER BY t.elapsed_ms DESC LIMIT ?",
                  (session_id, limit))
-    return [_track_out(row) for row in rows]
+    return _shaped(db, rows)
 
 
 _TRACK_FILTERS = {
@@ -223,7 +258,8 @@ _TRACK_FILTERS = {
 }
 
 
-def session_tracks(source: DatabaseOrPath, session_id: int, *, limit: int = 500,
+@reads
+def session_tracks(db: SqliteDatabase, session_id: int, *, limit: int = 500,
                    offset: int = 0, search: str | None = None,
                    **filters: str | None) -> Row:
     """A page of a session's tracks in playlist order: {"total": n, "tracks": [...]}.
@@ -231,7 +267,6 @@ def session_tracks(source: DatabaseOrPath, session_id: int, *, limit: int = 500,
     `filters` take status, confidence and review_state; `search` looks in the Rekordbox
     name and artist and the Beatport title.
     """
-    db = reader(source)
     clauses: list[str] = ["t.session_id = ?"]
     params: list[Any] = [session_id]
     for name, value in filters.items():
@@ -247,11 +282,10 @@ def session_tracks(source: DatabaseOrPath, session_id: int, *, limit: int = 500,
     where = " AND ".join(clauses)
     total = db.execute_sql(f"SELECT count(*) FROM track_results t WHERE {where}",
                            params).fetchone()[0]
-    rows = _rows(db, f"SELECT {_TRACK_LIST_COLUMNS}, t.reason, t.error FROM track_results t "
+    rows = _rows(db, f"SELECT t.* FROM track_results t "
                      f"WHERE {where} ORDER BY t.playlist, t.position LIMIT ? OFFSET ?",
                  [*params, limit, offset])
-    return {"total": total, "limit": limit, "offset": offset,
-            "tracks": [_track_out(row) for row in rows]}
+    return {"total": total, "limit": limit, "offset": offset, "tracks": _shaped(db, rows)}
 
 
 def _like(text: str) -> str:
@@ -270,9 +304,9 @@ TIP_THRESHOLDS = {
 }
 
 
-def tips(source: DatabaseOrPath, session_id: int) -> list[Row]:
+@reads
+def tips(db: SqliteDatabase, session_id: int) -> list[Row]:
     """Advice for the DJ, each with the figure that triggered it."""
-    db = reader(source)
     session = _session_out(_one(db, "SELECT * FROM sessions WHERE id = ?", (session_id,),
                                 f"session {session_id}"))
     facts = _tip_facts(db, session)
@@ -364,9 +398,9 @@ _RULES = (_tip_cache, _tip_rate_limited, _tip_network, _tip_tags, _tip_file_name
 
 # --- across sessions -----------------------------------------------------------------
 
-def trends(source: DatabaseOrPath, limit: int = 50) -> list[Row]:
+@reads
+def trends(db: SqliteDatabase, limit: int = 50) -> list[Row]:
     """The last `limit` sessions that matched tracks, oldest first, with their rates."""
-    db = reader(source)
     rows = _rows(db, "SELECT id, started_at, status, tracks, done, matched, queries, "
                      "requests, cache_hits, wall_ms FROM sessions WHERE done > 0 "
                      "ORDER BY started_at DESC LIMIT ?", (limit,))
@@ -383,12 +417,12 @@ _COMPARED = ("tracks", "done", "matched", "review", "unmatched", "errors", "quer
              "cache_hit_rate", "ms_per_track", "requests_per_track")
 
 
-def compare_sessions(source: DatabaseOrPath, a: int, b: int) -> Row:
+@reads
+def compare_sessions(db: SqliteDatabase, a: int, b: int) -> Row:
     """Two sessions side by side, and the tracks whose outcome differs between them.
 
     Tracks are paired by Rekordbox track id and playlist.
     """
-    db = reader(source)
     first, second = (_session_out(_one(db, f"SELECT {_LIST_COLUMNS} FROM sessions WHERE id = ?",
                                        (sid,), f"session {sid}")) for sid in (a, b))
     metrics = [{"name": name, "a": first[name], "b": second[name],
@@ -399,12 +433,11 @@ def compare_sessions(source: DatabaseOrPath, a: int, b: int) -> Row:
 
 
 def _compared_tracks(db: SqliteDatabase, session_id: int) -> dict[tuple[str, str], Row]:
-    rows = _rows(db, "SELECT id, playlist, position, rb_track_id, rb_name, rb_artist, status, "
-                     "confidence, score, bp_id, bp_title, bp_mix_name FROM track_results "
-                     "WHERE session_id = ? ORDER BY playlist, position", (session_id,))
+    rows = _rows(db, "SELECT * FROM track_results WHERE session_id = ? "
+                     "ORDER BY playlist, position", (session_id,))
     paired: dict[tuple[str, str], Row] = {}
-    for row in rows:
-        paired.setdefault((row["rb_track_id"], row["playlist"]), row)
+    for track in _shaped(db, rows):
+        paired.setdefault((track["rekordbox"]["track_id"], track["playlist"]), track)
     return paired
 
 
@@ -415,9 +448,8 @@ def _track_differences(first: dict[tuple[str, str], Row],
         change = _change(first.get(key), second.get(key))
         if change:
             some = first.get(key) or second[key]
-            found.append({"rb_track_id": key[0], "playlist": key[1], "name": some["rb_name"],
-                          "artist": some["rb_artist"], "change": change,
-                          "a": first.get(key), "b": second.get(key)})
+            found.append({"playlist": key[1], "rekordbox": some["rekordbox"],
+                          "change": change, "a": first.get(key), "b": second.get(key)})
     return found
 
 
@@ -427,7 +459,7 @@ def _change(a: Row | None, b: Row | None) -> str:
     a_matched, b_matched = a["status"] == "matched", b["status"] == "matched"
     if a_matched != b_matched:
         return "matched_in_a_only" if a_matched else "matched_in_b_only"
-    if a_matched and a["bp_id"] != b["bp_id"]:
+    if a_matched and (a["beatport"] or {}).get("id") != (b["beatport"] or {}).get("id"):
         return "different_track"
     if a["confidence"] != b["confidence"]:
         return "confidence_changed"
@@ -436,24 +468,20 @@ def _change(a: Row | None, b: Row | None) -> str:
 
 # --- one track, the review queue -----------------------------------------------------
 
-def track_detail(source: DatabaseOrPath, track_result_id: int) -> Row:
+@reads
+def track_detail(db: SqliteDatabase, track_result_id: int) -> Row:
     """One track: the Rekordbox fields, the Beatport track chosen, candidates and queries."""
-    db = reader(source)
     row = _one(db, "SELECT * FROM track_results WHERE id = ?", (track_result_id,),
                f"track result {track_result_id}")
-    candidates = [_track_out(c) for c in _rows(
-        db, "SELECT * FROM candidates WHERE track_result_id = ? ORDER BY rank",
-        (track_result_id,))]
+    candidates = _rows(db, "SELECT * FROM candidates WHERE track_result_id = ? ORDER BY rank",
+                       (track_result_id,))
     queries = _rows(db, "SELECT * FROM queries WHERE track_result_id = ? ORDER BY number",
                     (track_result_id,))
-    track = _track_out(row)
-    track["rekordbox"] = _dict_of(rekordbox_from(row))
-    track["beatport"] = _dict_of(beatport_from(row))
-    track["final"] = _dict_of(_final_choice(row, {c["id"]: c for c in candidates}))
-    return {"track": track, "candidates": candidates, "queries": queries}
+    return {"track": track_shape(row, {c["id"]: c for c in candidates}),
+            "candidates": [candidate_shape(c) for c in candidates], "queries": queries}
 
 
-def _dict_of(value: Any) -> Row | None:
+def dict_of(value: Any) -> Row | None:
     if value is None:
         return None
     return {name: (list(v) if isinstance(v := getattr(value, name), tuple) else v)
@@ -472,25 +500,26 @@ def _final_choice(row: Row, candidates: dict[int, Row]) -> BeatportTrack | None:
     return beatport_from(row)
 
 
-def review_queue(source: DatabaseOrPath, session_id: int, *,
+@reads
+def review_queue(db: SqliteDatabase, session_id: int, *,
                  pending_only: bool = False) -> list[Row]:
-    """Tracks waiting for the DJ (status review) and those already reviewed, in order."""
-    db = reader(source)
+    """Tracks waiting for the DJ (status review) and those already reviewed, in order; each
+    with the candidate offered for review, if any, under "review_candidate"."""
     pending = "AND t.review_state = 'auto'" if pending_only else ""
-    rows = _rows(db, f"SELECT {_TRACK_LIST_COLUMNS}, t.reason, t.reviewed_at, "
-                     "c.id AS candidate_id, c.bp_id AS candidate_bp_id, "
-                     "c.bp_title AS candidate_title, c.bp_mix_name AS candidate_mix_name, "
-                     "c.bp_artists AS candidate_artists, c.score AS candidate_score "
-                     "FROM track_results t LEFT JOIN candidates c ON c.id = t.review_candidate_id "
+    rows = _rows(db, "SELECT t.* FROM track_results t "
                      "WHERE t.session_id = ? AND (t.status = 'review' OR t.review_state != 'auto') "
                      f"{pending} ORDER BY t.playlist, t.position", (session_id,))
-    for row in rows:
-        if isinstance(row["candidate_artists"], str):
-            row["candidate_artists"] = json.loads(row["candidate_artists"])
-    return [_track_out(row) for row in rows]
+    offered = _candidates_by_id(db, [row["review_candidate_id"] for row in rows
+                                     if row["review_candidate_id"] is not None])
+    tracks = _shaped(db, rows)
+    for track in tracks:
+        candidate = offered.get(track["review_candidate_id"])
+        track["review_candidate"] = candidate_shape(candidate) if candidate else None
+    return tracks
 
 
-def set_review(source: DatabaseOrPath, track_result_id: int, state: str,
+@reads
+def set_review(db: SqliteDatabase, track_result_id: int, state: str,
                beatport_candidate_id: int | None = None) -> Row:
     """Record the DJ's decision: auto (undo), accepted, rejected, or changed to a candidate.
 
@@ -501,7 +530,6 @@ def set_review(source: DatabaseOrPath, track_result_id: int, state: str,
         raise HistoryError(f"Unknown review state '{state}'.")
     if (state == "changed") != (beatport_candidate_id is not None):
         raise HistoryError("A Beatport candidate is needed for 'changed', and only for it.")
-    db = reader(source)
     with db.atomic("IMMEDIATE"):
         _one(db, "SELECT id FROM track_results WHERE id = ?", (track_result_id,),
              f"track result {track_result_id}")
@@ -526,26 +554,36 @@ def _candidate_row_id(db: SqliteDatabase, track_result_id: int,
     return int(found[0])
 
 
-def final_matches(source: DatabaseOrPath, session_id: int) -> list[Row]:
+@reads
+def final_matches(db: SqliteDatabase, session_id: int) -> list[Row]:
     """Every track of a session in playlist order, with the Beatport track to export.
 
     The DJ's review decides: accepted, rejected or changed override what the app chose.
-    Values under "rekordbox" and "beatport" are domain objects, for reports and exports.
+    Values under "rekordbox" and "final" (as in `track_shape`) are domain objects, for exports.
     """
-    db = reader(source)
-    session = _one(db, "SELECT playlists FROM sessions WHERE id = ?", (session_id,),
-                   f"session {session_id}")
-    order = {path: index for index, path in enumerate(json.loads(session["playlists"]))}
-    rows = sorted(_rows(db, "SELECT * FROM track_results WHERE session_id = ?", (session_id,)),
-                  key=lambda row: (order.get(row["playlist"], len(order)), row["playlist"],
-                                   row["position"]))
+    rows = _in_playlist_order(db, session_id)
     wanted = [row[name] for row in rows for name in ("review_candidate_id", "chosen_candidate_id")
               if row[name] is not None]
     candidates = _candidates_by_id(db, wanted)
     return [{"id": row["id"], "playlist": row["playlist"], "position": row["position"],
              "status": row["status"], "confidence": row["confidence"],
              "review_state": row["review_state"], "rekordbox": rekordbox_from(row),
-             "beatport": _final_choice(row, candidates)} for row in rows]
+             "final": _final_choice(row, candidates)} for row in rows]
+
+
+@reads
+def all_tracks(db: SqliteDatabase, session_id: int) -> list[Row]:
+    """Every track of a session in playlist order, shaped as `track_shape` shapes one."""
+    return _shaped(db, _in_playlist_order(db, session_id))
+
+
+def _in_playlist_order(db: SqliteDatabase, session_id: int) -> list[Row]:
+    session = _one(db, "SELECT playlists FROM sessions WHERE id = ?", (session_id,),
+                   f"session {session_id}")
+    order = {path: index for index, path in enumerate(json.loads(session["playlists"]))}
+    return sorted(_rows(db, "SELECT * FROM track_results WHERE session_id = ?", (session_id,)),
+                  key=lambda row: (order.get(row["playlist"], len(order)), row["playlist"],
+                                   row["position"]))
 
 
 def _candidates_by_id(db: SqliteDatabase, ids: list[int]) -> dict[int, Row]:

@@ -5,6 +5,13 @@ only puts the event on a queue. One thread drains the queue and writes: up to `b
 events, or what arrived within `batch_seconds` of the first, per transaction. A track's row,
 its queries and its candidates, and the session totals that count it, commit together, so a
 reader sees whole tracks and totals that agree with them while the session runs.
+
+It is the writer of sessions, tracks, queries and candidates, not the only one. Three other
+writes are made outside its thread, each in a short transaction of its own, and named here:
+  - `mark_interrupted_sessions` (below): sessions whose process is gone become interrupted;
+  - `queries.set_review`: the DJ's review decision, from the dashboard;
+  - `recovery.set_aside_and_recover`: a damaged file set aside and copied into a new one,
+    before anything else opens it (start-up, or a reader that met the damage).
 """
 
 from __future__ import annotations
@@ -35,13 +42,7 @@ from cuepoint_tray.events import (
     TrackDone,
 )
 from cuepoint_tray.settings import Settings
-from cuepoint_tray.store.database import (
-    DatabaseOrPath,
-    delete_old_queries,
-    open_history,
-    reader,
-    vacuum,
-)
+from cuepoint_tray.store.database import delete_old_queries, open_history, reads, vacuum
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.models import (
     CandidateRow,
@@ -537,11 +538,16 @@ def _reopen(db: SqliteDatabase, session_id: int) -> float:
     return float(row["wall_ms"])
 
 
-def mark_interrupted_sessions(source: DatabaseOrPath) -> list[int]:
+@reads
+def mark_interrupted_sessions(db: SqliteDatabase) -> list[int]:
     """Mark the sessions of this machine left running or paused by a process that is gone
     as interrupted; for the readers (`cuepoint sessions`, the dashboard), which would
-    otherwise show a killed session as running for ever."""
-    db = reader(source)
+    otherwise show a killed session as running for ever.
+
+    A WRITE outside the writer thread, by the caller's thread (the CLI's command, the
+    dashboard's request thread every few seconds, a session before it starts): one short
+    IMMEDIATE transaction on sessions this machine's dead processes left, which no live
+    writer is writing."""
     with db.atomic("IMMEDIATE"):
         return _mark_interrupted(db)
 

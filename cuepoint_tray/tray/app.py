@@ -243,7 +243,7 @@ class TrayApp:
         else:
             library = self._library_view(settings)
             signed_out = signed_out_now(settings)
-        recent = recent_sessions_now(self.paths)
+        recent = recent_sessions_now(self.paths, lambda: self.server.api.db)
         with self._lock:
             self._state = replace(self._state, library=library, recent=recent,
                                   beatport_signed_out=signed_out)

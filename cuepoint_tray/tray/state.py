@@ -7,9 +7,10 @@ holds (`LibraryView`) and the latest sessions of the history (`RecentSession`). 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cuepoint_tray.controller import QUIT_REASON, ControllerState, LastSession
 from cuepoint_tray.domain import Playlist, PlaylistFolder
@@ -17,6 +18,9 @@ from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.rekordbox.current import CurrentLibrary
 from cuepoint_tray.settings import Settings
+
+if TYPE_CHECKING:
+    from peewee import SqliteDatabase
 
 RECENT_LIMIT = 8
 RESUMABLE = ("paused", "interrupted")
@@ -150,13 +154,15 @@ def signed_out_now(settings: Settings) -> bool:
                 or settings.beatport_refresh_token)
 
 
-def recent_sessions_now(paths: AppPaths, limit: int = RECENT_LIMIT) -> tuple[RecentSession, ...]:
-    """The newest sessions of the history (none when there is no history yet)."""
+def recent_sessions_now(paths: AppPaths, history: Callable[[], SqliteDatabase],
+                        limit: int = RECENT_LIMIT) -> tuple[RecentSession, ...]:
+    """The newest sessions of the history (none when there is no history yet), read through
+    the app's handle (`history()` opens it, migrated, the first time)."""
     from cuepoint_tray.store.queries import list_sessions
 
     if not paths.database.exists():
         return ()
-    rows = list_sessions(paths.database, limit=limit)["sessions"]
+    rows = list_sessions(history(), limit=limit)["sessions"]
     return tuple(_recent(row) for row in rows)
 
 

@@ -36,14 +36,14 @@ async function load(view) {
 }
 
 function draw(view, {track, candidates, queries}) {
-  setText(view.title, f.trackName(track.rb_artist, track.rb_name));
+  setText(view.title, f.trackName(track.rekordbox.artist, track.rekordbox.name));
   setText(view.sub, `${track.playlist} · position ${track.position}`);
   view.status = h("div", {role: "status", "aria-live": "polite"});
   fill(view.body,
     h("div", {class: "inline row-gap"},
       h("span", {class: `badge ${f.tone(f.TRACK_STATUS, track.status)}`}, f.label(f.TRACK_STATUS, track.status)),
       h("span", {class: `badge ${f.tone(f.CONFIDENCE, track.confidence)}`}, `Confidence: ${f.label(f.CONFIDENCE, track.confidence)}`),
-      h("span", {class: "muted small"}, `Score ${f.decimal(track.score, 2)} · ${f.ms(track.elapsed_ms)} · ${f.count(track.queries)} queries · ${f.count(track.candidates)} candidates`)),
+      h("span", {class: "muted small"}, `Score ${f.decimal(track.score, 2)} · ${f.ms(track.elapsed_ms)} · ${f.count(track.query_count)} queries · ${f.count(track.candidate_count)} candidates`)),
     track.reason ? h("p", {class: "small", dir: "auto"}, h("span", {class: "muted"}, "Why: "), track.reason) : null,
     track.error ? message("error", track.error) : null,
     reviewPanel(view, track, candidates),
@@ -59,9 +59,9 @@ function draw(view, {track, candidates, queries}) {
 function reviewPanel(view, track, candidates) {
   const state = track.review_state;
   const chosen = candidates.find((c) => c.id === track.chosen_candidate_id);
-  const suggested = track.bp_id !== null || track.review_candidate_id !== null;
+  const suggested = track.beatport !== null || track.review_candidate_id !== null;
   const words = state === "changed" && chosen
-    ? `Changed to ${f.beatportName(chosen.bp_title, chosen.bp_mix_name, chosen.bp_artists)}`
+    ? `Changed to ${f.beatportName(chosen.beatport.title, chosen.beatport.mix_name, chosen.beatport.artists)}`
     : state === "auto" ? "Not reviewed: the app's choice is exported" : f.label(f.REVIEW_STATE, state);
   return h("section", {class: "panel"},
     h("div", {class: "review-bar"},
@@ -92,18 +92,11 @@ async function review(view, body) {
   }
 }
 
-/** A candidate row (bp_* columns) in the shape of `track.final`. */
-function asBeatport(candidate) {
-  const out = {};
-  for (const [name, value] of Object.entries(candidate)) if (name.startsWith("bp_")) out[name.slice(3)] = value;
-  return out;
-}
-
 function comparison(track, candidates) {
   const rb = track.rekordbox || {};
   const offered = candidates.find((c) => c.id === track.review_candidate_id);
   const suggested = !track.final && offered && track.review_state !== "rejected";
-  const bp = track.final || (suggested ? asBeatport(offered) : null);
+  const bp = track.final || (suggested ? offered.beatport : null);
   const row = (label, left, right) => (!left && !(bp && right) ? null : h("tr", {},
     h("th", {scope: "row"}, label),
     h("td", {dir: "auto", class: "wrap-anywhere"}, left || "—"),
@@ -160,7 +153,8 @@ function decodeLocation(location) {
 }
 
 function candidateCard(view, track, candidate) {
-  const final = track.final && track.final.id === candidate.bp_id;
+  const bp = candidate.beatport;
+  const final = track.final && track.final.id === bp.id;
   const chosenByDj = track.review_state === "changed" && track.chosen_candidate_id === candidate.id;
   const offered = track.review_candidate_id === candidate.id;
   const verdict = final ? h("span", {class: "badge ok"}, chosenByDj ? "Your choice" : "Exported")
@@ -170,17 +164,17 @@ function candidateCard(view, track, candidate) {
   if (candidate.vetoes && candidate.vetoes.length) {
     why.push(h("div", {}, "Vetoes: ", candidate.vetoes.map((veto) => h("span", {class: "badge bad", dir: "auto"}, veto))));
   }
-  return h("article", {class: `candidate ${final ? "final" : ""}`, "data-candidate": candidate.bp_id},
+  return h("article", {class: `candidate ${final ? "final" : ""}`, "data-candidate": bp.id},
     h("div", {class: "candidate-head"},
       h("span", {class: "muted num"}, `#${candidate.rank}`),
-      h("span", {class: "who", dir: "auto"}, f.beatportName(candidate.bp_title, candidate.bp_mix_name, candidate.bp_artists)),
+      h("span", {class: "who", dir: "auto"}, f.beatportName(bp.title, bp.mix_name, bp.artists)),
       h("span", {class: "score", title: "Score"}, scoreMeter(candidate.score), f.decimal(candidate.score, 2)),
       verdict,
       h("button", {type: "button", class: "small-btn", "aria-pressed": String(chosenByDj),
         "aria-label": `Use candidate ${candidate.rank}`,
-        on: {click: () => review(view, {state: "changed", beatport_id: candidate.bp_id})}}, "Use this one")),
-    h("div", {class: "why"}, `${[candidate.bp_label, candidate.bp_release_date, candidate.bp_bpm ? `${f.decimal(candidate.bp_bpm, 0)} BPM` : "",
-      candidate.bp_camelot, f.length(candidate.bp_length_ms)].filter((x) => x && x !== "—").join(" · ")} · found by ${candidate.found_by || "—"}`),
+        on: {click: () => review(view, {state: "changed", beatport_id: bp.id})}}, "Use this one")),
+    h("div", {class: "why"}, `${[bp.label, bp.release_date, bp.bpm ? `${f.decimal(bp.bpm, 0)} BPM` : "",
+      bp.camelot, f.length(bp.length_ms)].filter((x) => x && x !== "—").join(" · ")} · found by ${candidate.found_by || "—"}`),
     why.length ? h("div", {class: "why"}, why) : null,
     h("details", {}, h("summary", {}, "Score breakdown"), breakdown(candidate.components || [])));
 }

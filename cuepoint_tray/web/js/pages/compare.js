@@ -104,12 +104,12 @@ function differencesPanel(first, other, difference) {
 
 function changesTable(tracks, a, b) {
   const rows = tracks.map((t) => {
-    const cells = [nameCell(t.name, t.artist),
+    const cells = [nameCell(t.rekordbox.name, t.rekordbox.artist),
       h("td", {dir: "auto", class: "playlist"}, t.playlist),
       h("td", {}, h("span", {class: "badge accent"}, changeWords(t.change, a, b))),
       outcome(t.a), outcome(t.b)];
     const target = t.b || t.a;
-    const row = target ? clickableRow(() => openTrack(target.id), `Open ${f.trackName(t.artist, t.name)}`, cells)
+    const row = target ? clickableRow(() => openTrack(target.id), `Open ${f.trackName(t.rekordbox.artist, t.rekordbox.name)}`, cells)
       : h("tr", {}, cells);
     row.dataset.change = t.change;
     return row;
@@ -123,5 +123,6 @@ function outcome(row) {
   return h("td", {class: "name"},
     h("span", {class: `badge ${f.tone(f.TRACK_STATUS, row.status)}`}, f.label(f.TRACK_STATUS, row.status)), " ",
     h("span", {class: "muted small"}, `${f.label(f.CONFIDENCE, row.confidence)} · ${f.decimal(row.score, 2)}`),
-    row.bp_id !== null ? h("span", {class: "sub", dir: "auto"}, row.bp_mix_name ? `${row.bp_title} (${row.bp_mix_name})` : row.bp_title) : null);
+    row.beatport !== null ? h("span", {class: "sub", dir: "auto"},
+      row.beatport.mix_name ? `${row.beatport.title} (${row.beatport.mix_name})` : row.beatport.title) : null);
 }

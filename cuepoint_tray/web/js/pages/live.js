@@ -276,8 +276,8 @@ class LiveView {
     const lastKey = last ? `${last.id}` : "";
     if (refs.lastTrack.dataset.track !== lastKey) {
       refs.lastTrack.dataset.track = lastKey;
-      fill(refs.lastTrack, last ? [h("span", {dir: "auto"}, f.trackName(last.rb_artist, last.rb_name)),
-        last.bp_title ? [" → ", h("span", {dir: "auto"}, f.beatportName(last.bp_title, last.bp_mix_name, []))] : "",
+      fill(refs.lastTrack, last ? [h("span", {dir: "auto"}, f.trackName(last.rekordbox.artist, last.rekordbox.name)),
+        last.beatport ? [" → ", h("span", {dir: "auto"}, f.beatportName(last.beatport.title, last.beatport.mix_name, []))] : "",
         ` (${f.label(f.TRACK_STATUS, last.status)})`] : "—");
     }
     const active = Boolean(now) || ["running", "paused"].includes(session.status);
@@ -330,7 +330,7 @@ class LiveView {
       const series = byStatus[Math.max(0, STATUSES.indexOf(track.status))];
       series.x.push(this.points);
       series.y.push(track.elapsed_ms / 1000);
-      series.text.push(plotText(f.trackName(track.rb_artist, track.rb_name)));
+      series.text.push(plotText(f.trackName(track.rekordbox.artist, track.rekordbox.name)));
     }
     const indices = byStatus.map((_, i) => i).filter((i) => byStatus[i].x.length);
     extend(this.refs.chart, {x: indices.map((i) => byStatus[i].x), y: indices.map((i) => byStatus[i].y),
@@ -338,7 +338,7 @@ class LiveView {
     this.recent = [...tracks.slice(-RECENT).reverse(), ...this.recent].slice(0, RECENT);
     fill(this.refs.recent, this.recent.map((track) => h("li", {"data-track": track.id},
       h("span", {class: "num muted"}, f.ms(track.elapsed_ms)),
-      h("span", {class: "name", dir: "auto"}, f.trackName(track.rb_artist, track.rb_name)),
+      h("span", {class: "name", dir: "auto"}, f.trackName(track.rekordbox.artist, track.rekordbox.name)),
       h("span", {class: `badge ${f.tone(f.TRACK_STATUS, track.status)}`}, f.label(f.TRACK_STATUS, track.status)))));
   }
 

@@ -177,11 +177,11 @@ class SessionView {
   slowestTable(tracks) {
     return table([{label: "Track"}, {label: "Status"}, {label: "Time", class: "num"},
       {label: "Queries", class: "num"}, {label: "Candidates", class: "num"}],
-    tracks.map((t) => clickableRow(() => this.open(t.id), `Open ${f.trackName(t.rb_artist, t.rb_name)}`,
-      nameCell(t.rb_name, t.rb_artist),
+    tracks.map((t) => clickableRow(() => this.open(t.id), `Open ${f.trackName(t.rekordbox.artist, t.rekordbox.name)}`,
+      nameCell(t.rekordbox.name, t.rekordbox.artist),
       h("td", {}, statusBadge(t.status)),
-      h("td", {class: "num"}, f.ms(t.elapsed_ms)), h("td", {class: "num"}, f.count(t.queries)),
-      h("td", {class: "num"}, f.count(t.candidates)))),
+      h("td", {class: "num"}, f.ms(t.elapsed_ms)), h("td", {class: "num"}, f.count(t.query_count)),
+      h("td", {class: "num"}, f.count(t.candidate_count)))),
     {empty: "No track finished yet."});
   }
 
@@ -248,10 +248,11 @@ class SessionView {
       {label: "Status · confidence"}, {label: "Score", class: "num"}, {label: "Review"},
       {label: "Time", class: "num"}],
     data.tracks.map((t) => {
-      const row = clickableRow(() => this.open(t.id), `Open ${f.trackName(t.rb_artist, t.rb_name)}`,
+      const rb = t.rekordbox, bp = t.beatport;
+      const row = clickableRow(() => this.open(t.id), `Open ${f.trackName(rb.artist, rb.name)}`,
         h("td", {class: "num muted"}, t.position),
-        nameCell(t.rb_name, several ? [t.rb_artist, t.playlist] : t.rb_artist),
-        t.bp_id !== null ? nameCell(t.bp_mix_name ? `${t.bp_title} (${t.bp_mix_name})` : t.bp_title, (t.bp_artists || []).join(", "))
+        nameCell(rb.name, several ? [rb.artist, t.playlist] : rb.artist),
+        bp !== null ? nameCell(bp.mix_name ? `${bp.title} (${bp.mix_name})` : bp.title, bp.artists.join(", "))
           : h("td", {class: "muted"}, t.error ? "Search failed" : "—"),
         h("td", {class: "nowrap"}, statusBadge(t.status),
           h("span", {class: "sub muted small", style: "display:block"}, f.label(f.CONFIDENCE, t.confidence))),

@@ -1,0 +1,143 @@
+"""The session's tables as CSV: results, candidates and queries, read from the history.
+
+Keyed by file name like the reports by format (`TABLES`); `cuepoint match` writes all three
+beside the report, in the session's one report folder. Columns carry the names of the API's
+track shape (`store.queries.track_shape`), flattened with a dot: `rekordbox.name`,
+`beatport.title` (the app's choice), `final.title` (what will be written, the DJ's review
+applied). Candidates and queries stream from the history row by row: a long session's tables
+never sit in memory. Every file is written whole (a temporary file renamed) and every cell
+is safe to open in a spreadsheet (`file_writing.py`); UTF-8 with a BOM so Excel reads it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from peewee import SqliteDatabase
+
+from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
+from cuepoint_tray.file_writing import safe_rows, whole_file
+from cuepoint_tray.matching.scoring import WEIGHTS
+from cuepoint_tray.store import queries
+from cuepoint_tray.store.database import reads
+
+Row = dict[str, Any]
+_REKORDBOX = tuple(f"rekordbox.{name}" for name in RekordboxTrack.__slots__)
+_BEATPORT = tuple(BeatportTrack.__slots__)
+_LISTS = ("artists", "remixers")
+
+RESULT_COLUMNS = (
+    "playlist", "position", "status", "confidence", "score", "review_state", "reason", "error",
+    "elapsed_ms", "query_count", "candidate_count", "early_exit_at", *_REKORDBOX,
+    *(f"beatport.{name}" for name in _BEATPORT), *(f"final.{name}" for name in _BEATPORT),
+)
+CANDIDATE_COLUMNS = (
+    "playlist", "position", "rekordbox.track_id", "rank", "score",
+    *(f"{name}_similarity" for name in WEIGHTS), "vetoes", "lost_because", "found_by",
+    *(f"beatport.{name}" for name in _BEATPORT),
+)
+QUERY_COLUMNS = (
+    "playlist", "position", "rekordbox.track_id", "number", "type", "text", "elapsed_ms",
+    "network_ms", "parse_ms", "throttle_wait_ms", "candidate_count", "from_cache", "attempts",
+    "http_status", "rate_limited", "error",
+)
+
+
+def flat(prefix: str, values: Row | None, names: Iterable[str]) -> Row:
+    """`values` under "prefix.name" columns; lists joined with ", "; empty when None."""
+    if values is None:
+        return {f"{prefix}.{name}": "" for name in names}
+    return {f"{prefix}.{name}": ", ".join(value) if isinstance(value := values[name], list)
+            else value for name in names}
+
+
+def result_row(track: Row) -> Row:
+    """One shaped track (`queries.track_shape`) as a results.csv row."""
+    row = {name: track[name] for name in RESULT_COLUMNS[:12]}
+    row.update(flat("rekordbox", track["rekordbox"], RekordboxTrack.__slots__))
+    row.update(flat("beatport", track["beatport"], _BEATPORT))
+    row.update(flat("final", track["final"], _BEATPORT))
+    return row
+
+
+def results_csv(tracks: Iterable[Row]) -> bytes:
+    """results.csv from shaped tracks, as bytes (the "csv" report)."""
+    out = io.StringIO()
+    _write_rows(out, RESULT_COLUMNS, (result_row(track) for track in tracks))
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _results(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
+    return (result_row(track) for track in queries.all_tracks(db, session_id))
+
+
+def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
+    for row in _stream(db, "SELECT c.*, t.playlist, t.position, t.rb_track_id "
+                           "FROM candidates c JOIN track_results t ON t.id = c.track_result_id "
+                           "WHERE t.session_id = ? ORDER BY t.id, c.rank", (session_id,)):
+        out: Row = {"playlist": row["playlist"], "position": row["position"],
+                    "rekordbox.track_id": row["rb_track_id"], "rank": row["rank"],
+                    "score": row["score"], "vetoes": "; ".join(json.loads(row["vetoes"])),
+                    "lost_because": row["lost_because"], "found_by": row["found_by"]}
+        for component in json.loads(row["components"]):
+            out[f"{component['name']}_similarity"] = component["similarity"]
+        for name in _BEATPORT:  # the bp_* columns as `flat` writes a BeatportTrack
+            value = row["bp_" + name]
+            out[f"beatport.{name}"] = ", ".join(json.loads(value or "[]")) \
+                if name in _LISTS else value
+        yield out
+
+
+def _queries(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
+    for row in _stream(db, "SELECT q.*, t.playlist, t.position, t.rb_track_id "
+                           "FROM queries q JOIN track_results t ON t.id = q.track_result_id "
+                           "WHERE q.session_id = ? ORDER BY t.id, q.number", (session_id,)):
+        row["rekordbox.track_id"] = row["rb_track_id"]
+        row["candidate_count"] = row["candidates"]
+        yield row
+
+
+def _stream(db: SqliteDatabase, sql: str, params: tuple[Any, ...]) -> Iterator[Row]:
+    """The rows of `sql`, a few hundred at a time."""
+    cursor = db.execute_sql(sql, params)
+    names = [column[0] for column in cursor.description]
+    while batch := cursor.fetchmany(500):
+        for values in batch:
+            yield dict(zip(names, values, strict=True))
+
+
+Table = tuple[tuple[str, ...], Callable[[SqliteDatabase, int], Iterator[Row]]]
+TABLES: dict[str, Table] = {
+    "results.csv": (RESULT_COLUMNS, _results),
+    "candidates.csv": (CANDIDATE_COLUMNS, _candidates),
+    "queries.csv": (QUERY_COLUMNS, _queries),
+}
+
+
+@reads
+def write_tables(db: SqliteDatabase, session_id: int, folder: Path, *,
+                 tracks: Iterable[Row] | None = None) -> list[Path]:
+    """results.csv, candidates.csv and queries.csv of a session in `folder`; their paths.
+    `tracks`: the session's shaped tracks when already read (a report's), else read here."""
+    queries.session_overview(db, session_id)  # NotFoundError for an unknown session
+    written = []
+    for name, (columns, rows) in TABLES.items():
+        path = Path(folder) / name
+        content = (result_row(track) for track in tracks) \
+            if tracks is not None and name == "results.csv" else rows(db, session_id)
+        with whole_file(path, "w", newline="", encoding="utf-8-sig") as handle:
+            _write_rows(handle, columns, content)
+        written.append(path)
+    return written
+
+
+def _write_rows(handle: Any, columns: tuple[str, ...], rows: Iterable[Row]) -> None:
+    writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore",
+                            lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(safe_rows(rows))
