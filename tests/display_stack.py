@@ -83,8 +83,8 @@ class DisplayStack:
                          "request", "--height", "32", "--iconspacing", "4", "--SetDockType",
                          "true", "--SetPartialStrut", "false", "--transparent", "false",
                          "--tint", "0x333333"], "trayer.log")
-            wait_until(self._tray_host_ready, 10, "trayer's panel")
-            wait_until(self._notifications_ready, 10, "dunst on the session bus")
+            wait_until(self._tray_host_ready, 30, "trayer's panel")
+            wait_until(self._notifications_ready, 30, "dunst on the session bus")
         except BaseException:
             self.stop()
             raise
