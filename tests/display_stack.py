@@ -79,11 +79,15 @@ class DisplayStack:
                         "XDG_RUNTIME_DIR": str(runtime)}
             self.env["DBUS_SESSION_BUS_ADDRESS"] = self._start_bus()
             self._spawn(["dunst", "-print"], "dunst.log")
-            self._spawn(["trayer", "--edge", "top", "--align", "right", "--widthtype",
-                         "request", "--height", "32", "--iconspacing", "4", "--SetDockType",
-                         "true", "--SetPartialStrut", "false", "--transparent", "false",
-                         "--tint", "0x333333"], "trayer.log")
-            wait_until(self._tray_host_ready, 30, "trayer's panel")
+            self._trayer = self._spawn(
+                ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
+                 "--height", "32", "--iconspacing", "4", "--SetDockType", "true",
+                 "--SetPartialStrut", "false", "--transparent", "false", "--tint", "0x333333"],
+                "trayer.log")
+            try:
+                wait_until(self._tray_host_ready, 30, "trayer's panel")
+            except pytest.fail.Exception:
+                pytest.fail(f"trayer's panel did not show in 30 s; {self._trayer_state()}")
             wait_until(self._notifications_ready, 30, "dunst on the session bus")
         except BaseException:
             self.stop()
@@ -148,7 +152,19 @@ class DisplayStack:
         return env
 
     def _tray_host_ready(self) -> bool:
+        if self._trayer.poll() is not None:
+            pytest.fail(f"trayer ended before its panel showed; {self._trayer_state()}")
         return bool(self.x(["xdotool", "search", "--name", "^panel$"]))
+
+    def _trayer_state(self) -> str:
+        """What a failing GUI test reports about the tray host: exit status, logs, windows."""
+        search = subprocess.run(["xdotool", "search", "--name", "."], capture_output=True,
+                                text=True, env=self.child_env(), timeout=20)
+        logs = {name: (self.logs / name).read_text(errors="replace")[-1500:]
+                for name in ("trayer.log", "xvfb.log") if (self.logs / name).exists()}
+        return (f"display {self.env.get('DISPLAY')}, trayer exit {self._trayer.poll()}; "
+                f"xdotool: exit {search.returncode}, {len(search.stdout.split())} named "
+                f"windows, stderr {search.stderr.strip()[:500]!r}; logs: {logs}")
 
     def _notifications_ready(self) -> bool:
         answer = self.x(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",

@@ -176,6 +176,9 @@ class CatalogServer:
             self._down = True
             serving, self._serving_httpd = self._serving_httpd, None
         self._close(self._httpd, serving)
+        # Keep the port bound but not listening: connections are still refused, and no
+        # outgoing connection can be handed this port while the server is away.
+        self._httpd = _bind(self.port, self, listen=False)
         self._listening = False
         log.info("catalog server on %s is down", self.url)
 
@@ -186,7 +189,7 @@ class CatalogServer:
         with self._lock:
             if self._stopped or not self._down:
                 return
-            self._httpd = _bind(self.port, self)
+            self._httpd.server_activate()
             self._down = False
             self._listening = True
         log.info("catalog server on %s is back", self.url)
@@ -306,9 +309,14 @@ def _garbled(fate: Fate, answer: Answer) -> Answer:
 
 # --- HTTP plumbing ------------------------------------------------------------------------------
 
-def _bind(port: int, owner: CatalogServer) -> _HTTPServer:
+def _bind(port: int, owner: CatalogServer, listen: bool = True) -> _HTTPServer:
+    """A server bound to `port`; listening unless `listen` is false (then connections are
+    refused until its `server_activate()`)."""
     try:
-        return _HTTPServer(port, owner)
+        httpd = _HTTPServer(port, owner)
+        if listen:
+            httpd.server_activate()
+        return httpd
     except OSError as exc:
         raise CuepointError(
             f"Cannot listen on {HOST}:{port}: {exc.strerror or exc}. "
@@ -322,7 +330,12 @@ class _HTTPServer(ThreadingHTTPServer):
         self.owner = owner
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        super().__init__((HOST, port), _Handler)
+        super().__init__((HOST, port), _Handler, bind_and_activate=False)
+        try:
+            self.server_bind()
+        except BaseException:
+            self.server_close()
+            raise
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind looks up the host's FQDN, which stalls on machines with slow
