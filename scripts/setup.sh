@@ -12,7 +12,8 @@ fi
 if [ "$(uname -s)" = Linux ]; then
     scripts/install-system-packages.sh  # GTK/WebKit for the window, Xvfb & co. for GUI tests
 fi
-if [ ! -x .venv/bin/python ]; then
+if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+    rm -rf .venv  # absent, or left half-made by an interrupted set-up
     "$python" -m venv .venv
 fi
 stamp=.venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)
