@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,6 +44,21 @@ def require(path: Path) -> Path:
     return path
 
 
+@contextmanager
+def tmpfs(mount_point: Path, size: str) -> Iterator[Path]:
+    """A fresh tmpfs of `size` (e.g. "640k") mounted at `mount_point` for the block: a small
+    or read-only disk for a test. Mounting needs root, as CI runs; elsewhere the test skips."""
+    mount_point.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                              str(mount_point)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a {size} tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
 def pytest_report_header() -> str:
     if SHARED.is_dir():
         return f"shared test data: {SHARED}"
@@ -52,7 +70,6 @@ def pytest_report_header() -> str:
 # One server a test module, over the dev catalog (loading and indexing it takes ~0.6 s); each
 # test gets it with no faults and zeroed /_stats.
 
-from collections.abc import Iterator  # noqa: E402  (imports of this appended block)
 from typing import TYPE_CHECKING  # noqa: E402
 
 import requests  # noqa: E402

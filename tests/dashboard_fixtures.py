@@ -3,6 +3,7 @@
 Used by test_dashboard_browser.py (and scripts/bench_dashboard.py's smoke run): the names
 are what a DJ's files and Beatport can really hold — markup, quotes, right-to-left text and
 the right-to-left override — so the dashboard must show them literally, never run them.
+`demo_history` is the plainest history there is, for the dashboard's HTTP-layer tests.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from cuepoint_tray.paths import AppPaths, resolve_paths
 from cuepoint_tray.settings import Settings
 
 SCRIPT_NAME = "<script>alert(1)</script>"
@@ -119,3 +121,21 @@ def settings_for(catalog_url: str, xml: Path | None = None, **changes: object) -
                         requests_per_second=200.0, max_attempts=2, concurrency=2,
                         rekordbox_library=str(xml) if xml else "")
     return replace(settings, **changes)  # type: ignore[arg-type]
+
+
+def demo_history(folder: Path) -> AppPaths:
+    """A data folder in `folder` holding one real session of the demo's smallest playlist,
+    matched against the demo catalog on a local server."""
+    from cuepoint_tray.catalog_server import CatalogServer
+    from cuepoint_tray.rekordbox import read_library
+    from cuepoint_tray.resources import resource_folder
+    from cuepoint_tray.session import run_match
+
+    demo = resource_folder("assets", "demo")
+    paths = resolve_paths(folder).create()
+    library = read_library(demo / "rekordbox.xml")
+    with CatalogServer(demo / "catalog.jsonl").start() as catalog:
+        settings = Settings(beatport_web_url=catalog.url, beatport_api_url=catalog.url + "/v4",
+                            requests_per_second=500.0)
+        run_match(library, [library.find_playlist("Crate Digging")], settings, paths)
+    return paths

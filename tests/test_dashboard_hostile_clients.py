@@ -14,15 +14,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from dashboard_fixtures import demo_history
 
-from cuepoint_tray.catalog_server import CatalogServer
 from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
 from cuepoint_tray.dashboard.server import REQUEST_TIMEOUT_S
-from cuepoint_tray.paths import AppPaths, resolve_paths
-from cuepoint_tray.rekordbox import read_library
+from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.resources import resource_folder
-from cuepoint_tray.session import run_match
-from cuepoint_tray.settings import Settings
 
 DEMO = resource_folder("assets", "demo")
 TOKEN = "hostile-clients-token-0123456789"
@@ -30,13 +27,7 @@ TOKEN = "hostile-clients-token-0123456789"
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> AppPaths:
-    paths = resolve_paths(tmp_path_factory.mktemp("history")).create()
-    library = read_library(DEMO / "rekordbox.xml")
-    with CatalogServer(DEMO / "catalog.jsonl").start() as catalog:
-        settings = Settings(beatport_web_url=catalog.url, beatport_api_url=catalog.url + "/v4",
-                            requests_per_second=500.0)
-        run_match(library, [library.find_playlist("Crate Digging")], settings, paths)
-    return paths
+    return demo_history(tmp_path_factory.mktemp("history"))
 
 
 @pytest.fixture

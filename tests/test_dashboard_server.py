@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from dashboard_fixtures import demo_history
 
 from cuepoint_tray.catalog_server import CatalogServer
 from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
 from cuepoint_tray.paths import AppPaths, resolve_paths
-from cuepoint_tray.rekordbox import read_library
 from cuepoint_tray.resources import resource_folder
-from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings
 
 DEMO = resource_folder("assets", "demo")
@@ -27,14 +26,7 @@ TOKEN = "test-token-0123456789"
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> AppPaths:
-    """One real session of the demo's smallest playlist."""
-    paths = resolve_paths(tmp_path_factory.mktemp("history")).create()
-    library = read_library(DEMO / "rekordbox.xml")
-    with CatalogServer(DEMO / "catalog.jsonl").start() as catalog:
-        settings = Settings(beatport_web_url=catalog.url, beatport_api_url=catalog.url + "/v4",
-                            requests_per_second=500.0)
-        run_match(library, [library.find_playlist("Crate Digging")], settings, paths)
-    return paths
+    return demo_history(tmp_path_factory.mktemp("history"))
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from cuepoint_tray.rekordbox import Library, read_library
 from cuepoint_tray.session import resume_match, run_match
 from cuepoint_tray.settings import Settings
 
-from conftest import DEV_SET, require
+from conftest import DEV_SET, require, tmpfs
 
 PLAYLIST = "Sets/Dev Set"
 TRACKS = 300
@@ -45,17 +45,8 @@ def settings_for(server: CatalogServer) -> Settings:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 640 KB tmpfs (needs root, as CI runs)."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=640k", "tmpfs",
-                              str(mount_point)], capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "disk", "640k") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def stored(database: Path, session_id: int) -> tuple[str, str, list[int]]:

@@ -29,7 +29,7 @@ from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.store import open_history
 from cuepoint_tray.tray.single_instance import SingleInstance, ask_running_to_show
 
-from conftest import PROJECT_ROOT
+from conftest import PROJECT_ROOT, tmpfs
 
 DEMO = resource_folder("assets", "demo")
 
@@ -82,16 +82,8 @@ def test_a_relative_xml_is_kept_absolute(catalog: CatalogServer, tmp_path: Path)
 
 @pytest.fixture
 def read_only_folder(tmp_path: Path) -> Iterator[Path]:
-    mount_point = tmp_path / "ro"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs",
-                              str(mount_point)], capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "ro", "4m") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def test_a_read_only_data_folder_gets_one_sentence(read_only_folder: Path) -> None:

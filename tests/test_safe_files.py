@@ -31,6 +31,8 @@ from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings
 
+from conftest import tmpfs
+
 DEMO = resource_folder("assets", "demo")
 FORMULA = re.compile(r"^[=+\-@\t\r]")
 PLAYLIST = "Crate Digging"
@@ -110,14 +112,8 @@ def test_capped_names_stay_whole_characters() -> None:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs",
-                              str(mount_point)], capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+    with tmpfs(tmp_path / "disk", "256k") as mount_point:
+        yield mount_point
 
 
 def test_a_full_disk_leaves_the_old_files_whole(catalog: CatalogServer, tmp_path: Path,
