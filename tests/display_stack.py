@@ -162,9 +162,11 @@ class DisplayStack:
                                 text=True, env=self.child_env(), timeout=20)
         logs = {name: (self.logs / name).read_text(errors="replace")[-1500:]
                 for name in ("trayer.log", "xvfb.log") if (self.logs / name).exists()}
+        names = [self.x(["xdotool", "getwindowname", window]).strip()
+                 for window in search.stdout.split()[:12]]
         return (f"display {self.env.get('DISPLAY')}, trayer exit {self._trayer.poll()}; "
-                f"xdotool: exit {search.returncode}, {len(search.stdout.split())} named "
-                f"windows, stderr {search.stderr.strip()[:500]!r}; logs: {logs}")
+                f"xdotool: exit {search.returncode}, named windows {names}, "
+                f"stderr {search.stderr.strip()[:500]!r}; logs: {logs}")
 
     def _notifications_ready(self) -> bool:
         answer = self.x(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",

@@ -91,6 +91,10 @@ class CatalogServer:
         self._stats = RequestStats()
         self._stop_requested = threading.Event()
         self._lock = threading.Lock()
+        # Held for a whole outage change (going down, coming back, stopping), which waits for
+        # the serving loop and so cannot hold `_lock`: a come_back() timed to land while
+        # go_down() is still closing sockets waits for it instead of racing it.
+        self._outage_lock = threading.Lock()
         self._serving = False
         self._stopped = False
         self._down = False  # going or gone down: requests on open connections are reset
@@ -161,7 +165,8 @@ class CatalogServer:
             self._stop_requested.set()
             serving, self._serving_httpd = self._serving_httpd, None
         self._cancel_return()
-        self._close(self._httpd, serving)
+        with self._outage_lock:
+            self._close(self._httpd, serving)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
 
@@ -170,23 +175,24 @@ class CatalogServer:
     def go_down(self) -> None:
         """Close the listening socket and every connection: clients are refused, as when the
         server is gone. Requests that still reach it on a kept-alive connection are reset."""
-        with self._lock:
-            if self._stopped or self._down:
-                return
-            self._down = True
-            serving, self._serving_httpd = self._serving_httpd, None
-        self._close(self._httpd, serving)
-        # Keep the port bound but not listening: connections are still refused, and no
-        # outgoing connection can be handed this port while the server is away.
-        self._httpd = _bind(self.port, self, listen=False)
-        self._listening = False
+        with self._outage_lock:
+            with self._lock:
+                if self._stopped or self._down:
+                    return
+                self._down = True
+                serving, self._serving_httpd = self._serving_httpd, None
+            self._close(self._httpd, serving)
+            # Keep the port bound but not listening: connections are still refused, and no
+            # outgoing connection can be handed this port while the server is away.
+            self._httpd = _bind(self.port, self, listen=False)
+            self._listening = False
         log.info("catalog server on %s is down", self.url)
 
     def come_back(self) -> None:
         """Listen again on the same port after `go_down()`."""
         if self._return is not threading.current_thread():
             self._cancel_return()
-        with self._lock:
+        with self._outage_lock, self._lock:
             if self._stopped or not self._down:
                 return
             self._httpd.server_activate()
