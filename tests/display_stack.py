@@ -17,9 +17,10 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -152,9 +153,14 @@ class DisplayStack:
         return env
 
     def _tray_host_ready(self) -> bool:
+        """trayer owns the tray selection and shows its panel (asked of the X server
+        directly: no tool to start, and no window name read half-way through)."""
         if self._trayer.poll() is not None:
             pytest.fail(f"trayer ended before its panel showed; {self._trayer_state()}")
-        return bool(self.x(["xdotool", "search", "--name", "^panel$"]))
+        with self._xlib() as screen:
+            selection = screen.intern_atom(f"_NET_SYSTEM_TRAY_S{screen.get_default_screen()}")
+            owned = screen.get_selection_owner(selection) != 0
+            return owned and _panel(screen) is not None
 
     def _trayer_state(self) -> str:
         """What a failing GUI test reports about the tray host: exit status, logs, windows."""
@@ -184,19 +190,23 @@ class DisplayStack:
 
     def tray_icon(self, name: str = "cuepoint-tray") -> str | None:
         """The icon's X window docked in trayer (panel > socket > icon), by its class."""
-        panel = self.x(["xdotool", "search", "--name", "^panel$"]).split()
-        if not panel:
-            return None
-        for socket in self._children(panel[0]):
-            for line in self.x(["xwininfo", "-children", "-id", socket]).splitlines():
-                match = re.match(r"\s+(0x[0-9a-f]+) .*\((.*)\)", line)
-                if match and name in match.group(2):
-                    return match.group(1)
+        with self._xlib() as screen:
+            panel = _panel(screen)
+            for socket in _children(panel) if panel is not None else []:
+                for icon in _children(socket):
+                    if any(name in part for part in _window_class(icon)):
+                        return hex(icon.id)
         return None
 
-    def _children(self, window: str) -> list[str]:
-        lines = self.x(["xwininfo", "-children", "-id", window]).splitlines()
-        return [m.group(1) for line in lines if (m := re.match(r"\s+(0x[0-9a-f]+) ", line))]
+    @contextmanager
+    def _xlib(self) -> Iterator[Any]:
+        from Xlib import display
+
+        screen = display.Display(self.env["DISPLAY"])
+        try:
+            yield screen
+        finally:
+            screen.close()
 
     def geometry(self, window: str) -> tuple[int, int, int, int]:
         values = dict(line.split("=", 1) for line in self.x(
@@ -283,3 +293,26 @@ class DisplayStack:
             screen.flush()
         finally:
             screen.close()
+
+
+def _panel(screen: Any) -> Any | None:
+    """trayer's panel: the top-level window named "panel"."""
+    for window in _children(screen.screen().root):
+        with suppress(Exception):  # a window may go while it is looked at
+            if window.get_wm_name() == "panel":
+                return window
+    return None
+
+
+def _children(window: Any) -> list[Any]:
+    try:
+        return list(window.query_tree().children)
+    except Exception:  # the window went
+        return []
+
+
+def _window_class(window: Any) -> tuple[str, ...]:
+    try:
+        return tuple(window.get_wm_class() or ())
+    except Exception:
+        return ()

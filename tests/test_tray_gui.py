@@ -216,7 +216,7 @@ def test_window_opens_hides_on_close_and_a_second_launch_shows_it(tray: Tray) ->
     tray.pick("Open dashboard")
     window = wait_until(tray.window, 20, "the dashboard window")
     wait_until(lambda: "window loaded live" in tray.log(), 20, "the live page to load")
-    wait_until(lambda: tray.desktop.painted(window), 20, "the dashboard to be drawn")
+    wait_until(lambda: tray.desktop.painted(window), 60, "the dashboard to be drawn")
     tray.desktop.screenshot("window")
 
     def closed() -> bool:  # as a DJ would, click [x] again if the first click went unseen
@@ -234,7 +234,7 @@ def test_window_opens_hides_on_close_and_a_second_launch_shows_it(tray: Tray) ->
     assert second.returncode == 0, second.stderr
     assert "already running" in second.stderr
     window = wait_until(tray.window, 10, "the first app's window to come back")
-    wait_until(lambda: tray.desktop.painted(window), 20, "the dashboard to be drawn again")
+    wait_until(lambda: tray.desktop.painted(window), 60, "the dashboard to be drawn again")
     tray.desktop.screenshot("window-again")
 
 
@@ -271,7 +271,7 @@ def test_a_window_left_hidden_ends_its_processes_and_opens_again_on_show(tray: T
     assert tray.process is not None
     assert ask_running_to_show(tray.data_dir)
     window = wait_until(tray.window, 20, "the dashboard window")
-    wait_until(lambda: tray.desktop.painted(window), 20, "the dashboard to be drawn")
+    wait_until(lambda: tray.desktop.painted(window), 60, "the dashboard to be drawn")
     assert _window_processes(tray.process.pid), "the window runs in processes of its own"
 
     def closed() -> bool:
@@ -289,7 +289,7 @@ def test_a_window_left_hidden_ends_its_processes_and_opens_again_on_show(tray: T
 
     assert ask_running_to_show(tray.data_dir)
     window = wait_until(tray.window, 20, "the window to open again")
-    wait_until(lambda: tray.desktop.painted(window), 20, "the dashboard to be drawn again")
+    wait_until(lambda: tray.desktop.painted(window), 60, "the dashboard to be drawn again")
     wait_until(lambda: tray.log().count("window loaded live") == 2, 10, "the live page again")
     tray.desktop.screenshot("window-reopened")
 
@@ -366,7 +366,7 @@ def test_first_run_without_an_xml_opens_the_settings(tray: Tray) -> None:
     tray.start()
     window = wait_until(tray.window, 20, "the window to open by itself")
     wait_until(lambda: "window loaded settings" in tray.log(), 20, "the settings page")
-    wait_until(lambda: tray.desktop.painted(window), 20, "the settings page to be drawn")
+    wait_until(lambda: tray.desktop.painted(window), 60, "the settings page to be drawn")
     settings = tray.entry("Settings")
     assert settings is not None and settings["default"]
     assert tray.entry("Set up: export your Rekordbox collection as XML") is not None
