@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-exec .venv/bin/python -m pytest "$@"
+# Two worker processes, each taking whole test files (module fixtures are built once);
+# CUEPOINT_TEST_WORKERS=0 runs everything in this process.
+exec .venv/bin/python -m pytest -n "${CUEPOINT_TEST_WORKERS:-2}" --dist loadfile "$@"
