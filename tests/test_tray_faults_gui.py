@@ -11,29 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from display_stack import DisplayStack, require_display_stack, wait_until
-from test_tray_gui import DEMO, Tray
+from display_stack import DisplayStack, wait_until
+from test_tray_gui import DEMO, Tray, catalog, desktop  # noqa: F401  (fixtures)
 
 from cuepoint_tray.catalog_server import CatalogServer
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def desktop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DisplayStack]:
-    require_display_stack()
-    with DisplayStack(tmp_path_factory.mktemp("desktop")).start() as stack:
-        yield stack
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Iterator[CatalogServer]:
-    with CatalogServer(DEMO / "catalog.jsonl").start() as server:
-        yield server
-
-
 @pytest.fixture
-def tray(desktop: DisplayStack, catalog: CatalogServer, tmp_path: Path) -> Iterator[Tray]:
+def tray(desktop: DisplayStack, catalog: CatalogServer,  # noqa: F811
+         tmp_path: Path) -> Iterator[Tray]:
     app = Tray(desktop, tmp_path / "data", catalog)
     yield app
     app.stop()
