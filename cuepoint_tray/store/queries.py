@@ -26,7 +26,7 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from cuepoint_tray.changes import ExportOptions, field_changes
-from cuepoint_tray.domain import BeatportTrack
+from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
 from cuepoint_tray.store.database import reads
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.models import (
@@ -657,6 +657,11 @@ def track_detail(db: SqliteDatabase, track_result_id: int,
     decision = _decisions_of(db, [row]).get(row["id"])
     return {"track": track_shape(row, {c["id"]: c for c in candidates}, decision, options),
             "candidates": [candidate_shape(c) for c in candidates], "queries": queries}
+
+
+def rekordbox_from_shape(track: Row) -> RekordboxTrack:
+    """The RekordboxTrack of a shaped track (its "rekordbox" dict)."""
+    return RekordboxTrack(**track["rekordbox"])
 
 
 def dict_of(value: Any) -> Row | None:
