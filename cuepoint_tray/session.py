@@ -29,7 +29,7 @@ from cuepoint_tray.resume_plan import StoredTrack, plan_resume
 from cuepoint_tray.runner import Listener, SessionRunner, jobs_for
 from cuepoint_tray.settings import Settings
 from cuepoint_tray.store import HistoryWriter
-from cuepoint_tray.store.queries import session_overview
+from cuepoint_tray.store.queries import decisions_of_library, session_overview
 from cuepoint_tray.waits import APP_WAITS, Waits
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,9 @@ class MatchOutcome:
     report_path: Path | None = None
     folder: Path | None = None  # the session's one report folder
     files: list[Path] = field(default_factory=list)  # the report and the tables, as written
+    # The whole session as the history holds it when it ended (`queries.session_overview`):
+    # every track, resumed or not, and what is left to review after the DJ's decisions.
+    session: dict[str, Any] = field(default_factory=dict)
 
 
 RunnerReady = Callable[[SessionRunner, int], None]  # the runner and its session's id
@@ -158,10 +161,14 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
             writer.record_error("keys", note)
         matcher = TrackMatcher(provider, isrc_lookup=provider.track_by_isrc
                                if provider.exact_isrc_lookup else None)
+        library_key = session_overview(writer.db, session_id)["xml_path"]
+        decisions = {track_id: row["state"] for track_id, row in
+                     decisions_of_library(writer.db, library_key).items()}
         runner = SessionRunner(matcher, tracks, provider_name=provider.name,
                                concurrency=settings.concurrency,
                                listeners=[writer, *listeners],
-                               wait_for_beatport_s=waits.wait_for_beatport_s)
+                               wait_for_beatport_s=waits.wait_for_beatport_s,
+                               decisions=decisions)
         writer.on_unwritten = runner.stop_for  # a track not kept stops the session
         if on_runner:
             on_runner(runner, session_id)
@@ -187,7 +194,9 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
         "token_renewals": getattr(provider, "renewals", 0),
         "notices": notices,
     }
-    return MatchOutcome(session_id, ended, meta, report_path, folder, files)
+    whole = session_overview(writer.db, session_id)
+    whole.pop("settings", None)
+    return MatchOutcome(session_id, ended, meta, report_path, folder, files, whole)
 
 
 def unreadable_keys_notice(tracks: Mapping[str, RekordboxTrack],

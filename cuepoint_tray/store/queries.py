@@ -772,6 +772,19 @@ def _candidate_track(db: SqliteDatabase, track_result_id: int,
 
 
 @reads
+def track_of_rekordbox(db: SqliteDatabase, session_id: int, rb_track_id: str) -> int:
+    """The id of a session's track result for a Rekordbox track id (its first entry)."""
+    _one(db, "SELECT id FROM sessions WHERE id = ?", (session_id,), f"session {session_id}")
+    found = db.execute_sql("SELECT id FROM track_results WHERE session_id = ? AND "
+                           "rb_track_id = ? ORDER BY playlist, position LIMIT 1",
+                           (session_id, str(rb_track_id))).fetchone()
+    if found is None:
+        raise NotFoundError(f"Session {session_id} has no Rekordbox track {rb_track_id}: "
+                            f"`cuepoint review {session_id}` lists its tracks to review.")
+    return int(found[0])
+
+
+@reads
 def decide_many(db: SqliteDatabase, session_id: int, state: str,
                 track_result_ids: Sequence[int]) -> Row:
     """Accept or reject many tracks of a session at once (what a filter shows), in one
