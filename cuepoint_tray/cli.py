@@ -727,7 +727,8 @@ def cmd_report(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.reports import write_report
 
     folder = Path(args.out) if args.out else context.paths.reports_dir
-    print(write_report(_history(context), args.session, args.format, folder))
+    print(write_report(_history(context), args.session, args.format, folder,
+                       context.settings.key_notation))
     return 0
 
 

@@ -182,8 +182,10 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
     if ended.reason and ended.status != "completed":
         writer.record_error("session", ended.reason)
     writer.flush()
-    playlists = list(session_overview(writer.db, session_id)["playlists"])
-    folder = out_dir or default_out_dir(paths, session_id, playlists)
+    stored = session_overview(writer.db, session_id)
+    playlists = list(stored["playlists"])
+    folder = out_dir or session_folder(stored["report_path"]) or default_out_dir(
+        paths, session_id, playlists)
     report_path, files = _write_outputs(writer, session_id, settings, folder, json_out)
     if settings.query_retention_days > 0:
         writer.delete_old_queries(settings.query_retention_days)
@@ -225,7 +227,7 @@ def _write_outputs(writer: HistoryWriter, session_id: int, settings: Settings,
     from cuepoint_tray.reports.render import write_rendered
 
     try:
-        data = build_report(writer.db, session_id)
+        data = build_report(writer.db, session_id, settings.key_notation)
         path = folder / report_file_name(data, settings.report_format)
         write_rendered(data, settings.report_format, path)
         files = [*write_tables(writer.db, session_id, folder, tracks=data.tracks), path]
@@ -246,6 +248,15 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def session_folder(report_path: str) -> Path | None:
+    """The folder an earlier run of the session (before a resume) wrote its report and
+    tables into, when it is still there: a session keeps one folder."""
+    if not report_path:
+        return None
+    folder = Path(report_path).parent
+    return folder if folder.is_dir() else None
 
 
 def default_out_dir(paths: AppPaths, session_id: int, playlists: Sequence[str]) -> Path:
