@@ -53,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         context = _context(args)
         log_file = log_to_file(context.paths)
-        return int(args.command(args, context) or 0)
+        code = int(args.command(args, context) or 0)
+        sys.stdout.flush()  # here, so a reader gone (`| head`) is an EPIPE caught below
+        return code
     except CuepointError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -474,6 +476,11 @@ def summary_lines(ended: SessionEnded, session: dict[str, Any] | None = None) ->
     figures are the whole session's, a resumed one too, and what is left to review counts
     the DJ's decisions; without, the run's own."""
     s = ended.summary
+    if session is not None and not session["done"]:
+        # Stopped before any track was matched (Beatport or its website refused, say):
+        # no figure would mean anything, and no file was written.
+        return [f"session {ended.status}" + (f": {ended.reason}" if ended.reason else ""),
+                f"  no track was matched yet (of {session['tracks']}): nothing was written"]
     whole = session or {
         "tracks": s.tracks, "done": s.done, "matched": s.matched, "to_review": s.to_review,
         "unmatched": s.unmatched, "errors": s.errors, "wall_ms": s.wall_ms,

@@ -176,6 +176,7 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
     finally:
         writer.on_unwritten = None
         http.close()
+    writer.add_throttle_wait(session_id, http.throttle.waited_wall_s * 1000)
     unwritten = writer.unwritten_reason(session_id)
     if unwritten and ended.status == "completed":  # the writer stored it as paused too
         ended = SessionEnded("paused", ended.summary, unwritten)
@@ -184,9 +185,13 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
     writer.flush()
     stored = session_overview(writer.db, session_id)
     playlists = list(stored["playlists"])
-    folder = out_dir or session_folder(stored["report_path"]) or default_out_dir(
-        paths, session_id, playlists)
-    report_path, files = _write_outputs(writer, session_id, settings, folder, json_out)
+    folder: Path | None = None
+    report_path: Path | None = None
+    files: list[Path] = []
+    if stored["done"]:  # a session stopped before its first track (blocked) has nothing
+        folder = out_dir or session_folder(stored["report_path"]) or default_out_dir(
+            paths, session_id, playlists)
+        report_path, files = _write_outputs(writer, session_id, settings, folder, json_out)
     if settings.query_retention_days > 0:
         writer.delete_old_queries(settings.query_retention_days)
     meta = {

@@ -64,9 +64,13 @@ def _pick(db: SqliteDatabase, session_id: int | None) -> Row | None:
     return None
 
 
-def _rates(session: Row) -> dict[str, Any]:
-    """Tracks per minute and, while the session runs, the time left at that pace."""
+def _rates(session: Row, now: float | None = None) -> dict[str, Any]:
+    """Tracks per minute and, while the session runs, the time left at that pace: the whole
+    session's, waits included (for Beatport, the rate limit, a slow answer) up to now, not
+    only up to the last track written."""
     done, wall_ms = session["done"], session["wall_ms"]
+    if session["status"] == "running" and session.get("wall_at"):
+        wall_ms += max(0.0, (now or time.time()) - session["wall_at"]) * 1000
     per_minute = done / (wall_ms / 60000) if done and wall_ms else 0.0
     left = session["tracks"] - done
     eta_s = left * wall_ms / done / 1000 if done and session["status"] == "running" else None

@@ -30,6 +30,7 @@ from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
 from cuepoint_tray.store.database import reads
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.models import (
+    CANDIDATES_KEPT,
     DECISION_STATES,
     REVIEW_STATES,
     SESSION_STATUSES,
@@ -149,6 +150,9 @@ def track_shape(row: Row, candidates: dict[int, Row], decision: Row | None = Non
         "chosen_candidate_id": _chosen_candidate(row, decision, candidates),
         "reason": row["reason"], "error": row["error"], "elapsed_ms": row["elapsed_ms"],
         "query_count": row["queries"], "candidate_count": row["candidates"],
+        # Beatport's answers listed candidate_count tracks; the best ones are kept (and the
+        # one offered wherever it ranked): "10 of 25 kept". track_detail counts them exactly.
+        "candidates_kept": min(row["candidates"], CANDIDATES_KEPT),
         "early_exit_at": row["early_exit_at"], "breakdown": _json(row["breakdown"]),
         "rekordbox": rekordbox,
         "beatport": dict_of(beatport_from(row)),
@@ -329,7 +333,13 @@ def session_overview(db: SqliteDatabase, session_id: int) -> Row:
     session["early_exits"] = sum(row["early"] for row in counts)
     session["avg_track_ms"] = round(sum(row["ms"] for row in counts) / session["done"], 1) \
         if session["done"] else 0.0
-    session["query_costs"] = _query_costs(db, session_id)
+    session["query_costs"] = costs = _query_costs(db, session_id)
+    # Waits of parallel workers overlap: the time waited is wall-clock time (kept since
+    # version 4), never more than the session lasted; their sum stays as `throttle_summed_ms`.
+    costs["throttle_summed_ms"] = costs["throttle_ms"]
+    walled = session.get("throttle_wall_ms")
+    costs["throttle_ms"] = round(walled if walled is not None else min(
+        costs["throttle_ms"], session["wall_ms"]), 1)
     session["recent_errors"] = _rows(
         db, 'SELECT at, "where", message FROM errors WHERE session_id = ? '
             "ORDER BY at DESC LIMIT 20", (session_id,))
@@ -655,8 +665,10 @@ def track_detail(db: SqliteDatabase, track_result_id: int,
     queries = _rows(db, "SELECT * FROM queries WHERE track_result_id = ? ORDER BY number",
                     (track_result_id,))
     decision = _decisions_of(db, [row]).get(row["id"])
-    return {"track": track_shape(row, {c["id"]: c for c in candidates}, decision, options),
-            "candidates": [candidate_shape(c) for c in candidates], "queries": queries}
+    track = track_shape(row, {c["id"]: c for c in candidates}, decision, options)
+    track["candidates_kept"] = len(candidates)
+    return {"track": track, "candidates": [candidate_shape(c) for c in candidates],
+            "queries": queries}
 
 
 def rekordbox_from_shape(track: Row) -> RekordboxTrack:
