@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -43,7 +44,7 @@ Row = dict[str, Any]
 
 _LIST_COLUMNS = ("id, started_at, ended_at, status, reason, playlists, xml_path, provider, "
                  "app_version, tracks, done, matched, review, unmatched, errors, queries, "
-                 "requests, cache_hits, retries, rate_limited, wall_ms, report_path")
+                 "requests, cache_hits, retries, rate_limited, wall_ms, wall_at, report_path")
 _ORDERS = {
     "started_at": "started_at",
     "tracks": "tracks",
@@ -248,6 +249,38 @@ def _candidates_of_tracks(db: SqliteDatabase, track_ids: list[int]) -> dict[int,
     return found
 
 
+# Review counts already computed, by (history file, session, the decisions' version, the
+# session's figures that change whenever its tracks do): a list of finished sessions polled
+# every few seconds reads them again only after a decision or a new track.
+_COUNTED: dict[tuple[Any, ...], Row] = {}
+_COUNTED_MAX = 20_000
+_COUNTED_LOCK = threading.Lock()
+_STAMP = ("id", "status", "tracks", "done", "matched", "review", "unmatched", "errors",
+          "wall_ms", "wall_at")
+
+
+def _with_counts(db: SqliteDatabase, sessions: list[Row]) -> list[Row]:
+    """The sessions with their review counts (`review_counts`), from the memo when neither
+    the decisions nor the session changed since they were counted."""
+    version = db.execute_sql("SELECT version FROM decisions_version").fetchone()[0]
+    keys = {session["id"]: (db.database, version, *(session.get(name) for name in _STAMP))
+            for session in sessions}
+    with _COUNTED_LOCK:
+        known = {sid: _COUNTED[key] for sid, key in keys.items() if key in _COUNTED}
+    missing = [sid for sid in keys if sid not in known]
+    if missing:
+        counted = review_counts(db, missing)
+        with _COUNTED_LOCK:
+            if len(_COUNTED) + len(counted) > _COUNTED_MAX:
+                _COUNTED.clear()
+            for sid, counts in counted.items():
+                _COUNTED[keys[sid]] = counts
+        known.update(counted)
+    for session in sessions:
+        session.update(known[session["id"]])
+    return sessions
+
+
 def review_counts(db: SqliteDatabase, session_ids: Sequence[int]) -> dict[int, Row]:
     """Per session: tracks needing a decision now (`to_review`), tracks with the DJ's
     decision (`decided`), and tracks whose writing changes a field (`will_change`, with the
@@ -264,13 +297,6 @@ def review_counts(db: SqliteDatabase, session_ids: Sequence[int]) -> dict[int, R
                              "GROUP BY t.session_id", chunk):
             counts[row.pop("sid")] = row
     return counts
-
-
-def _with_counts(db: SqliteDatabase, sessions: list[Row]) -> list[Row]:
-    counts = review_counts(db, [session["id"] for session in sessions])
-    for session in sessions:
-        session.update(counts[session["id"]])
-    return sessions
 
 
 # --- sessions ------------------------------------------------------------------------
