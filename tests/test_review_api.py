@@ -108,8 +108,10 @@ def test_accepting_clears_to_review_everywhere_and_undo_brings_it_back(fresh: Se
     assert decided["review_state"] == "accepted"
 
     session, listed = fresh.session(), fresh.listed()
+    live = fresh.get("/api/live", session=fresh.session_id).json()["session"]
     assert (session["to_review"], session["decided"]) == (0, 1)
     assert (listed["to_review"], listed["decided"]) == (0, 1)
+    assert (live["to_review"], live["decided"]) == (0, 1)
     assert session["review"] == 1  # the app's own count stays
     assert fresh.get(f"/api/sessions/{fresh.session_id}/tracks",
                      needs_decision=1).json()["total"] == 0

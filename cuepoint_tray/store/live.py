@@ -12,7 +12,14 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from cuepoint_tray.store.database import reads
-from cuepoint_tray.store.queries import NotFoundError, Row, _rows, _session_out, _shaped
+from cuepoint_tray.store.queries import (
+    NotFoundError,
+    Row,
+    _rows,
+    _session_out,
+    _shaped,
+    _with_counts,
+)
 
 POINTS_PER_POLL = 2000  # a first poll of a long session gets its tracks in a few polls
 
@@ -27,7 +34,7 @@ def live_session(db: SqliteDatabase, session_id: int | None = None, *,
     row = _pick(db, session_id)
     if row is None:
         return None
-    session = _session_out(row)
+    session = _with_counts(db, [_session_out(row)])[0]  # to_review, decided, will_change
     session.pop("settings", None)
     session.update(_rates(session))
     session["playlist_progress"] = _playlist_progress(db, session)
