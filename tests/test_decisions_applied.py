@@ -83,6 +83,11 @@ def test_a_later_session_uses_the_decision_and_exports_it(tmp_path: Path) -> Non
     written = api.rekordbox_export(second.session_id, changes=True).content.decode("utf-8-sig")
     assert f"{NIGHT_BUS},Zelie Ishikawa,Night Bus,Label,,Label <i>Italic</i>" in written
 
+    # Compare counts the decisions of both sessions.
+    metrics = {m["name"]: m["values"] for m in api.compare([first, second.session_id])["metrics"]}
+    assert metrics["to_review"] == [0, 0] and metrics["decided"] == [2, 2]
+    assert metrics["review"] == [1, 1]
+
     # Undone in the second session, the track is the app's own doubt again, in both.
     api.review(night["id"], "undo")
     assert api.session(second.session_id)["overview"]["to_review"] == 1

@@ -173,6 +173,9 @@ def test_bulk_decisions_for_what_a_filter_shows(fresh: Served) -> None:
     assert rejected.json()["decided"] == 2 and rejected.json()["session"]["decided"] == 2
     assert fresh.track(NIGHT_BUS)["final"] is None
 
+    nothing = fresh.post(f"/api/tracks/{nowhere['id']}/review", {"state": "accepted"})
+    assert nothing.status_code == 400 and "proposed no Beatport track" in nothing.json()["error"]
+
     foreign = fresh.post(f"/api/sessions/{fresh.session_id}/review",
                          {"state": "rejected", "track_ids": [night["id"], 10**9]})
     assert foreign.status_code == 404

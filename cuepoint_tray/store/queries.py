@@ -749,8 +749,11 @@ def decide(db: SqliteDatabase, track_result_id: int, state: str,
     if (state == "picked") != (beatport_id is not None or beatport is not None):
         raise HistoryError("A Beatport track id is needed to pick a track, and only then.")
     with db.atomic("IMMEDIATE"):
-        _decide(db, _one(db, "SELECT * FROM track_results WHERE id = ?", (track_result_id,),
-                         f"track result {track_result_id}"), state, beatport_id, beatport)
+        row = _one(db, "SELECT * FROM track_results WHERE id = ?", (track_result_id,),
+                   f"track result {track_result_id}")
+        if not _decide(db, row, state, beatport_id, beatport):
+            raise HistoryError("CuePoint proposed no Beatport track for this one: pick one "
+                               "(a candidate, or search Beatport) or reject it.")
     return track_detail(db, track_result_id)
 
 
