@@ -148,6 +148,12 @@ def test_picking_a_candidate_or_a_track_looked_up_on_beatport(fresh: Served) -> 
     assert unknown.json()["error"].startswith("Beatport has no track 999999")
     assert fresh.track(NIGHT_BUS)["final"]["id"] == 7001  # the refused pick changed nothing
 
+    # The HTML report's review queue says what the track was changed to, escaped.
+    page = fresh.get(f"/api/sessions/{fresh.session_id}/report.html").text
+    changed_to = page[page.index("Changed to"):][:400]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in changed_to
+    assert "<script>alert(1)" not in page
+
 
 @pytest.mark.parametrize("body", [{"state": "maybe"}, {"state": "picked"},
                                   {"state": "picked", "beatport_id": "x"}, {"state": 3}])
