@@ -74,7 +74,8 @@ def test_no_csv_cell_would_run_in_a_spreadsheet(catalog: CatalogServer, tmp_path
                        str(out), "--beatport-url", catalog.url)
     assert matched.returncode == 0, matched.stderr
     report = cuepoint(data, "report", "1", "--format", "csv", "--out", str(tmp_path / "r"))
-    exported = cuepoint(data, "export", "1", "--rekordbox-xml", str(tmp_path / "new.xml"))
+    exported = cuepoint(data, "export", "1", "--rekordbox-xml", str(tmp_path / "new.xml"),
+                        "--mode", "overwrite", "--comments")  # every hostile value written
     assert report.returncode == 0 and exported.returncode == 0, report.stderr + exported.stderr
 
     files = [out / "results.csv", out / "candidates.csv", out / "queries.csv",
@@ -157,8 +158,10 @@ def test_two_export_downloads_at_once_each_get_their_own_file(catalog: CatalogSe
         base = f"{server.url}/api/sessions/1/rekordbox.xml"
 
         def fetch(bpm: bool) -> bytes:
-            answer = requests.get(base + ("?bpm=1" if bpm else ""), headers=headers,
-                                  timeout=60)
+            # Two different exports of the same session: overwriting every field with the
+            # Comments note (BPM included), or the defaults without BPM (issue 14's options).
+            options = "?mode=overwrite&comments=1" if bpm else "?fields=key,genre,label,year,mix"
+            answer = requests.get(base + options, headers=headers, timeout=60)
             assert answer.status_code == 200
             return answer.content
 
