@@ -862,3 +862,43 @@ def test_screenshots_of_every_page(pages: Pages, history: History) -> None:
             use_scheme(page, "light")
             if name == "track":
                 page.keyboard.press("Escape")
+
+
+# --- live page: what it says while paused, after the end and after a cancel (issue 14) -----
+
+def test_live_says_paused_forgets_the_search_after_the_end_and_resumes_a_cancel(
+        pages: Pages, live: Live) -> None:
+    page = pages.open(live.url())
+    page.click("#start-match")
+    expect(page.locator("h1")).to_have_text("Matching now", timeout=20_000)
+    wait_for(lambda: done_shown(page) >= 3, what="three tracks done")
+    expect(page.locator("#now-track")).to_be_visible()
+
+    page.click("text=Pause")
+    expect(page.locator(".page-head .badge")).to_have_text("Paused")
+    expect(page.locator("h1")).to_have_text("Paused")  # not "Matching now"
+    expect(page.locator("#now-track")).to_be_hidden()  # nothing is being searched
+    assert page.locator("#live-resume-session").count() == 0  # Resume is the pause's own
+
+    page.click("text=Cancel…")
+    page.click("text=Yes, cancel the session")
+    expect(page.locator(".page-head .badge")).to_have_text("Cancelled", timeout=15_000)
+    session_id = live.api.live()["session"]["id"]
+    expect(page.locator("h1")).to_have_text("Latest session")
+    expect(page.locator("#now-track")).to_be_hidden()  # no stale "Searching <track>"
+    expect(page.get_by_text("Searching", exact=True)).to_be_hidden()
+    resume = page.locator("#live-resume-session")
+    expect(resume).to_have_text(f"Resume session {session_id}")
+    resume.click()
+    wait_for(lambda: live.controller.state().phase == "running", what="the resumed session")
+    expect(page.locator("h1")).to_have_text("Matching now")
+    expect(page.locator("#live-resume-session")).to_have_count(0)
+    expect(page.locator(".page-head .badge")).to_have_text("Running")
+    assert live.controller.state().session_id == session_id
+
+    live.controller.wait(60)  # to the end: the last track searched is no longer "searching"
+    expect(page.locator(".page-head .badge")).to_have_text("Completed", timeout=15_000)
+    expect(page.locator("h1")).to_have_text("Latest session")
+    expect(page.locator("#now-track")).to_be_hidden()
+    expect(page.locator("#now-query")).to_be_hidden()
+    expect(page.locator("#live-resume-session")).to_have_count(0)

@@ -16,8 +16,10 @@ export async function render(main, route) {
     button.disabled = true;
     fill(status, message("info", "Preparing the file…"));
     try {
-      const name = await download(path());
-      fill(status, message("ok", "Saved ", h("span", {class: "mono", dir: "auto"}, name), " to your downloads."));
+      const file = await download(path());
+      if (file.cancelled) fill(status, message("info", "Not saved: you cancelled."));
+      else if (file.saved) fill(status, message("ok", "Saved to ", h("span", {class: "mono", dir: "auto", id: "saved-path"}, file.saved), "."));
+      else fill(status, message("ok", "Saved ", h("span", {class: "mono", dir: "auto"}, file.name), " to your downloads."));
     } catch (error) {
       fill(status, message("error", error.message));
     } finally {
