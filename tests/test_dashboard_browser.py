@@ -43,8 +43,9 @@ from cuepoint_tray.paths import AppPaths, resolve_paths
 from cuepoint_tray.rekordbox import read_library
 from cuepoint_tray.report_formats import REPORT_FORMATS
 from cuepoint_tray.session import run_match
-from cuepoint_tray.settings import Settings, load_settings, save_settings
+from cuepoint_tray.settings import Settings, load_settings, save_settings, with_values
 from cuepoint_tray.store import HistoryWriter
+from cuepoint_tray.tray.saving import WindowFiles, attach
 
 from conftest import DEV_SET, require
 
@@ -902,3 +903,146 @@ def test_live_says_paused_forgets_the_search_after_the_end_and_resumes_a_cancel(
     expect(page.locator("#now-track")).to_be_hidden()
     expect(page.locator("#now-query")).to_be_hidden()
     expect(page.locator("#live-resume-session")).to_have_count(0)
+
+
+# --- settings left open, the picker, saving from the window (issue 14) ----------------------
+
+def test_a_settings_form_left_open_keeps_the_playlist_chosen_from_the_tray(
+        pages: Pages, history: History) -> None:
+    file = history.paths.settings_file
+    page = pages.open(history.url("settings"))
+    expect(page.locator("#setting-default_playlist")).to_have_value(f"{FOLDER}/{WARMUP_PLAYLIST}")
+    chosen = f"{FOLDER}/{HOSTILE_PLAYLIST}"
+    # Meanwhile the DJ picks another playlist in the tray's menu, which saves it as the tray
+    # does (TrayApp._choose_playlist).
+    save_settings(with_values(load_settings(file), {"default_playlist": chosen},
+                              source="the tray"), file)
+    page.fill("#setting-concurrency", "5")
+    page.click("#save-settings")
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    saved = load_settings(file)
+    assert saved.concurrency == 5
+    assert saved.default_playlist == chosen  # not the value the open form still showed
+    expect(page.locator("#setting-default_playlist")).to_have_value(chosen)
+    save_settings(Settings(rekordbox_library=str(history.collection.xml),
+                           default_playlist=f"{FOLDER}/{WARMUP_PLAYLIST}"), file)
+
+
+PICKER_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<DJ_PLAYLISTS Version="1.0.0">
+  <PRODUCT Name="rekordbox" Version="6.8.5" Company="AlphaTheta"/>
+  <COLLECTION Entries="1">
+    <TRACK TrackID="1" Name="One" Artist="Someone" Location="file://localhost/Music/1.mp3"/>
+  </COLLECTION>
+  <PLAYLISTS>
+    <NODE Type="0" Name="ROOT" Count="3">
+      <NODE Type="0" Name="Sets" Count="1">
+        <NODE Type="0" Name="Clubs" Count="1">
+          <NODE Type="0" Name="Berlin" Count="2">
+            <NODE Name="Café Nights" Type="1" KeyType="0" Entries="1"><TRACK Key="1"/></NODE>
+            <NODE Name="Peak Time" Type="1" KeyType="0" Entries="1"><TRACK Key="1"/></NODE>
+          </NODE>
+        </NODE>
+      </NODE>
+      <NODE Type="0" Name="Löwenbräu Festival" Count="1">
+        <NODE Name="Day One" Type="1" KeyType="0" Entries="1"><TRACK Key="1"/></NODE>
+      </NODE>
+      <NODE Name="Cafe Mornings" Type="1" KeyType="0" Entries="1"><TRACK Key="1"/></NODE>
+    </NODE>
+  </PLAYLISTS>
+</DJ_PLAYLISTS>
+"""
+
+
+@pytest.fixture
+def picker(tmp_path: Path) -> Iterator[str]:
+    """A dashboard able to start sessions over a library with nested, accented folders."""
+    xml = tmp_path / "picker.xml"
+    xml.write_text(PICKER_XML, encoding="utf-8")
+    paths = resolve_paths(tmp_path / "picker").create()
+    save_settings(Settings(rekordbox_library=str(xml)), paths.settings_file)
+    controller = SessionController(paths, lambda: load_settings(paths.settings_file))
+    with DashboardServer(DashboardAPI(paths, controller), token=TOKEN) as server:
+        yield f"{server.url}/#/live?token={TOKEN}"
+
+
+def visible_playlists(page: Page) -> list[str]:
+    return page.locator("#start-panel li[data-name]:visible label span[dir]").all_inner_texts()
+
+
+def test_the_picker_finds_folders_unaccented_names_and_playlists_in_closed_folders(
+        pages: Pages, picker: str) -> None:
+    page = pages.open(picker)
+    search = page.locator("#playlist-search")
+    expect(search).to_be_visible()
+    berlin = page.locator("#start-panel li[data-folder='sets/clubs/berlin'] > details")
+    expect(berlin).not_to_have_attribute("open", "")  # deep folders start closed
+    assert "Café Nights" not in visible_playlists(page)
+
+    search.fill("cafe")  # unaccented: finds "Café", in a closed folder, which opens
+    expect(page.locator("#start-panel .tree").first).to_have_attribute("data-filter", "cafe")
+    assert sorted(visible_playlists(page)) == ["Cafe Mornings", "Café Nights"]
+    expect(berlin).to_have_attribute("open", "")
+    expect(page.locator("#playlist-found")).to_have_text("2 playlists found")
+
+    search.fill("Berlin")  # a folder's name finds what is in it
+    assert sorted(visible_playlists(page)) == ["Café Nights", "Peak Time"]
+    search.fill("lowenbrau")
+    assert visible_playlists(page) == ["Day One"]
+    search.fill("berlin peak")  # words from the folder and the playlist
+    assert visible_playlists(page) == ["Peak Time"]
+    page.locator("#start-panel").get_by_label("Peak Time").check()
+    search.fill("nothing like it")
+    expect(page.locator("#playlist-found")).to_have_text("No playlist or folder has that name")
+    assert visible_playlists(page) == []
+
+    search.fill("")  # the tree as it was, with the ticked playlist still in view
+    expect(page.locator("#start-panel .tree").first).to_have_attribute("data-filter", "")
+    assert "Peak Time" in visible_playlists(page)
+    expect(berlin).to_have_attribute("open", "")  # kept open for the ticked playlist
+    clubs = page.locator("#start-panel li[data-folder='sets/clubs'] > details")
+    expect(clubs).to_have_attribute("open", "")
+    expect(page.locator("ol.queue li")).to_have_text(["Sets/Clubs/Berlin/Peak Time"])
+
+
+@dataclass
+class SaveDialog:
+    """pywebview's window as WindowFiles uses it: its native Save dialog answers `answer`."""
+
+    answer: Path | None
+    asked: list[str] = field(default_factory=list)
+
+    def create_file_dialog(self, kind: int, directory: str = "", allow_multiple: bool = False,
+                           save_filename: str = "", file_types: tuple[str, ...] = ()) -> Any:
+        self.asked.append(save_filename)
+        return None if self.answer is None else (str(self.answer / save_filename),)
+
+
+def test_an_export_from_the_window_asks_where_and_says_where_it_went(
+        pages: Pages, history: History, tmp_path: Path) -> None:
+    files = WindowFiles(history.url("live"))
+    dialog = SaveDialog(tmp_path / "chosen")
+    attach(files, dialog)
+    page = pages.open(history.url(f"export/{history.second}"))
+    page.expose_function("__saveDownload", files.save_download)
+    page.evaluate("window.pywebview = {api: {save_download: "
+                  "(p, t) => window.__saveDownload(p, t)}}")
+
+    page.click("#download-xml")
+    saved = tmp_path / "chosen" / dialog.asked[-1] if dialog.asked else None
+    expect(page.locator("#saved-path")).to_have_text(str(saved))
+    assert dialog.asked == [f"rekordbox-cuepoint-session-{history.second}.xml"]
+    assert saved is not None and saved.read_bytes().startswith(b"<?xml")
+    assert ElementTree.fromstring(saved.read_bytes()).tag == "DJ_PLAYLISTS"
+    assert not (Path.home() / dialog.asked[-1]).exists()
+
+    dialog.answer = None  # the DJ cancels the dialog: nothing saved, and the page says so
+    page.click("[data-format='json']")
+    expect(page.locator("#export-status")).to_have_text("Not saved: you cancelled.")
+    assert [p.name for p in (tmp_path / "chosen").iterdir()] == [saved.name]
+
+    outside = files.save_download("/api/settings", TOKEN)
+    assert outside == {"error": "CuePoint's window only saves a session's exports."}
+    dialog.answer = tmp_path / "chosen"
+    refused = files.save_download("/api/sessions/999999/report.json", TOKEN)
+    assert "error" in refused and "999999" in refused["error"], refused

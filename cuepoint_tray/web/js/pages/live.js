@@ -541,8 +541,9 @@ class StartPanel {
       item.hidden = !hit;
       if (hit) shown += 1;
     }
-    // Folders inside out: a folder shows when something in it does.
-    for (const details of [...this.folders].reverse()) {
+    // Folders inside out (a folder is listed after what it holds): it shows when something
+    // in it does.
+    for (const details of this.folders) {
       const item = details.parentElement;
       if (!words.length) {
         item.hidden = false;
