@@ -163,6 +163,9 @@ class MatchResult:
     error: str = ""  # set when the track could not be searched (network, blocked, ...)
     elapsed_ms: float = 0.0
     early_exit_at: int | None = None  # 1-based index of the query after which matching stopped
+    # The DJ's earlier decision on this track (accepted, rejected, picked), used instead of
+    # asking again; "" when there is none. `match` and `review` stay the app's own result.
+    decision_used: str = ""
 
     @property
     def status(self) -> str:

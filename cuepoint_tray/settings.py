@@ -19,6 +19,7 @@ from typing import Any
 
 import tomli_w
 
+from cuepoint_tray.changes import KEY_NOTATIONS
 from cuepoint_tray.errors import SettingsError
 from cuepoint_tray.file_writing import whole_file
 from cuepoint_tray.report_formats import REPORT_FORMATS
@@ -102,6 +103,10 @@ class Settings:
         "html", "Report format", "Format of the report written when a session ends: "
         + ", ".join(REPORT_FORMATS) + ".",
         choices={name: kind.label for name, kind in REPORT_FORMATS.items()})
+    key_notation: str = _setting(
+        "musical", "Key notation", "How keys are shown (dashboard, reports, CSVs) and written "
+        "into an enriched Rekordbox XML: musical (Am, F#), Camelot (8A, 2B) or Open Key "
+        "(1m, 7d).", choices=KEY_NOTATIONS)
     query_retention_days: int = _setting(
         0, "Keep query details (days)",
         "Days to keep per-query rows in the history; 0 keeps them for ever.",

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cuepoint_tray.catalog_server import CatalogServer, Faults
+from cuepoint_tray.changes import ExportOptions
 from cuepoint_tray.controller import SessionController
 from cuepoint_tray.dashboard import DashboardAPI
 from cuepoint_tray.errors import CuepointError, SettingsError
@@ -201,8 +202,11 @@ def test_a_review_decision_is_stored_and_exported(api: DashboardAPI, paths: AppP
     assert stored["final"]["id"] == other["id"]
     assert api.tracks(session_id, review_state="changed")["total"] == 1
 
-    xml = api.rekordbox_export(session_id)
-    changes = api.rekordbox_export(session_id, changes=True)
+    # Comments are left alone unless asked for (issue 14: the safe defaults).
+    assert "CuePoint: Beatport" not in api.rekordbox_export(session_id).content.decode()
+    with_comments = ExportOptions(comments=True)
+    xml = api.rekordbox_export(session_id, options=with_comments)
+    changes = api.rekordbox_export(session_id, changes=True, options=with_comments)
     assert xml.path.exists() and xml.filename.endswith(".xml")
     assert xml.path.resolve() != (DEMO / "rekordbox.xml").resolve()
     assert changes.path.suffix == ".csv"

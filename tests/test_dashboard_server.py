@@ -194,7 +194,9 @@ def test_reports_and_exports_download_as_files(server: DashboardServer) -> None:
     assert report.json()["session_id"] == session_id
     xml = get(server, f"/api/sessions/{session_id}/rekordbox.xml", **bearer())
     assert xml.status_code == 200 and xml.content.startswith(b"<?xml")
-    assert b"CuePoint: Beatport" in xml.content
+    assert b"CuePoint: Beatport" not in xml.content  # Comments only when asked (issue 14)
+    xml = get(server, f"/api/sessions/{session_id}/rekordbox.xml?comments=1", **bearer())
+    assert xml.status_code == 200 and b"CuePoint: Beatport" in xml.content
     assert get(server, f"/api/sessions/{session_id}/report.pdf", **bearer()).status_code == 409
     assert get(server, f"/api/sessions/{session_id}/report.html").status_code == 401
 

@@ -246,12 +246,11 @@ def test_set_review_waits_for_the_writer_instead_of_failing(tmp_path: Path) -> N
         assert writer.error is None
     assert decisions[-1]["review_state"] == "changed"
     with connect(path) as connection:
-        row = connection.execute("SELECT review_state, chosen_candidate_id, reviewed_at "
-                                 "FROM track_results WHERE id = 1").fetchone()
-        assert row["review_state"] == "changed" and row["reviewed_at"] is not None
-        chosen = connection.execute("SELECT bp_id FROM candidates WHERE id = ?",
-                                    (row["chosen_candidate_id"],)).fetchone()
-        assert chosen["bp_id"] == 5001
+        # Decisions are kept per Rekordbox track (issue 14), with the Beatport track chosen.
+        row = connection.execute("SELECT state, bp_id, decided_at, track_result_id "
+                                 "FROM decisions").fetchone()
+        assert row["state"] == "picked" and row["decided_at"] is not None
+        assert (row["bp_id"], row["track_result_id"]) == (5001, 1)
         assert connection.execute("SELECT done FROM sessions").fetchone()[0] == 600
 
 

@@ -17,9 +17,11 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from cuepoint_tray import __version__
+from cuepoint_tray.beatport_lookup import BeatportLookup, scored
+from cuepoint_tray.changes import ExportOptions, export_options
 from cuepoint_tray.controller import SessionController
-from cuepoint_tray.domain import Playlist, PlaylistFolder
-from cuepoint_tray.errors import CuepointError, SettingsError
+from cuepoint_tray.domain import BeatportTrack, Playlist, PlaylistFolder
+from cuepoint_tray.errors import CuepointError, ProviderError, SettingsError
 from cuepoint_tray.file_writing import capped_name
 from cuepoint_tray.paths import AppPaths
 from cuepoint_tray.rekordbox.current import NO_XML_MESSAGE, CurrentLibrary
@@ -44,6 +46,10 @@ KnownTree = Callable[[Path], "tuple[PlaylistFolder, str] | None"]
 CONTROLS = ("pause", "resume", "cancel")
 MAX_COMPARED = 6
 CHECK_INTERRUPTED_S = 5.0
+REVIEW_STATES = ("accepted", "rejected", "picked", "undo")
+# The states as they were named before decisions, still taken.
+_OLD_REVIEW_STATES = {"changed": "picked", "auto": "undo"}
+SEARCHED_KEPT = 500  # Beatport tracks of recent manual searches, ready to be picked
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,8 @@ class DashboardAPI:
         # on disk (the tray reads it for its menu): the picker then opens without reading a
         # big library again.
         self.known_tree: KnownTree = lambda path: None
+        self._lookup = BeatportLookup(paths)
+        self._searched: dict[int, BeatportTrack] = {}  # by Beatport id, newest last
 
     @property
     def db(self) -> SqliteDatabase:
@@ -217,21 +225,95 @@ class DashboardAPI:
                 "slowest": queries.slowest_tracks(self.db, session_id),
                 "tips": queries.tips(self.db, session_id)}
 
+    def _view(self) -> ExportOptions:
+        """How changes are shown: the default export options, keys in the notation chosen."""
+        return ExportOptions(key_notation=self._plain_settings().key_notation)
+
     def tracks(self, session_id: int, *, status: str | None = None,
                confidence: str | None = None, review_state: str | None = None,
-               search: str | None = None, limit: int = 500, offset: int = 0) -> Answer:
+               search: str | None = None, needs_decision: bool = False,
+               limit: int = 500, offset: int = 0) -> Answer:
         queries.session_overview(self.db, session_id)
         return queries.session_tracks(self.db, session_id, limit=min(limit, 2000),
-                                      offset=offset, search=search, status=status,
-                                      confidence=confidence, review_state=review_state)
+                                      offset=offset, search=search,
+                                      needs_decision=needs_decision, options=self._view(),
+                                      status=status, confidence=confidence,
+                                      review_state=review_state)
 
     def track(self, track_result_id: int) -> Answer:
-        return queries.track_detail(self.db, track_result_id)
+        return queries.track_detail(self.db, track_result_id, self._view())
+
+    def changes(self, session_id: int, *, only_changing: bool = False, limit: int = 500,
+                offset: int = 0, fields: str | None = None,
+                mode: str | None = None) -> Answer:
+        """What exporting the session would change in Rekordbox, track by track (the
+        tracks that change only, with `only_changing`), for the export options given."""
+        options = export_options(fields, mode,
+                                 key_notation=self._plain_settings().key_notation)
+        return queries.session_changes(self.db, session_id, only_changing=only_changing,
+                                       limit=min(limit, 2000), offset=offset, options=options)
 
     def review(self, track_result_id: int, state: str, beatport_id: int | None = None) -> Answer:
-        """The DJ's decision on a track: accepted, rejected, changed (to `beatport_id`) or
-        auto (undo); exports follow it."""
-        return queries.set_review(self.db, track_result_id, state, beatport_id)
+        """The DJ's decision on a track, kept for its Rekordbox track in every session:
+        accepted (the proposal), rejected (no Beatport match), picked (Beatport track
+        `beatport_id`: a candidate, a track of a manual search, or looked up on Beatport) or
+        undo. Returns the track JSON after it; exports follow it."""
+        state = _OLD_REVIEW_STATES.get(state, state)
+        if state not in REVIEW_STATES:
+            raise CuepointError(f"Unknown decision '{state}': use accepted, rejected, picked "
+                                "or undo.")
+        if state == "picked" and beatport_id is None:
+            raise CuepointError("Say which Beatport track to pick ('beatport_id').")
+        detail = queries.track_detail(self.db, track_result_id)
+        beatport = None
+        if state == "picked" and beatport_id is not None and not any(
+                candidate["beatport"]["id"] == beatport_id
+                for candidate in detail["candidates"]):
+            beatport = self._searched.get(beatport_id) or self._lookup.track(
+                self._session_settings(), beatport_id)
+        queries.decide(self.db, track_result_id, state,
+                       beatport_id if state == "picked" else None, beatport)
+        return self.track(track_result_id)["track"]
+
+    def review_many(self, session_id: int, state: str, track_ids: Sequence[int]) -> Answer:
+        """Accept or reject the tracks a filter shows, at once: {"decided": n, "skipped": n
+        (nothing to accept), "session": the session's overview}."""
+        if state not in ("accepted", "rejected"):
+            raise CuepointError("Tracks can be accepted or rejected together; pick tracks "
+                                "one at a time.")
+        if not track_ids:
+            raise CuepointError("Choose the tracks to decide on ('track_ids').")
+        answer = queries.decide_many(self.db, session_id, state, track_ids)
+        answer["session"].pop("settings", None)
+        return answer
+
+    def search(self, text: str, track_result_id: int) -> Answer:
+        """A manual Beatport search for a track: the tracks found as candidates scored
+        against it, best first; kept as one more query of the track."""
+        detail = queries.track_detail(self.db, track_result_id)
+        rekordbox = queries.rekordbox_from_shape(detail["track"])
+        try:
+            found = self._lookup.search(self._session_settings(), text)
+        except ProviderError as exc:
+            report = exc.report
+            queries.record_search(self.db, track_result_id, " ".join(text.split()), 0,
+                                  report.elapsed_ms if report else 0.0,
+                                  report.from_cache if report else None,
+                                  report.status if report else None, str(exc),
+                                  report.throttle_wait_ms if report else 0.0)
+            raise
+        report = found.report
+        queries.record_search(self.db, track_result_id, " ".join(text.split()),
+                              len(found.tracks), report.elapsed_ms + found.parse_ms,
+                              report.from_cache, report.status, report.error,
+                              report.throttle_wait_ms)
+        for track in found.tracks:
+            self._searched.pop(track.id, None)
+            self._searched[track.id] = track
+        while len(self._searched) > SEARCHED_KEPT:
+            self._searched.pop(next(iter(self._searched)))
+        return {"candidates": scored(rekordbox, found.tracks), "query": " ".join(text.split()),
+                "from_cache": report.from_cache}
 
     def compare(self, session_ids: Sequence[int]) -> Answer:
         """Sessions side by side; track differences are against the first one."""
@@ -257,6 +339,10 @@ class DashboardAPI:
     def _plain_settings(self) -> Settings:
         """The settings without the secrets, which these calls never need."""
         return load_settings(self.paths.settings_file, with_secrets=False)
+
+    def load_settings_plain(self) -> Settings:
+        """The settings without the secrets (the key notation, for the HTTP layer)."""
+        return self._plain_settings()
 
     def settings_schema(self) -> Answer:
         """Every setting's label, help, type, limits and choices (no values), and the report
@@ -342,21 +428,30 @@ class DashboardAPI:
         return Download(path, path.name, REPORT_FORMATS[fmt].media_type)
 
     def rekordbox_export(self, session_id: int, *, write_bpm: bool = False,
-                         changes: bool = False) -> Download:
+                         changes: bool = False, options: ExportOptions | None = None
+                         ) -> Download:
         """The enriched copy of the session's Rekordbox XML (or, with `changes`, the CSV of
-        old → new values), written next to the reports."""
+        old → new values), written next to the reports, with the DJ's decisions applied.
+        `options`: which fields, fill or overwrite, Comments; the safe defaults (every field,
+        empty ones only, no Comments, keys in the notation chosen) when None. `write_bpm`
+        is the older call's word for adding BPM to the fields; BPM is among them already."""
         from cuepoint_tray.rekordbox.export import export_enriched
         from cuepoint_tray.reports import export_matches
 
+        if options is None:
+            options = ExportOptions(key_notation=self._plain_settings().key_notation)
+        if write_bpm and "bpm" not in options.fields:
+            options = ExportOptions((*options.fields, "bpm"), options.mode, options.comments,
+                                    options.key_notation)
         source = Path(queries.session_overview(self.db, session_id)["xml_path"])
         folder = self.paths.reports_dir / "rekordbox"
         folder.mkdir(parents=True, exist_ok=True)
         out = folder / f"{capped_name(source.stem, 100)}-cuepoint-session-{session_id}.xml"
-        # Two downloads at once (with and without BPM, the XML and its CSV) write the same
+        # Two downloads at once (with other options, the XML and its CSV) write the same
         # files: each sends what it wrote, read before the other can replace it.
         with self._export_lock:
             summary = export_enriched(source, out, export_matches(self.db, session_id),
-                                      write_bpm=write_bpm)
+                                      options=options)
             sent = summary.changes_csv if changes else summary.out_xml
             content = sent.read_bytes()
         kind = "text/csv; charset=utf-8" if changes else "application/xml"

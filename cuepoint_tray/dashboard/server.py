@@ -30,6 +30,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import bottle
 
+from cuepoint_tray.changes import ExportOptions, export_options
 from cuepoint_tray.dashboard.api import DashboardAPI, Download
 from cuepoint_tray.errors import CuepointError, SettingsError
 from cuepoint_tray.finite import finite
@@ -50,6 +51,7 @@ REQUEST_TIMEOUT_S = 20.0
 IDLE_WAIT_S = 30.0
 # Ids are SQLite rowids: above this SQLite cannot even look one up.
 MAX_ID = 2**63 - 1
+MAX_BULK = 5000  # tracks decided in one request (a 64 KiB body holds about this many ids)
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
@@ -249,9 +251,17 @@ def _routes(api: DashboardAPI, web_root: Path) -> bottle.Bottle:
     get("/api/sessions/<session_id:int>/tracks")(answer(lambda session_id: api.tracks(
         session_id, status=_arg("status"), confidence=_arg("confidence"),
         review_state=_arg("review_state"), search=_arg("search"),
+        needs_decision=_flag("needs_decision"),
         limit=_count_arg("limit") or 500, offset=_count_arg("offset") or 0)))
+    get("/api/sessions/<session_id:int>/changes")(answer(lambda session_id: api.changes(
+        session_id, only_changing=_flag("only_changing"), fields=_arg("fields"),
+        mode=_arg("mode"), limit=_count_arg("limit") or 500,
+        offset=_count_arg("offset") or 0)))
+    post("/api/sessions/<session_id:int>/review")(answer(
+        lambda session_id: _review_many(api, session_id)))
     get("/api/tracks/<track_id:int>")(answer(lambda track_id: api.track(track_id)))
     post("/api/tracks/<track_id:int>/review")(answer(lambda track_id: _review(api, track_id)))
+    get("/api/search")(answer(lambda: _search(api)))
     get("/api/compare")(answer(lambda: api.compare(_int_list(_arg("ids") or ""))))
     get("/api/settings")(answer(api.settings))
     get("/api/settings/schema")(answer(api.settings_schema))
@@ -261,10 +271,11 @@ def _routes(api: DashboardAPI, web_root: Path) -> bottle.Bottle:
     post("/api/beatport/sign-out")(answer(api.sign_out))
     get("/api/sessions/<session_id:int>/report.<fmt>")(send_file(api.report))
     get("/api/sessions/<session_id:int>/rekordbox.xml")(send_file(
-        lambda session_id: api.rekordbox_export(session_id, write_bpm=_arg("bpm") == "1")))
+        lambda session_id: api.rekordbox_export(session_id, write_bpm=_arg("bpm") == "1",
+                                                options=_export_options(api))))
     get("/api/sessions/<session_id:int>/rekordbox-changes.csv")(send_file(
         lambda session_id: api.rekordbox_export(session_id, write_bpm=_arg("bpm") == "1",
-                                                changes=True)))
+                                                changes=True, options=_export_options(api))))
     get("/plotly.min.js")(_plotly)
     get("/")(lambda: _static("index.html", web_root))
     get("/<path:path>")(lambda path: _static(path, web_root))
@@ -287,11 +298,48 @@ def _review(api: DashboardAPI, track_id: int) -> dict[str, Any]:
     body = _body()
     state = body.get("state", "")
     if not isinstance(state, str):
-        raise ValueError("'state' must be text: accepted, rejected, changed or auto.")
+        raise ValueError("'state' must be text: accepted, rejected, picked or undo.")
     beatport_id = _optional_int(body.get("beatport_id"))
     if beatport_id is not None and not 0 < beatport_id <= MAX_ID:
         raise ValueError(f"'{beatport_id}' is no Beatport track id.")
     return api.review(track_id, state, beatport_id)
+
+
+def _review_many(api: DashboardAPI, session_id: int) -> dict[str, Any]:
+    body = _body()
+    state = body.get("state", "")
+    if not isinstance(state, str):
+        raise ValueError("'state' must be text: accepted or rejected.")
+    ids = body.get("track_ids")
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
+                                            and 0 < i <= MAX_ID for i in ids):
+        raise ValueError("'track_ids' must be a list of track ids.")
+    if len(ids) > MAX_BULK:
+        raise ValueError(f"At most {MAX_BULK} tracks can be decided at once.")
+    return api.review_many(session_id, state, ids)
+
+
+def _search(api: DashboardAPI) -> dict[str, Any]:
+    track_id = _int_arg("track")
+    if track_id is None:
+        raise ValueError("Say which track the search is for ('track').")
+    if not 0 < track_id <= MAX_ID:
+        raise NotFoundError(f"There is no track {track_id}.")
+    return api.search(_arg("q") or "", track_id)
+
+
+def _export_options(api: DashboardAPI) -> ExportOptions:
+    """Export options from the query: fields=key,bpm,..., mode=fill|overwrite, comments=0|1;
+    keys in the notation of the settings."""
+    return export_options(_arg("fields"), _arg("mode"), _arg("comments"),
+                          api.load_settings_plain().key_notation)
+
+
+def _flag(name: str) -> bool:
+    value = _arg(name)
+    if value not in (None, "0", "1", "true", "false"):
+        raise ValueError(f"'{name}' must be 0 or 1.")
+    return value in ("1", "true")
 
 
 def _json(handler: Callable[..., Any], on_damage: Callable[[], str]) -> Callable[..., Any]:

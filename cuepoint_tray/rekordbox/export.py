@@ -11,7 +11,6 @@ anything, and a CSV of every old → new value lets the DJ undo.
 from __future__ import annotations
 
 import csv
-import math
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -20,10 +19,10 @@ from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
 
+from cuepoint_tray.changes import FIELD_NAMES, FIELDS, ExportOptions, field_changes
 from cuepoint_tray.domain import BeatportTrack
 from cuepoint_tray.errors import CuepointError, RekordboxError
 from cuepoint_tray.file_writing import spreadsheet_safe, whole_file, whole_file_at
-from cuepoint_tray.musical_keys import parse_key
 from cuepoint_tray.rekordbox.reader import MAX_BYTES_WITHOUT_A_TAG, read_library
 from cuepoint_tray.rekordbox.xml_handler import MAX_DEPTH
 
@@ -59,15 +58,22 @@ class FieldChange:
 
 
 def export_enriched(source_xml: Path, out_xml: Path, matches: dict[str, BeatportTrack], *,
-                    write_bpm: bool = False, marker: str = "CuePoint") -> ExportSummary:
+                    write_bpm: bool = False, marker: str = "CuePoint",
+                    options: ExportOptions | None = None) -> ExportSummary:
     """Copy source_xml to out_xml with Beatport's values in the tracks of `matches`.
 
-    `matches` maps Rekordbox TrackIDs to the Beatport track to take values from. Only
-    Tonality, Label, Genre, Year, Mix, Remixer (and AverageBpm when `write_bpm`) change, and
-    a "<marker>: Beatport <id>" note is put at the end of Comments (replaced, never repeated,
-    on a later export). Writes `<out stem>-changes.csv` beside out_xml. Raises CuepointError
-    when out_xml is the source itself.
+    `matches` maps Rekordbox TrackIDs to the Beatport track to take values from. `options`
+    say which fields change (of Tonality, AverageBpm, Genre, Label, Year, Mix with Remixer),
+    whether only empty ones ("fill") or different ones too ("overwrite"), the key notation,
+    and whether a "<marker>: Beatport <id>" note is put at the end of Comments (replaced,
+    never repeated, on a later export); `changes.field_changes` is the rule. Without
+    `options`: every field but AverageBpm (unless `write_bpm`) overwritten, with the note.
+    Writes `<out stem>-changes.csv` beside out_xml. Raises CuepointError when out_xml is the
+    source itself.
     """
+    if options is None:
+        chosen = tuple(name for name in FIELD_NAMES if name != "bpm" or write_bpm)
+        options = ExportOptions(fields=chosen, mode="overwrite", comments=True)
     source, out = Path(source_xml), Path(out_xml)
     _refuse_overwrite(source, out)
     _refuse_database(source)
@@ -75,7 +81,7 @@ def export_enriched(source_xml: Path, out_xml: Path, matches: dict[str, Beatport
     changes: list[FieldChange] = []
     with whole_file_at(out, "wb") as (stream, temp), source.open("rb") as original:
         for edit in _copy_with_edits(original, stream, found):
-            _apply_beatport(edit, matches[edit.track_id], write_bpm, marker)
+            _apply_beatport(edit, matches[edit.track_id], options, marker)
             changes.extend(edit.changes)
         stream.flush()
         read_library(temp)  # the copy must read back before it replaces anything
@@ -277,30 +283,25 @@ def _escape(value: str) -> str:
 
 # --- what changes ------------------------------------------------------------------------
 
-def _apply_beatport(edit: _TagEdit, track: BeatportTrack, write_bpm: bool, marker: str) -> None:
-    """Set the fields Rekordbox re-imports from the Beatport track; empty values never erase."""
-    for name, value in beatport_fields(track, write_bpm=write_bpm).items():
-        if value:
-            edit.set(name, value)
-    edit.set("Comments", with_marker(edit.values.get("Comments", ""), marker, track.id))
-
-
-def beatport_fields(track: BeatportTrack, *, write_bpm: bool = False) -> dict[str, str]:
-    """The Rekordbox attribute values a Beatport track gives (empty where Beatport has none)."""
-    key = parse_key(track.key_name) or parse_key(track.camelot)
-    year = track.release_date[:4]
-    fields = {
-        "Tonality": key.rekordbox_name if key else "",
-        "Label": track.label,
-        "Genre": track.genre,
-        "Year": year if year.isdigit() and int(year) > 0 else "",
-        "Mix": track.mix_name,
-        "Remixer": ", ".join(track.remixers),
-    }
-    if write_bpm:
-        bpm = track.bpm if track.bpm and math.isfinite(track.bpm) else None
-        fields["AverageBpm"] = f"{bpm:.2f}" if bpm else ""
-    return fields
+def _apply_beatport(edit: _TagEdit, track: BeatportTrack, options: ExportOptions,
+                    marker: str) -> None:
+    """Set the fields the options allow from the Beatport track; empty values never erase."""
+    values = edit.values
+    year = values.get("Year", "").strip()
+    rekordbox = {"tonality": values.get("Tonality", ""), "average_bpm": values.get("AverageBpm"),
+                 "genre": values.get("Genre", ""), "label": values.get("Label", ""),
+                 "year": "" if year in ("", "0") else year, "mix": values.get("Mix", "")}
+    final = {name: getattr(track, name) for name in BeatportTrack.__slots__}
+    attributes = {name: attribute for name, _, attribute in FIELDS}
+    for change in field_changes(rekordbox, final, options):
+        if change["changed"]:
+            edit.set(attributes[change["field"]], change["written"])
+    remixers = ", ".join(track.remixers)
+    if "mix" in options.fields and remixers and (
+            options.mode == "overwrite" or not values.get("Remixer", "")):
+        edit.set("Remixer", remixers)
+    if options.comments:
+        edit.set("Comments", with_marker(edit.values.get("Comments", ""), marker, track.id))
 
 
 def with_marker(comments: str, marker: str, beatport_id: int) -> str:

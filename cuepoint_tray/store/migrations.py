@@ -123,8 +123,52 @@ def _playlist_sizes(db: SqliteDatabase) -> None:
     db.execute_sql("ALTER TABLE sessions ADD COLUMN playlist_tracks TEXT NOT NULL DEFAULT '[]'")
 
 
+_BEATPORT_COLUMNS = ("id", "title", "mix_name", "artists", "remixers", "bpm", "key_name",
+                     "camelot", "genre", "sub_genre", "label", "release", "release_date",
+                     "length_ms", "isrc", "url")
+
+
+def _decisions(db: SqliteDatabase) -> None:
+    """The DJ's decisions, per Rekordbox track of a library and for good, with the Beatport
+    track to write; the reviews kept on track rows until now move there (the newest decision
+    on a track wins), and each track row notes the decision its session used."""
+    db.execute_sql(
+        "CREATE TABLE decisions (id INTEGER NOT NULL PRIMARY KEY, library TEXT NOT NULL, "
+        "rb_track_id TEXT NOT NULL, state TEXT NOT NULL, decided_at REAL NOT NULL, "
+        "session_id INTEGER, track_result_id INTEGER, bp_id INTEGER, bp_title TEXT, "
+        "bp_mix_name TEXT, bp_artists TEXT, bp_remixers TEXT, bp_bpm REAL, bp_key_name TEXT, "
+        "bp_camelot TEXT, bp_genre TEXT, bp_sub_genre TEXT, bp_label TEXT, bp_release TEXT, "
+        "bp_release_date TEXT, bp_length_ms INTEGER, bp_isrc TEXT, bp_url TEXT)")
+    db.execute_sql("CREATE UNIQUE INDEX decisions_library_rb_track_id "
+                   "ON decisions (library, rb_track_id)")
+    db.execute_sql("ALTER TABLE track_results ADD COLUMN decision_used TEXT NOT NULL DEFAULT ''")
+    columns = ", ".join("bp_" + name for name in _BEATPORT_COLUMNS)
+    # The Beatport track each review meant: the candidate picked ("changed"), the app's own
+    # match or else the doubtful candidate offered ("accepted"), none ("rejected").
+    picked = ", ".join(f"CASE WHEN t.review_state = 'changed' THEN c.bp_{name} "
+                       f"WHEN t.review_state = 'accepted' AND t.bp_id IS NOT NULL "
+                       f"THEN t.bp_{name} WHEN t.review_state = 'accepted' THEN r.bp_{name} END"
+                       for name in _BEATPORT_COLUMNS)
+    db.execute_sql(
+        f"INSERT INTO decisions (library, rb_track_id, state, decided_at, session_id, "
+        f"track_result_id, {columns}) "
+        f"SELECT s.xml_path, t.rb_track_id, CASE t.review_state WHEN 'changed' THEN 'picked' "
+        f"ELSE t.review_state END, coalesce(t.reviewed_at, s.started_at), t.session_id, t.id, "
+        f"{picked} FROM track_results t JOIN sessions s ON s.id = t.session_id "
+        "LEFT JOIN candidates c ON c.id = t.chosen_candidate_id "
+        "LEFT JOIN candidates r ON r.id = t.review_candidate_id "
+        "WHERE t.review_state IN ('accepted', 'rejected', 'changed') "
+        "AND (t.review_state != 'changed' OR c.id IS NOT NULL) "
+        "ORDER BY coalesce(t.reviewed_at, s.started_at), t.id "
+        "ON CONFLICT (library, rb_track_id) DO UPDATE SET state = excluded.state, "
+        "decided_at = excluded.decided_at, session_id = excluded.session_id, "
+        "track_result_id = excluded.track_result_id, "
+        + ", ".join(f"bp_{name} = excluded.bp_{name}" for name in _BEATPORT_COLUMNS))
+
+
 Step = Callable[[SqliteDatabase], None]
-STEPS: tuple[Step, ...] = (_create_version_1, _report_paths_and_throttle, _playlist_sizes)
+STEPS: tuple[Step, ...] = (_create_version_1, _report_paths_and_throttle, _playlist_sizes,
+                           _decisions)
 LATEST = len(STEPS)
 
 

@@ -35,7 +35,8 @@ from cuepoint_tray.domain import (
 
 SESSION_STATUSES = ("running", "paused", "completed", "cancelled", "interrupted", "failed")
 TRACK_STATUSES = ("matched", "review", "unmatched", "error")
-REVIEW_STATES = ("auto", "accepted", "rejected", "changed")
+REVIEW_STATES = ("auto", "accepted", "rejected", "changed")  # as the track JSON names them
+DECISION_STATES = ("accepted", "rejected", "picked")
 
 
 class JSONField(TextField):
@@ -141,9 +142,11 @@ class TrackResult(_Table):
     score = FloatField(default=0.0)
     breakdown = JSONField(default=list)  # components of the chosen (or best) candidate
     review_candidate_id = IntegerField(null=True)  # candidates.id of the doubtful best one
+    # Before version 4 the DJ's review was kept here; it moved to `decisions` (per Rekordbox
+    # track, for good) and these three are no longer read or written.
     review_state = TextField(default="auto")
     reviewed_at = FloatField(null=True)
-    chosen_candidate_id = IntegerField(null=True)  # candidates.id the DJ picked ("changed")
+    chosen_candidate_id = IntegerField(null=True)
     reason = TextField(default="")
     error = TextField(default="")
     elapsed_ms = FloatField(default=0.0)
@@ -162,6 +165,9 @@ class TrackResult(_Table):
 
 for _name, _field in _beatport_columns("bp_", null=True).items():
     TrackResult._meta.add_field(_name, _field)
+# Added in version 4: the DJ's decision (accepted, rejected, picked) this session met when
+# it matched the track, and used instead of asking again; "" when there was none.
+TrackResult._meta.add_field("decision_used", TextField(default=""))
 
 
 class QueryRow(_Table):
@@ -227,6 +233,28 @@ class SessionError(_Table):
         indexes = ((("session", "at"), False),)
 
 
+class DecisionRow(_Table):
+    """The DJ's decision on a Rekordbox track of a library, for good (added in version 4):
+    accepted (the app's proposal), rejected (no Beatport match) or picked (another Beatport
+    track). The Beatport track to write is kept here whole, so the decision outlives the
+    session and the candidate rows it was made from."""
+
+    library = TextField()  # the library's path as sessions store it (`sessions.xml_path`)
+    rb_track_id = TextField()
+    state = TextField()
+    decided_at = FloatField()
+    session_id = IntegerField(null=True)  # where it was made (no foreign key: it outlives it)
+    track_result_id = IntegerField(null=True)
+
+    class Meta:
+        table_name = "decisions"
+        indexes = ((("library", "rb_track_id"), True),)
+
+
+for _name, _field in _beatport_columns("bp_", null=True).items():
+    DecisionRow._meta.add_field(_name, _field)
+
+
 class SchemaVersion(_Table):
     """The single row saying which migration the file has reached."""
 
@@ -237,7 +265,8 @@ class SchemaVersion(_Table):
         constraints = [SQL("CHECK (id = 1)")]
 
 
-MODELS: tuple[type[Model], ...] = (Session, TrackResult, QueryRow, CandidateRow, SessionError)
+MODELS: tuple[type[Model], ...] = (Session, TrackResult, QueryRow, CandidateRow, SessionError,
+                                   DecisionRow)
 
 
 # --- conversions at the edge -------------------------------------------------------------
@@ -336,7 +365,7 @@ def track_columns(session_id: int, playlist: str, position: int,
         "breakdown": components_json(best[1].components) if best else [],
         "reason": result.reason, "error": result.error, "elapsed_ms": result.elapsed_ms,
         "queries": len(result.queries), "candidates": len(result.candidates),
-        "early_exit_at": result.early_exit_at,
+        "early_exit_at": result.early_exit_at, "decision_used": result.decision_used,
     }
 
 

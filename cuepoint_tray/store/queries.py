@@ -4,9 +4,14 @@ Each function takes the history handle the app opened (`database.open_history`),
 file's path opened for that call alone (`database.reads`), runs a fixed number of indexed
 queries whatever the session's size (no query per row), and returns JSON-ready values.
 
-`set_review` WRITES, outside the writer thread: the DJ's review decision, from the
-dashboard's request thread. WAL and busy_timeout let it wait for the writer's transaction
-instead of failing; it touches only the review columns, which the writer never writes.
+`decide`, `decide_many`, `set_review` and `record_search` WRITE, outside the writer thread:
+the DJ's decisions (the `decisions` table, which the writer never writes) and a manual
+search (a query row of the track), from the dashboard's request thread or the CLI. WAL and
+busy_timeout let them wait for the writer's transaction instead of failing.
+
+A decision belongs to a Rekordbox track of a library (`sessions.xml_path`, `rb_track_id`),
+not to one session's row: every session holding that track shows it, and every count of
+tracks "to review" leaves it out at once.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
-from cuepoint_tray.domain import BeatportTrack
+from cuepoint_tray.changes import ExportOptions, field_changes
+from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
 from cuepoint_tray.store.database import reads
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.models import (
+    DECISION_STATES,
     REVIEW_STATES,
     SESSION_STATUSES,
+    beatport_columns,
     beatport_from,
     rekordbox_from,
 )
@@ -43,6 +51,38 @@ _ORDERS = {
     "match_rate": "CAST(matched AS REAL) / max(done, 1)",
     "ms_per_track": "wall_ms / max(done, 1)",
 }
+
+DEFAULT_OPTIONS = ExportOptions()
+# The track JSON's `review_state`, as it was named before decisions: by decision state.
+_REVIEW_STATE_OF = {"accepted": "accepted", "rejected": "rejected", "picked": "changed"}
+_DECISION_OF = {"auto": "undo", "changed": "picked", "accepted": "accepted",
+                "rejected": "rejected"}
+# A track row with the DJ's decision on its Rekordbox track, if any (alias d).
+_WITH_DECISION = ("track_results t JOIN sessions s ON s.id = t.session_id "
+                  "LEFT JOIN decisions d ON d.library = s.xml_path "
+                  "AND d.rb_track_id = t.rb_track_id")
+
+
+def _final_column(name: str) -> str:
+    return f"(CASE WHEN d.id IS NULL THEN t.bp_{name} ELSE d.bp_{name} END)"
+
+
+# Whether writing the track's final Beatport track with the default export options (every
+# field, empty Rekordbox fields only) changes a field: `changes.field_changes` in SQL, so a
+# list of sessions counts it without reading every track.
+_YEAR = f"substr(coalesce({_final_column('release_date')}, ''), 1, 4)"
+_WILL_CHANGE = (
+    "(CASE WHEN d.id IS NULL THEN t.bp_id IS NOT NULL "
+    "ELSE d.state != 'rejected' AND d.bp_id IS NOT NULL END) AND ("
+    f"(t.rb_tonality = '' AND (coalesce({_final_column('key_name')}, '') != '' "
+    f"OR coalesce({_final_column('camelot')}, '') != '')) "
+    f"OR (coalesce(t.rb_average_bpm, 0) <= 0 AND coalesce({_final_column('bpm')}, 0) > 0) "
+    f"OR (t.rb_genre = '' AND coalesce({_final_column('genre')}, '') != '') "
+    f"OR (t.rb_label = '' AND coalesce({_final_column('label')}, '') != '') "
+    f"OR (coalesce(t.rb_year, 0) = 0 AND {_YEAR} GLOB '[0-9][0-9][0-9][0-9]' "
+    f"AND CAST({_YEAR} AS INTEGER) > 0) "
+    f"OR (t.rb_mix = '' AND coalesce({_final_column('mix_name')}, '') != ''))")
+
 
 class NotFoundError(HistoryError):
     """The session or track asked for is not in the history."""
@@ -82,27 +122,61 @@ def _session_out(row: Row) -> Row:
 
 # --- one track's shape, for every output ----------------------------------------------
 
-def track_shape(row: Row, candidates: dict[int, Row]) -> Row:
+def track_shape(row: Row, candidates: dict[int, Row], decision: Row | None = None,
+                options: ExportOptions = DEFAULT_OPTIONS) -> Row:
     """One track_results row as every output names it: the API, the reports, the CSVs and
     the web pages. The Rekordbox fields under "rekordbox", the Beatport track the app chose
-    under "beatport", what will be written once the DJ's review is applied under "final",
-    each with the domain's own field names (`RekordboxTrack`, `BeatportTrack`).
+    under "beatport", the one it offers (chosen or doubtful) under "proposal", what will be
+    written once the DJ's decision is applied under "final", each with the domain's own
+    field names (`RekordboxTrack`, `BeatportTrack`); "changes" says, field by field, what
+    writing "final" with `options` changes in Rekordbox.
 
-    `candidates` holds the candidate rows the review may point at, by candidates.id."""
+    `candidates` holds the candidate rows the row and its decision may point at, by
+    candidates.id; `decision` is the decisions row of its Rekordbox track, if any."""
+    rekordbox = dict_of(rekordbox_from(row))
+    final = dict_of(_final_choice(row, decision))
+    proposal = beatport_from(row)
+    if proposal is None and row["review_candidate_id"] in candidates:
+        proposal = beatport_from(candidates[row["review_candidate_id"]])
+    assert rekordbox is not None
     return {
         "id": row["id"], "session_id": row["session_id"], "playlist": row["playlist"],
         "position": row["position"], "status": row["status"],
         "confidence": row["confidence"], "score": row["score"],
-        "review_state": row["review_state"], "reviewed_at": row["reviewed_at"],
+        "review_state": _REVIEW_STATE_OF[decision["state"]] if decision else "auto",
+        "reviewed_at": decision["decided_at"] if decision else None,
         "review_candidate_id": row["review_candidate_id"],
-        "chosen_candidate_id": row["chosen_candidate_id"],
+        "chosen_candidate_id": _chosen_candidate(row, decision, candidates),
         "reason": row["reason"], "error": row["error"], "elapsed_ms": row["elapsed_ms"],
         "query_count": row["queries"], "candidate_count": row["candidates"],
         "early_exit_at": row["early_exit_at"], "breakdown": _json(row["breakdown"]),
-        "rekordbox": dict_of(rekordbox_from(row)),
+        "rekordbox": rekordbox,
         "beatport": dict_of(beatport_from(row)),
-        "final": dict_of(_final_choice(row, candidates)),
+        "proposal": dict_of(proposal),
+        "final": final,
+        "decision": _decision_out(decision, row),
+        "decision_used": row.get("decision_used") or "",
+        "needs_decision": row["status"] == "review" and decision is None,
+        "changes": field_changes(rekordbox, final, options),
     }
+
+
+def _decision_out(decision: Row | None, row: Row) -> Row | None:
+    if decision is None:
+        return None
+    return {"state": decision["state"], "beatport_id": decision["bp_id"],
+            "decided_at": decision["decided_at"], "session_id": decision["session_id"],
+            "earlier": decision["session_id"] != row["session_id"],
+            "beatport": dict_of(beatport_from(decision))}
+
+
+def _chosen_candidate(row: Row, decision: Row | None, candidates: dict[int, Row]) -> int | None:
+    """The candidates.id of this row's candidate the DJ picked, when it is one of them."""
+    if decision is None or decision["state"] != "picked":
+        return None
+    return next((c["id"] for c in candidates.values()
+                 if c["track_result_id"] == row["id"] and c["bp_id"] == decision["bp_id"]),
+                None)
 
 
 def candidate_shape(row: Row) -> Row:
@@ -117,12 +191,82 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _shaped(db: SqliteDatabase, rows: list[Row]) -> list[Row]:
-    """Tracks shaped, with the candidates their reviews point at read in one go."""
-    wanted = [row[name] for row in rows for name in ("review_candidate_id", "chosen_candidate_id")
-              if row[name] is not None]
-    candidates = _candidates_by_id(db, wanted)
-    return [track_shape(row, candidates) for row in rows]
+def _shaped(db: SqliteDatabase, rows: list[Row],
+            options: ExportOptions = DEFAULT_OPTIONS) -> list[Row]:
+    """Tracks shaped, with their decisions and the candidates they point at read in one go."""
+    decisions = _decisions_of(db, rows)
+    picked = [row["id"] for row in rows
+              if (found := decisions.get(row["id"])) and found["state"] == "picked"]
+    candidates = _candidates_by_id(db, [row["review_candidate_id"] for row in rows
+                                        if row["review_candidate_id"] is not None])
+    candidates.update(_candidates_of_tracks(db, picked))
+    return [track_shape(row, candidates, decisions.get(row["id"]), options) for row in rows]
+
+
+def _decisions_of(db: SqliteDatabase, rows: list[Row]) -> dict[int, Row]:
+    """The decision on each row's Rekordbox track, by track_results.id (rows without one are
+    left out); a fixed number of queries whatever the number of rows."""
+    libraries = _libraries(db, {row["session_id"] for row in rows})
+    wanted: dict[str, set[str]] = {}
+    for row in rows:
+        wanted.setdefault(libraries.get(row["session_id"], ""), set()).add(row["rb_track_id"])
+    found: dict[tuple[str, str], Row] = {}
+    for library, track_ids in wanted.items():
+        ids = sorted(track_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for stored in _rows(db, f"SELECT * FROM decisions WHERE library = ? "
+                                    f"AND rb_track_id IN ({marks})", [library, *chunk]):
+                found[(library, stored["rb_track_id"])] = stored
+    return {row["id"]: decision for row in rows
+            if (decision := found.get((libraries.get(row["session_id"], ""),
+                                       row["rb_track_id"]))) is not None}
+
+
+def _libraries(db: SqliteDatabase, session_ids: Iterable[int]) -> dict[int, str]:
+    ids = list(session_ids)
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return {row[0]: row[1] for row in db.execute_sql(
+        f"SELECT id, xml_path FROM sessions WHERE id IN ({marks})", ids).fetchall()}
+
+
+def _candidates_of_tracks(db: SqliteDatabase, track_ids: list[int]) -> dict[int, Row]:
+    found: dict[int, Row] = {}
+    for start in range(0, len(track_ids), 500):
+        chunk = track_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in _rows(db, f"SELECT * FROM candidates WHERE track_result_id IN ({marks})",
+                         chunk):
+            found[row["id"]] = row
+    return found
+
+
+def review_counts(db: SqliteDatabase, session_ids: Sequence[int]) -> dict[int, Row]:
+    """Per session: tracks needing a decision now (`to_review`), tracks with the DJ's
+    decision (`decided`), and tracks whose writing changes a field (`will_change`, with the
+    default export options); one query for them all."""
+    counts = {sid: {"to_review": 0, "decided": 0, "will_change": 0} for sid in session_ids}
+    for start in range(0, len(session_ids), 500):
+        chunk = list(session_ids[start:start + 500])
+        marks = ",".join("?" * len(chunk))
+        for row in _rows(db, "SELECT t.session_id AS sid, "
+                             "coalesce(sum(t.status = 'review' AND d.id IS NULL), 0) "
+                             "AS to_review, coalesce(sum(d.id IS NOT NULL), 0) AS decided, "
+                             f"coalesce(sum({_WILL_CHANGE}), 0) AS will_change "
+                             f"FROM {_WITH_DECISION} WHERE t.session_id IN ({marks}) "
+                             "GROUP BY t.session_id", chunk):
+            counts[row.pop("sid")] = row
+    return counts
+
+
+def _with_counts(db: SqliteDatabase, sessions: list[Row]) -> list[Row]:
+    counts = review_counts(db, [session["id"] for session in sessions])
+    for session in sessions:
+        session.update(counts[session["id"]])
+    return sessions
 
 
 # --- sessions ------------------------------------------------------------------------
@@ -142,7 +286,7 @@ def list_sessions(db: SqliteDatabase, limit: int = 50, offset: int = 0,
                      f"ORDER BY {_order_clause(order_by)} LIMIT ? OFFSET ?",
                  [*params, limit, offset])
     return {"total": total, "limit": limit, "offset": offset,
-            "sessions": [_session_out(row) for row in rows]}
+            "sessions": _with_counts(db, [_session_out(row) for row in rows])}
 
 
 def _session_filter(status: str | None, search: str | None) -> tuple[str, list[Any]]:
@@ -172,12 +316,14 @@ def _order_clause(order_by: str) -> str:
 @reads
 def session_overview(db: SqliteDatabase, session_id: int) -> Row:
     """One session: its row, rates, confidence and review counts, query costs, last errors."""
-    session = _session_out(_one(db, "SELECT * FROM sessions WHERE id = ?", (session_id,),
-                                f"session {session_id}"))
-    counts = _rows(db, "SELECT confidence, review_state, status, count(*) AS n, "
-                       "sum(early_exit_at IS NOT NULL) AS early, sum(elapsed_ms) AS ms "
-                       "FROM track_results WHERE session_id = ? "
-                       "GROUP BY confidence, review_state, status", (session_id,))
+    session = _with_counts(db, [_session_out(_one(
+        db, "SELECT * FROM sessions WHERE id = ?", (session_id,), f"session {session_id}"))])[0]
+    counts = _rows(db, "SELECT t.confidence, CASE d.state WHEN 'picked' THEN 'changed' "
+                       "WHEN 'accepted' THEN 'accepted' WHEN 'rejected' THEN 'rejected' "
+                       "ELSE 'auto' END AS review_state, t.status, count(*) AS n, "
+                       "sum(t.early_exit_at IS NOT NULL) AS early, sum(t.elapsed_ms) AS ms "
+                       f"FROM {_WITH_DECISION} WHERE t.session_id = ? "
+                       "GROUP BY 1, 2, 3", (session_id,))
     session["by_confidence"] = _count_by(counts, "confidence")
     session["by_review_state"] = _count_by(counts, "review_state")
     session["early_exits"] = sum(row["early"] for row in counts)
@@ -254,18 +400,21 @@ def slowest_tracks(db: SqliteDatabase, session_id: int, limit: int = 10) -> list
 _TRACK_FILTERS = {
     "status": "t.status = ?",
     "confidence": "t.confidence = ?",
-    "review_state": "t.review_state = ?",
+    "review_state": "(CASE d.state WHEN 'picked' THEN 'changed' WHEN 'accepted' THEN "
+                    "'accepted' WHEN 'rejected' THEN 'rejected' ELSE 'auto' END) = ?",
 }
 
 
 @reads
 def session_tracks(db: SqliteDatabase, session_id: int, *, limit: int = 500,
-                   offset: int = 0, search: str | None = None,
+                   offset: int = 0, search: str | None = None, needs_decision: bool = False,
+                   options: ExportOptions = DEFAULT_OPTIONS,
                    **filters: str | None) -> Row:
     """A page of a session's tracks in playlist order: {"total": n, "tracks": [...]}.
 
-    `filters` take status, confidence and review_state; `search` looks in the Rekordbox
-    name and artist and the Beatport title.
+    `filters` take status, confidence and review_state (auto, accepted, rejected, changed:
+    the DJ's decision on the track); `needs_decision` keeps the tracks to review that have
+    no decision; `search` looks in the Rekordbox name and artist and the Beatport title.
     """
     clauses: list[str] = ["t.session_id = ?"]
     params: list[Any] = [session_id]
@@ -275,17 +424,38 @@ def session_tracks(db: SqliteDatabase, session_id: int, *, limit: int = 500,
         if value:
             clauses.append(_TRACK_FILTERS[name])
             params.append(value)
+    if needs_decision:
+        clauses.append("t.status = 'review' AND d.id IS NULL")
     if search:
         clauses.append("(t.rb_name LIKE ? ESCAPE '\\' OR t.rb_artist LIKE ? ESCAPE '\\' "
                        "OR t.bp_title LIKE ? ESCAPE '\\')")
         params += [_like(search)] * 3
     where = " AND ".join(clauses)
-    total = db.execute_sql(f"SELECT count(*) FROM track_results t WHERE {where}",
+    total = db.execute_sql(f"SELECT count(*) FROM {_WITH_DECISION} WHERE {where}",
                            params).fetchone()[0]
-    rows = _rows(db, f"SELECT t.* FROM track_results t "
+    rows = _rows(db, f"SELECT t.* FROM {_WITH_DECISION} "
                      f"WHERE {where} ORDER BY t.playlist, t.position LIMIT ? OFFSET ?",
                  [*params, limit, offset])
-    return {"total": total, "limit": limit, "offset": offset, "tracks": _shaped(db, rows)}
+    return {"total": total, "limit": limit, "offset": offset,
+            "tracks": _shaped(db, rows, options)}
+
+
+@reads
+def session_changes(db: SqliteDatabase, session_id: int, *, only_changing: bool = False,
+                    limit: int = 500, offset: int = 0,
+                    options: ExportOptions = DEFAULT_OPTIONS) -> Row:
+    """What writing the session's final tracks changes in Rekordbox, track by track in
+    playlist order: {"rows": [track JSON], "total": n, "tracks_changing": n,
+    "fields_changing": n}; with `only_changing`, the tracks with at least one change."""
+    tracks = _shaped(db, _in_playlist_order(db, session_id), options)
+    changing = [t for t in tracks if any(change["changed"] for change in t["changes"])]
+    listed = changing if only_changing else tracks
+    return {"rows": listed[offset:offset + limit], "total": len(listed),
+            "limit": limit, "offset": offset, "tracks_changing": len(changing),
+            "fields_changing": sum(change["changed"] for t in changing
+                                   for change in t["changes"]),
+            "options": {"fields": list(options.fields), "mode": options.mode,
+                        "comments": options.comments, "key_notation": options.key_notation}}
 
 
 def _like(text: str) -> str:
@@ -412,7 +582,8 @@ def trends(db: SqliteDatabase, limit: int = 50) -> list[Row]:
             for row in reversed(rows)]
 
 
-_COMPARED = ("tracks", "done", "matched", "review", "unmatched", "errors", "queries",
+_COMPARED = ("tracks", "done", "matched", "review", "to_review", "decided", "will_change",
+             "unmatched", "errors", "queries",
              "requests", "cache_hits", "rate_limited", "wall_ms", "match_rate",
              "cache_hit_rate", "ms_per_track", "requests_per_track")
 
@@ -423,8 +594,9 @@ def compare_sessions(db: SqliteDatabase, a: int, b: int) -> Row:
 
     Tracks are paired by Rekordbox track id and playlist.
     """
-    first, second = (_session_out(_one(db, f"SELECT {_LIST_COLUMNS} FROM sessions WHERE id = ?",
-                                       (sid,), f"session {sid}")) for sid in (a, b))
+    first, second = _with_counts(db, [_session_out(_one(
+        db, f"SELECT {_LIST_COLUMNS} FROM sessions WHERE id = ?", (sid,), f"session {sid}"))
+        for sid in (a, b)])
     metrics = [{"name": name, "a": first[name], "b": second[name],
                 "delta": round(second[name] - first[name], 4)} for name in _COMPARED]
     differences = _track_differences(_compared_tracks(db, a), _compared_tracks(db, b))
@@ -461,6 +633,10 @@ def _change(a: Row | None, b: Row | None) -> str:
         return "matched_in_a_only" if a_matched else "matched_in_b_only"
     if a_matched and (a["beatport"] or {}).get("id") != (b["beatport"] or {}).get("id"):
         return "different_track"
+    if (a["final"] or {}).get("id") != (b["final"] or {}).get("id"):
+        return "different_final"
+    if a["needs_decision"] != b["needs_decision"]:
+        return "decided_in_a_only" if b["needs_decision"] else "decided_in_b_only"
     if a["confidence"] != b["confidence"]:
         return "confidence_changed"
     return ""
@@ -469,7 +645,8 @@ def _change(a: Row | None, b: Row | None) -> str:
 # --- one track, the review queue -----------------------------------------------------
 
 @reads
-def track_detail(db: SqliteDatabase, track_result_id: int) -> Row:
+def track_detail(db: SqliteDatabase, track_result_id: int,
+                 options: ExportOptions = DEFAULT_OPTIONS) -> Row:
     """One track: the Rekordbox fields, the Beatport track chosen, candidates and queries."""
     row = _one(db, "SELECT * FROM track_results WHERE id = ?", (track_result_id,),
                f"track result {track_result_id}")
@@ -477,8 +654,14 @@ def track_detail(db: SqliteDatabase, track_result_id: int) -> Row:
                        (track_result_id,))
     queries = _rows(db, "SELECT * FROM queries WHERE track_result_id = ? ORDER BY number",
                     (track_result_id,))
-    return {"track": track_shape(row, {c["id"]: c for c in candidates}),
+    decision = _decisions_of(db, [row]).get(row["id"])
+    return {"track": track_shape(row, {c["id"]: c for c in candidates}, decision, options),
             "candidates": [candidate_shape(c) for c in candidates], "queries": queries}
+
+
+def rekordbox_from_shape(track: Row) -> RekordboxTrack:
+    """The RekordboxTrack of a shaped track (its "rekordbox" dict)."""
+    return RekordboxTrack(**track["rekordbox"])
 
 
 def dict_of(value: Any) -> Row | None:
@@ -488,26 +671,21 @@ def dict_of(value: Any) -> Row | None:
             for name in value.__slots__}
 
 
-def _final_choice(row: Row, candidates: dict[int, Row]) -> BeatportTrack | None:
-    """The Beatport track to export for this row once the DJ's review is applied."""
-    state = row["review_state"]
-    if state == "rejected":
-        return None
-    if state == "changed" and row["chosen_candidate_id"] in candidates:
-        return beatport_from(candidates[row["chosen_candidate_id"]])
-    if state == "accepted" and row["bp_id"] is None and row["review_candidate_id"] in candidates:
-        return beatport_from(candidates[row["review_candidate_id"]])
-    return beatport_from(row)
+def _final_choice(row: Row, decision: Row | None) -> BeatportTrack | None:
+    """The Beatport track to export for this row: the DJ's decision's, else the app's."""
+    if decision is None:
+        return beatport_from(row)
+    return beatport_from(decision) if decision["state"] != "rejected" else None
 
 
 @reads
 def review_queue(db: SqliteDatabase, session_id: int, *,
                  pending_only: bool = False) -> list[Row]:
-    """Tracks waiting for the DJ (status review) and those already reviewed, in order; each
+    """Tracks waiting for the DJ (status review) and those the DJ decided, in order; each
     with the candidate offered for review, if any, under "review_candidate"."""
-    pending = "AND t.review_state = 'auto'" if pending_only else ""
-    rows = _rows(db, "SELECT t.* FROM track_results t "
-                     "WHERE t.session_id = ? AND (t.status = 'review' OR t.review_state != 'auto') "
+    pending = "AND d.id IS NULL" if pending_only else ""
+    rows = _rows(db, f"SELECT t.* FROM {_WITH_DECISION} "
+                     "WHERE t.session_id = ? AND (t.status = 'review' OR d.id IS NOT NULL) "
                      f"{pending} ORDER BY t.playlist, t.position", (session_id,))
     offered = _candidates_by_id(db, [row["review_candidate_id"] for row in rows
                                      if row["review_candidate_id"] is not None])
@@ -518,63 +696,178 @@ def review_queue(db: SqliteDatabase, session_id: int, *,
     return tracks
 
 
+# --- the DJ's decisions ----------------------------------------------------------------
+
+@reads
+def decide(db: SqliteDatabase, track_result_id: int, state: str,
+           beatport_id: int | None = None, beatport: BeatportTrack | None = None) -> Row:
+    """Record the DJ's decision on a track's Rekordbox track, for every session of its
+    library: "accepted" (the app's proposal), "rejected" (no Beatport match), "picked"
+    (Beatport track `beatport_id`: one of the track's candidates, or `beatport` when given,
+    looked up elsewhere), or "undo" (forget it). Returns the track as `track_detail` does."""
+    if state not in (*DECISION_STATES, "undo"):
+        raise HistoryError(f"Unknown decision '{state}': use accepted, rejected, picked or "
+                           "undo.")
+    if (state == "picked") != (beatport_id is not None or beatport is not None):
+        raise HistoryError("A Beatport track id is needed to pick a track, and only then.")
+    with db.atomic("IMMEDIATE"):
+        _decide(db, _one(db, "SELECT * FROM track_results WHERE id = ?", (track_result_id,),
+                         f"track result {track_result_id}"), state, beatport_id, beatport)
+    return track_detail(db, track_result_id)
+
+
+def _decide(db: SqliteDatabase, row: Row, state: str, beatport_id: int | None,
+            beatport: BeatportTrack | None) -> bool:
+    """Write one decision (caller's transaction); False when there is nothing to accept."""
+    library = _libraries(db, [row["session_id"]]).get(row["session_id"], "")
+    if state == "undo":
+        db.execute_sql("DELETE FROM decisions WHERE library = ? AND rb_track_id = ?",
+                       (library, row["rb_track_id"]))
+        return True
+    track: BeatportTrack | None = None
+    if state == "accepted":
+        track = beatport_from(row) or _offered(db, row)
+        if track is None:
+            return False
+    elif state == "picked":
+        track = beatport if beatport is not None and (
+            beatport_id is None or beatport.id == beatport_id) else None
+        track = track or _candidate_track(db, row["id"], beatport_id)
+    snapshot = beatport_columns(track)
+    values = {"library": library, "rb_track_id": row["rb_track_id"], "state": state,
+              "decided_at": time.time(), "session_id": row["session_id"],
+              "track_result_id": row["id"], **{name: _sql_value(name, value)
+                                               for name, value in snapshot.items()}}
+    names = ", ".join(values)
+    db.execute_sql(f"INSERT INTO decisions ({names}) VALUES ({','.join('?' * len(values))}) "
+                   "ON CONFLICT (library, rb_track_id) DO UPDATE SET "
+                   + ", ".join(f"{name} = excluded.{name}" for name in values
+                               if name not in ("library", "rb_track_id")),
+                   list(values.values()))
+    return True
+
+
+def _sql_value(name: str, value: Any) -> Any:
+    if name in ("bp_artists", "bp_remixers") and value is not None:
+        return json.dumps(list(value), separators=(",", ":"))
+    return value
+
+
+def _offered(db: SqliteDatabase, row: Row) -> BeatportTrack | None:
+    if row["review_candidate_id"] is None:
+        return None
+    found = _candidates_by_id(db, [row["review_candidate_id"]])
+    return beatport_from(found[row["review_candidate_id"]]) if found else None
+
+
+def _candidate_track(db: SqliteDatabase, track_result_id: int,
+                     beatport_id: int | None) -> BeatportTrack:
+    found = _rows(db, "SELECT * FROM candidates WHERE track_result_id = ? AND bp_id = ? "
+                      "ORDER BY rank LIMIT 1", (track_result_id, beatport_id))
+    track = beatport_from(found[0]) if found else None
+    if track is None:
+        raise NotFoundError(f"Beatport track {beatport_id} is not among the candidates of "
+                            f"track result {track_result_id}.")
+    return track
+
+
+@reads
+def decide_many(db: SqliteDatabase, session_id: int, state: str,
+                track_result_ids: Sequence[int]) -> Row:
+    """Accept or reject many tracks of a session at once (what a filter shows), in one
+    transaction. Tracks with nothing to accept are left as they are and counted as skipped.
+    Returns {"decided": n, "skipped": n, "session": the session's overview}."""
+    if state not in ("accepted", "rejected"):
+        raise HistoryError(f"Tracks can be accepted or rejected together, not '{state}'.")
+    ids = list(dict.fromkeys(int(i) for i in track_result_ids))
+    decided = 0
+    with db.atomic("IMMEDIATE"):
+        _one(db, "SELECT id FROM sessions WHERE id = ?", (session_id,), f"session {session_id}")
+        rows: list[Row] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += _rows(db, f"SELECT * FROM track_results WHERE session_id = ? "
+                              f"AND id IN ({marks})", [session_id, *chunk])
+        if len(rows) != len(ids):
+            missing = sorted(set(ids) - {row["id"] for row in rows})
+            raise NotFoundError(f"Track {missing[0]} is not in session {session_id}.")
+        for row in rows:
+            decided += _decide(db, row, state, None, None)
+    return {"decided": decided, "skipped": len(ids) - decided,
+            "session": session_overview(db, session_id)}
+
+
 @reads
 def set_review(db: SqliteDatabase, track_result_id: int, state: str,
                beatport_candidate_id: int | None = None) -> Row:
-    """Record the DJ's decision: auto (undo), accepted, rejected, or changed to a candidate.
-
-    `beatport_candidate_id` is the Beatport track id of one of this track's candidates; it is
-    required for "changed". Returns the track's review fields as stored.
-    """
+    """The DJ's decision in the words used before decisions: auto (undo), accepted, rejected,
+    or changed to a candidate (`beatport_candidate_id`, its Beatport id). Returns the track's
+    review fields."""
     if state not in REVIEW_STATES:
         raise HistoryError(f"Unknown review state '{state}'.")
     if (state == "changed") != (beatport_candidate_id is not None):
         raise HistoryError("A Beatport candidate is needed for 'changed', and only for it.")
+    track = decide(db, track_result_id, _DECISION_OF[state],
+                   beatport_candidate_id)["track"]
+    return {name: track[name]
+            for name in ("id", "review_state", "reviewed_at", "chosen_candidate_id")}
+
+
+@reads
+def decisions_of_library(db: SqliteDatabase, library: str) -> dict[str, Row]:
+    """Every decision on a library's tracks, by Rekordbox track id: what a new session of
+    that library applies instead of asking again."""
+    return {row["rb_track_id"]: row for row in _rows(
+        db, "SELECT * FROM decisions WHERE library = ?", (library,))}
+
+
+@reads
+def record_search(db: SqliteDatabase, track_result_id: int, text: str, found: int,
+                  elapsed_ms: float, from_cache: bool | None, http_status: int | None,
+                  error: str = "", throttle_wait_ms: float = 0.0) -> None:
+    """A manual Beatport search the DJ made for a track, kept as one more of its queries
+    (type "manual")."""
     with db.atomic("IMMEDIATE"):
-        _one(db, "SELECT id FROM track_results WHERE id = ?", (track_result_id,),
-             f"track result {track_result_id}")
-        chosen = _candidate_row_id(db, track_result_id, beatport_candidate_id)
-        reviewed_at = None if state == "auto" else time.time()
-        db.execute_sql("UPDATE track_results SET review_state = ?, reviewed_at = ?, "
-                       "chosen_candidate_id = ? WHERE id = ?",
-                       (state, reviewed_at, chosen, track_result_id))
-    return {"id": track_result_id, "review_state": state, "reviewed_at": reviewed_at,
-            "chosen_candidate_id": chosen}
-
-
-def _candidate_row_id(db: SqliteDatabase, track_result_id: int,
-                      beatport_id: int | None) -> int | None:
-    if beatport_id is None:
-        return None
-    found = db.execute_sql("SELECT id FROM candidates WHERE track_result_id = ? AND bp_id = ? "
-                           "ORDER BY rank LIMIT 1", (track_result_id, beatport_id)).fetchone()
-    if found is None:
-        raise NotFoundError(f"Beatport track {beatport_id} is not among the candidates of "
-                            f"track result {track_result_id}.")
-    return int(found[0])
+        row = _one(db, "SELECT id, session_id FROM track_results WHERE id = ?",
+                   (track_result_id,), f"track result {track_result_id}")
+        number = db.execute_sql("SELECT coalesce(max(number), 0) + 1 FROM queries "
+                                "WHERE track_result_id = ?", (track_result_id,)).fetchone()[0]
+        db.execute_sql(
+            "INSERT INTO queries (track_result_id, session_id, number, type, text, elapsed_ms, "
+            "network_ms, parse_ms, candidates, from_cache, attempts, http_status, "
+            "rate_limited, error, throttle_wait_ms) VALUES (?, ?, ?, 'manual', ?, ?, ?, 0, ?, "
+            "?, ?, ?, ?, ?, ?)",
+            (track_result_id, row["session_id"], number, text, elapsed_ms,
+             max(0.0, elapsed_ms - throttle_wait_ms), found, from_cache,
+             None if from_cache is None else int(not from_cache), http_status,
+             int(http_status == 429), error, throttle_wait_ms))
+        db.execute_sql("UPDATE track_results SET queries = queries + 1 WHERE id = ?",
+                       (track_result_id,))
 
 
 @reads
 def final_matches(db: SqliteDatabase, session_id: int) -> list[Row]:
     """Every track of a session in playlist order, with the Beatport track to export.
 
-    The DJ's review decides: accepted, rejected or changed override what the app chose.
+    The DJ's decision decides: accepted, rejected or picked override what the app chose.
     Values under "rekordbox" and "final" (as in `track_shape`) are domain objects, for exports.
     """
     rows = _in_playlist_order(db, session_id)
-    wanted = [row[name] for row in rows for name in ("review_candidate_id", "chosen_candidate_id")
-              if row[name] is not None]
-    candidates = _candidates_by_id(db, wanted)
+    decisions = _decisions_of(db, rows)
     return [{"id": row["id"], "playlist": row["playlist"], "position": row["position"],
              "status": row["status"], "confidence": row["confidence"],
-             "review_state": row["review_state"], "rekordbox": rekordbox_from(row),
-             "final": _final_choice(row, candidates)} for row in rows]
+             "review_state": _REVIEW_STATE_OF[decision["state"]] if decision else "auto",
+             "rekordbox": rekordbox_from(row),
+             "final": _final_choice(row, decision)}
+            for row in rows for decision in [decisions.get(row["id"])]]
 
 
 @reads
-def all_tracks(db: SqliteDatabase, session_id: int) -> list[Row]:
+def all_tracks(db: SqliteDatabase, session_id: int,
+               options: ExportOptions = DEFAULT_OPTIONS) -> list[Row]:
     """Every track of a session in playlist order, shaped as `track_shape` shapes one."""
-    return _shaped(db, _in_playlist_order(db, session_id))
+    return _shaped(db, _in_playlist_order(db, session_id), options)
 
 
 def _in_playlist_order(db: SqliteDatabase, session_id: int) -> list[Row]:
