@@ -318,8 +318,17 @@ def test_session_page_shows_the_sessions_figures(pages: Pages, history: History)
     expect(cards.locator("[data-card='matched'] .value")).to_have_text(str(overview["matched"]))
     expect(cards.locator("[data-card='matched'] .note")).to_have_text(
         f"{overview['match_rate'] * 100:.1f}%")
-    expect(cards.locator("[data-card='review'] .value")).to_have_text(str(overview["review"]))
-    expect(cards.locator("[data-card='requests'] .value")).to_have_text(str(overview["requests"]))
+    # The review's figures on top: what needs the DJ now (decided tracks left out), what
+    # will change in the library; the run's figures below, with the performance.
+    expect(cards.locator("[data-card='review'] .value")).to_have_text(str(overview["to_review"]))
+    expect(cards.locator("[data-card='will-change'] .value")).to_have_text(
+        str(overview["will_change"]))
+    performance = page.locator("#performance-cards")
+    expect(performance.locator("[data-card='requests'] .value")).to_have_text(
+        str(overview["requests"]))
+    order = page.locator("#session-cards, #to-decide, #changes, #all-tracks, #performance")
+    assert order.evaluate_all("(all) => all.map((el) => el.id)") == [
+        "session-cards", "to-decide", "changes", "all-tracks", "performance"]
     types = [row["type"] for row in data["query_stats"]]
     shown = page.locator("#query-performance tbody tr").evaluate_all(
         "(rows) => rows.map((row) => row.dataset.type)")
@@ -550,7 +559,7 @@ def test_exports_download_the_sessions_files(pages: Pages, history: History) -> 
     assert name.endswith(".html") and b"&lt;script&gt;alert(1)" in body
     expect(page.locator("#export-status")).to_contain_text(name)
 
-    page.check("#write-bpm")
+    page.check("#write-comments")  # Comments are touched only when asked (issue 14)
     name, body = download(page, "#download-xml")
     assert name.endswith(".xml")
     tracks = {t.get("TrackID"): t for t in ElementTree.fromstring(body).iter("TRACK")
