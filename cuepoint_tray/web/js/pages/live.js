@@ -145,11 +145,6 @@ class LiveView {
       this.progressPanel(refs), this.cards(refs), this.queuePanel(refs),
       h("div", {class: "grid-2 row-gap"}, this.chartPanel(refs), this.recentPanel(refs)));
     this.refs = refs;
-    // Say what the session is doing at once: the chart's library may take a moment to load.
-    setText(refs.title, headline(session, session.now));
-    refs.badge.className = `badge ${f.tone(f.SESSION_STATUS, session.status)}`;
-    setText(refs.badge, f.label(f.SESSION_STATUS, session.status));
-    this.updateProgress(session, session.now);
     await chart(refs.chart, (p) => ({
       data: STATUSES.map((status) => ({
         type: "scatter", mode: "markers", name: f.label(f.TRACK_STATUS, status), x: [], y: [], text: [],
