@@ -139,12 +139,13 @@ export const SURENESS = {
 /** The app's reason for a match ("score 1.00, lead 0.06 over 'X (Mix)'", or a doubt with
  * "score 0.95" in it) in the DJ's words: how close the best candidate came, and how far
  * ahead of the next one it is. The figures stay for who wants them (`detail`). */
-export function matchWords(reason) {
+export function matchWords(reason, confidence = "") {
   const text = String(reason || "");
   const led = /^score ([\d.]+), lead ([\d.]+) over (.*)$/.exec(text);
   if (led) {
     const [score, lead, rival] = [Number(led[1]), Number(led[2]), led[3]];
-    const closeness = score >= 0.88 ? "Sure match" : score >= 0.8 ? "Close match" : score >= 0.6 ? "Partial match" : "Weak match";
+    const closeness = confidence === "strong" ? "Sure match" : score >= 0.88 ? "Very close match"
+      : score >= 0.8 ? "Close match" : score >= 0.6 ? "Partial match" : "Weak match";
     const next = rival === "no other recording" ? "no other recording came close"
       : lead >= 0.1 ? `clear lead over the next candidate, ${rival}`
         : lead >= 0.06 ? `ahead of the next candidate, ${rival}`
@@ -161,4 +162,11 @@ export function matchWords(reason) {
 
 function capital(text) {
   return text ? text[0].toUpperCase() + text.slice(1) : text;
+}
+
+/** A tempo: "126", "124.5" (Rekordbox's 126.00 reads as 126). */
+export function bpm(value) {
+  if (missing(value) || !value) return DASH;
+  const rounded = Math.round(value * 10) / 10;
+  return Number.isInteger(rounded) ? integer.format(rounded) : oneDecimal.format(rounded);
 }

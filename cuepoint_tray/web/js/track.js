@@ -191,7 +191,7 @@ function shortcut(view, event) {
 // --- how sure, and what would change ----------------------------------------------------
 
 function sureness(track, considered, kept) {
-  const {words, detail} = f.matchWords(track.reason);
+  const {words, detail} = f.matchWords(track.reason, track.confidence);
   return h("div", {class: "inline row-gap sureness"},
     h("span", {class: `badge ${f.tone(f.TRACK_STATUS, track.status)}`}, f.label(f.TRACK_STATUS, track.status)),
     h("span", {class: `badge ${f.tone(f.SURENESS, track.confidence)}`, id: "track-sureness"}, f.label(f.SURENESS, track.confidence)),
@@ -297,7 +297,7 @@ function candidateCard(view, track, candidate) {
         "data-beatport-link": bp.id, title: "Listen on Beatport (opens your browser)"}, "Beatport ↗") : null,
       h("button", {type: "button", class: "small-btn", "aria-pressed": String(picked), "aria-label": label,
         on: {click: () => decide(view, {state: "picked", beatport_id: bp.id}, `article[data-candidate='${bp.id}'] button`)}}, "Use this one")),
-    h("div", {class: "why"}, `${[bp.label, bp.release_date, bp.bpm ? `${f.decimal(bp.bpm, 0)} BPM` : "",
+    h("div", {class: "why"}, `${[bp.label, bp.release_date, bp.bpm ? `${f.bpm(bp.bpm)} BPM` : "",
       beatportKey(bp), f.length(bp.length_ms)].filter((x) => x && x !== "—").join(" · ")} · found by ${candidate.found_by || "—"}`),
     why.length ? h("div", {class: "why"}, why) : null,
     h("details", {}, h("summary", {}, "Score breakdown"), breakdown(candidate.components || [])));

@@ -150,7 +150,7 @@ class SessionView {
 
   decideRow(t) {
     const rb = t.rekordbox, bp = t.proposal;
-    const why = f.matchWords(t.reason);
+    const why = f.matchWords(t.reason, t.confidence);
     const act = (state) => (event) => {
       event.stopPropagation();
       this.decideOne(t.id, state, event.currentTarget);
@@ -160,7 +160,7 @@ class SessionView {
       nameCell(rb.name, rb.artist),
       bp ? nameCell(bp.mix_name ? `${bp.title} (${bp.mix_name})` : bp.title, bp.artists.join(", "))
         : h("td", {class: "muted"}, "No proposal"),
-      h("td", {class: "nowrap"}, bp ? [beatportKey(bp) || "—", " · ", bp.bpm ? f.decimal(bp.bpm, 0) : "—"] : "—"),
+      h("td", {class: "nowrap"}, bp ? [beatportKey(bp) || "—", " · ", f.bpm(bp.bpm)] : "—"),
       h("td", {class: "sure"}, h("span", {class: `badge ${f.tone(f.SURENESS, t.confidence)}`}, f.label(f.SURENESS, t.confidence)),
         why.words ? h("span", {class: "sub muted small", dir: "auto", title: why.detail || null}, why.words) : null),
       h("td", {class: "nowrap actions-col"},
@@ -338,7 +338,7 @@ class SessionView {
           : h("td", {class: "muted"}, t.error ? "Search failed" : "—"),
         h("td", {class: "nowrap"}, statusBadge(t.status),
           h("span", {class: "sub muted small", style: "display:block"}, f.label(f.SURENESS, t.confidence))),
-        h("td", {class: "nowrap"}, bp && (t.final || proposed) ? `${beatportKey(bp) || "—"} · ${bp.bpm ? f.decimal(bp.bpm, 0) : "—"}`
+        h("td", {class: "nowrap"}, bp && (t.final || proposed) ? `${beatportKey(bp) || "—"} · ${f.bpm(bp.bpm)}`
           : h("span", {class: "muted"}, keyText(rb.tonality) || "—")),
         h("td", {}, reviewBadge(t)),
         h("td", {class: "num"}, f.ms(t.elapsed_ms)));
