@@ -30,7 +30,6 @@ from test_dashboard_browser import (  # noqa: F401  (fixtures)
     browser,
     navigate,
     pages,
-    wait_ready,
 )
 
 from cuepoint_tray.catalog_server import CatalogServer
@@ -97,7 +96,7 @@ def open_from(page: Page, selector: str) -> Any:
 
 
 def test_the_session_page_opens_on_what_changes_and_what_needs_a_decision(
-        pages: Pages, reviewed: Reviewed) -> None:
+        pages: Pages, reviewed: Reviewed) -> None:  # noqa: F811
     page = pages.open(reviewed.url(f"session/{reviewed.session}"))
     overview = reviewed.overview()
     assert overview["to_review"] == 2 and overview["will_change"] > 0
@@ -113,7 +112,8 @@ def test_the_session_page_opens_on_what_changes_and_what_needs_a_decision(
     expect(rows).to_have_count(2)
     first = rows.first
     proposal = reviewed.doubtful()[0]["proposal"]
-    expect(first.locator("td").nth(2)).to_contain_text(f"{proposal['title']} ({proposal['mix_name']})")
+    expect(first.locator("td").nth(2)).to_contain_text(
+        f"{proposal['title']} ({proposal['mix_name']})")
     expect(first.locator("td").nth(2)).to_contain_text(", ".join(proposal["artists"]))
     expect(first.locator("td").nth(3)).to_have_text(f"Am · {proposal['bpm']:.0f}")
     expect(first.locator("td.sure .badge")).to_have_text("Doubtful")
@@ -142,7 +142,7 @@ def test_the_session_page_opens_on_what_changes_and_what_needs_a_decision(
 
 
 def test_a_decision_in_the_dialog_clears_to_review_everywhere_and_a_later_session_keeps_it(
-        pages: Pages, reviewed: Reviewed) -> None:
+        pages: Pages, reviewed: Reviewed) -> None:  # noqa: F811
     page = pages.open(reviewed.url("history"))
     cell = page.locator(f"#sessions tr[data-session='{reviewed.session}'] [data-to-review]")
     expect(cell).to_have_text("2")
@@ -161,7 +161,8 @@ def test_a_decision_in_the_dialog_clears_to_review_everywhere_and_a_later_sessio
 
     dialog.locator("#review-accept").click()
     expect(dialog.locator("#review-state")).to_have_attribute("data-state", "accepted")
-    expect(dialog.locator("#decision-words")).to_contain_text(f"Accepted: Zelie Ishikawa – {NIGHT_BUS}")
+    expect(dialog.locator("#decision-words")).to_contain_text(
+        f"Accepted: Zelie Ishikawa – {NIGHT_BUS}")
     expect(dialog.locator("#review-accept")).to_be_focused()  # focus stays where the DJ is
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
@@ -198,8 +199,8 @@ def test_a_decision_in_the_dialog_clears_to_review_everywhere_and_a_later_sessio
     assert reviewed.overview()["to_review"] == 2
 
 
-def test_the_keys_decide_walk_the_doubtful_tracks_and_search(pages: Pages,
-                                                             reviewed: Reviewed) -> None:
+def test_the_keys_decide_walk_the_doubtful_tracks_and_search(
+        pages: Pages, reviewed: Reviewed) -> None:  # noqa: F811
     page = pages.open(reviewed.url(f"session/{reviewed.session}"))
     first, second = (t["id"] for t in reviewed.doubtful())
     dialog = open_from(page, f"#to-decide tr[data-track='{first}'] td.name")
@@ -247,8 +248,8 @@ def test_the_keys_decide_walk_the_doubtful_tracks_and_search(pages: Pages,
     expect(page.locator("#session-cards [data-card='review'] .value")).to_have_text("0")
 
 
-def test_bulk_decisions_for_the_tracks_a_filter_shows_ask_first(pages: Pages,
-                                                                reviewed: Reviewed) -> None:
+def test_bulk_decisions_for_the_tracks_a_filter_shows_ask_first(
+        pages: Pages, reviewed: Reviewed) -> None:  # noqa: F811
     page = pages.open(reviewed.url(f"session/{reviewed.session}?needs_decision=1"))
     expect(page.locator("#filter-needs-decision")).to_be_checked()
     expect(page.locator("#tracks tbody tr[data-track]")).to_have_count(2)
