@@ -33,11 +33,12 @@ from test_dashboard_browser import (  # noqa: F401  (fixtures)
 )
 
 from cuepoint_tray.catalog_server import CatalogServer
+from cuepoint_tray.controller import SessionController
 from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
 from cuepoint_tray.paths import AppPaths, resolve_paths
 from cuepoint_tray.rekordbox import read_library
 from cuepoint_tray.session import run_match
-from cuepoint_tray.settings import save_settings
+from cuepoint_tray.settings import load_settings, save_settings
 
 NIGHT_BUS = "Night Bus"  # in both playlists, with a twin in another mix: doubtful, twice
 
@@ -77,7 +78,9 @@ def reviewed(tmp_path: Path) -> Iterator[Reviewed]:
     with CatalogServer(collection.full_catalog).start() as catalog:
         # The dashboard's own searches go to the local catalog, as the sessions' do.
         save_settings(settings_for(catalog.url, collection.xml), paths.settings_file)
-        reviewed = Reviewed(paths, DashboardAPI(paths), None, collection, catalog, 0)  # type: ignore[arg-type]
+        controller = SessionController(paths, lambda: load_settings(paths.settings_file))
+        reviewed = Reviewed(paths, DashboardAPI(paths, controller), None,  # type: ignore[arg-type]
+                            collection, catalog, 0)
         reviewed.session = reviewed.match_again()
         with DashboardServer(reviewed.api, token=TOKEN) as server:
             reviewed.server = server
@@ -151,6 +154,10 @@ def test_a_decision_in_the_dialog_clears_to_review_everywhere_and_a_later_sessio
     track = reviewed.doubtful()[0]
     dialog = open_from(page, f"#to-decide tr[data-track='{track['id']}'] td.name")
     expect(dialog.locator("#review-state")).to_have_text("To review")
+    fills = dialog.locator("#track-changes")  # what accepting would write, before deciding
+    expect(fills.locator("h3")).to_have_text("Accepting it fills 2 empty fields in Rekordbox")
+    expect(fills.locator("tr.changed")).to_have_count(2)
+    expect(fills.locator("tr[data-field='label']")).to_contain_text("Label <i>Italic</i>")
     expect(dialog.locator("#track-why")).to_contain_text("almost tied with the next candidate")
     expect(dialog.locator("#track-shortcuts")).to_contain_text("A accept")
     considered = track["candidate_count"]
@@ -162,7 +169,7 @@ def test_a_decision_in_the_dialog_clears_to_review_everywhere_and_a_later_sessio
     dialog.locator("#review-accept").click()
     expect(dialog.locator("#review-state")).to_have_attribute("data-state", "accepted")
     expect(dialog.locator("#decision-words")).to_contain_text(
-        f"Accepted: Zelie Ishikawa – {NIGHT_BUS}")
+        f"Zelie Ishikawa – {NIGHT_BUS} (Original Mix) is written")
     expect(dialog.locator("#review-accept")).to_be_focused()  # focus stays where the DJ is
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
@@ -266,3 +273,52 @@ def test_bulk_decisions_for_the_tracks_a_filter_shows_ask_first(
         reviewed.session, search=NIGHT_BUS)["tracks"]} == {"rejected"}
     expect(page.locator("#tracks tbody tr[data-track]")).to_have_count(0)
     expect(page.locator("#session-cards [data-card='review'] .value")).to_have_text("0")
+
+
+# --- how it looks -------------------------------------------------------------------------
+
+SHOTS = Path("/tmp/shots-reviewui14")
+SIZES = ((1280, 800), (900, 600))
+
+
+def test_screenshots_of_the_review_pages(pages: Pages, reviewed: Reviewed) -> None:  # noqa: F811
+    """Written to /tmp/shots-reviewui14/ for a person to look at; the test checks that no
+    page is wider than the window."""
+    SHOTS.mkdir(exist_ok=True)
+    doubtful = reviewed.doubtful()[0]["id"]
+    for width, height in SIZES:
+        for scheme in ("light", "dark"):
+            page = pages.open(reviewed.url(f"session/{reviewed.session}"), width=width,
+                              height=height, scheme=scheme)
+            shoot = Shooter(page, f"{width}-{scheme}")
+            shoot("session-top", full=False)  # what a DJ sees first
+            shoot("session")
+            dialog = open_from(page, f"#to-decide tr[data-track='{doubtful}'] td.name")
+            shoot("track-to-decide", full=False)
+            dialog.locator("#review-accept").click()
+            expect(dialog.locator("#review-state")).to_have_attribute("data-state", "accepted")
+            shoot("track-accepted", full=False)
+            dialog.locator("#review-undo").click()
+            expect(dialog.locator("#review-state")).to_have_attribute("data-state", "auto")
+            page.keyboard.press("Escape")
+            navigate(page, f"#/export/{reviewed.session}")
+            expect(page.locator("#export-effect")).to_contain_text("This writes")
+            shoot("export")
+            navigate(page, "#/live")
+            expect(page.locator("#start-panel [data-picker-ready]")).to_be_visible()
+            shoot("live")
+            page.locator("#playlist-search").fill("warm")
+            page.locator("#start-panel").scroll_into_view_if_needed()
+            shoot("picker-search", full=False)
+
+
+@dataclass
+class Shooter:
+    page: Page
+    suffix: str
+
+    def __call__(self, name: str, full: bool = True) -> None:
+        overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} is wider than the window ({self.suffix})"
+        self.page.screenshot(path=str(SHOTS / f"{name}-{self.suffix}.png"), full_page=full,
+                             animations="disabled")

@@ -95,9 +95,9 @@ function decisionWords(track) {
   }
   const bp = decision.beatport || track.final;
   const earlier = decision.earlier ? ` (your decision from session ${decision.session_id})` : "";
-  if (decision.state === "rejected") return `Rejected: nothing is written for this track${earlier}`;
+  if (decision.state === "rejected") return `Nothing is written for this track${earlier}`;
   const name = bp ? f.beatportName(bp.title, bp.mix_name, bp.artists) : `Beatport track ${decision.beatport_id}`;
-  return `${decision.state === "picked" ? "Your pick" : "Accepted"}: ${name}${earlier}`;
+  return `${decision.state === "picked" ? "Your pick: " : ""}${name} is written${earlier}`;
 }
 
 function decisionPanel(view, track) {
@@ -193,21 +193,44 @@ function shortcut(view, event) {
 function sureness(track, considered, kept) {
   const {words, detail} = f.matchWords(track.reason, track.confidence);
   return h("div", {class: "inline row-gap sureness"},
-    h("span", {class: `badge ${f.tone(f.TRACK_STATUS, track.status)}`}, f.label(f.TRACK_STATUS, track.status)),
+    track.status === "review" ? null  // the decision above says what is to do
+      : h("span", {class: `badge ${f.tone(f.TRACK_STATUS, track.status)}`}, f.label(f.TRACK_STATUS, track.status)),
     h("span", {class: `badge ${f.tone(f.SURENESS, track.confidence)}`, id: "track-sureness"}, f.label(f.SURENESS, track.confidence)),
     words ? h("span", {class: "small", dir: "auto", id: "track-why", title: detail || null}, words) : null,
     h("span", {class: "muted small"}, `${f.plural(track.query_count, "query", "queries")} · ${f.plural(considered, "candidate")} considered`
       + (considered > kept ? `, the best ${f.count(kept)} kept` : "") + ` · ${f.ms(track.elapsed_ms)}`));
 }
 
+/** What the proposal would fill in, before the DJ accepts it: the export's default rule (an
+ * empty Rekordbox field takes Beatport's value), for a track whose `changes` are still empty
+ * because nothing is written for it yet. */
+function proposalChanges(track) {
+  const bp = track.proposal;
+  const rb = track.rekordbox || {};
+  if (!bp || track.final || (track.decision && track.decision.state === "rejected")) return null;
+  const year = /^\d{4}/.test(bp.release_date || "") && Number(bp.release_date.slice(0, 4)) > 0 ? bp.release_date.slice(0, 4) : "";
+  const rows = [
+    ["key", "Key", keyText(rb.tonality), beatportKey(bp)],
+    ["bpm", "BPM", rb.average_bpm > 0 ? f.decimal(rb.average_bpm, 2) : "", bp.bpm > 0 ? f.decimal(bp.bpm, 2) : ""],
+    ["genre", "Genre", rb.genre || "", bp.genre || ""],
+    ["label", "Label", rb.label || "", bp.label || ""],
+    ["year", "Year", rb.year > 0 ? String(rb.year) : "", year],
+    ["mix", "Mix", rb.mix || "", bp.mix_name || ""],
+  ];
+  return rows.map(([field, label, old, value]) => ({field, label, old, new: value, changed: !old && Boolean(value)}));
+}
+
 function changesPanel(track) {
-  const changes = track.changes || [];
+  const preview = proposalChanges(track);
+  const changes = preview || track.changes || [];
   const changing = changes.filter((c) => c.changed);
+  const heading = preview
+    ? (changing.length ? `Accepting it fills ${f.plural(changing.length, "empty field")} in Rekordbox` : "Accepting it changes nothing in Rekordbox")
+    : changing.length ? `Writing it changes ${f.plural(changing.length, "field")} in Rekordbox` : "Writing it changes nothing in Rekordbox";
   return h("section", {class: "panel", id: "track-changes"},
-    h("h3", {class: "row-gap"}, changing.length ? `Writing it changes ${f.plural(changing.length, "field")} in Rekordbox`
-      : "Writing it changes nothing in Rekordbox"),
+    h("h3", {class: "row-gap"}, heading),
     changes.length ? h("div", {class: "table-wrap"}, h("table", {class: "changes compact"},
-      h("thead", {}, h("tr", {}, h("th", {}, "Field"), h("th", {}, "In Rekordbox now"), h("th", {}, "Written"))),
+      h("thead", {}, h("tr", {}, h("th", {}, "Field"), h("th", {}, "In Rekordbox now"), h("th", {}, preview ? "Once accepted" : "Written"))),
       h("tbody", {}, changes.map((c) => h("tr", {class: c.changed ? "changed" : null, "data-field": c.field},
         h("th", {scope: "row"}, c.label),
         h("td", {dir: "auto"}, c.old || "—"),

@@ -313,11 +313,11 @@ class LiveView {
   updateCards(session) {
     const c = this.refs.cards;
     setText(c.matched, f.count(session.matched));
-    setText(c.review, f.count(session.review));
+    setText(c.review, f.count(session.to_review ?? session.review));
     setText(c.unmatched, f.count(session.unmatched));
     setText(c.errors, f.count(session.errors));
     c.errors.parentElement.classList.toggle("bad", session.errors > 0);
-    c.review.parentElement.classList.toggle("warn", session.review > 0);
+    c.review.parentElement.classList.toggle("warn", (session.to_review ?? session.review) > 0);
     setText(c.tpm, f.decimal(session.tracks_per_minute));
     setText(c.eta, session.status === "running" ? f.eta(session.eta_s) : "—");
     setText(c.requests, f.count(session.requests));

@@ -221,11 +221,12 @@ class SessionView {
     const labels = Object.fromEntries((data.rows[0]?.changes || []).map((c) => [c.field, c.label]));
     const columns = [{label: "#", class: "num"}, {label: "Track"},
       ...fields.map((field) => ({label: labels[field] || field[0].toUpperCase() + field.slice(1)}))];
+    const several = new Set(data.rows.map((t) => t.playlist)).size > 1;
     const rows = data.rows.map((t) => {
       const byField = Object.fromEntries(t.changes.map((c) => [c.field, c]));
       const row = clickableRow(() => this.open(t.id), `Open ${f.trackName(t.rekordbox.artist, t.rekordbox.name)}`,
         h("td", {class: "num muted"}, t.position),
-        nameCell(t.rekordbox.name, t.rekordbox.artist),
+        nameCell(t.rekordbox.name, several ? [t.rekordbox.artist, t.playlist] : t.rekordbox.artist),
         fields.map((field) => changeCell(byField[field])));
       row.dataset.track = String(t.id);
       return row;
