@@ -295,6 +295,13 @@ def test_selected_sessions_are_compared(pages: Pages, history: History) -> None:
     row = page.locator("tr[data-metric='matched']")
     expect(row).to_contain_text(str(matched[0]))
     expect(row).to_contain_text(f"+{matched[1] - matched[0]}")
+    # Different playlists (the second adds the warm-up): counts differ in size, which is
+    # neither better nor worse, and the page says why it does not judge them (issue 14).
+    expect(page.locator("#different-playlists")).to_contain_text("different playlists")
+    expect(row.locator(".delta")).to_have_class(re.compile(r"\bsame\b"))
+    for name in ("to_review", "decided", "will_change"):
+        values = next(m for m in expected["metrics"] if m["name"] == name)["values"]
+        expect(page.locator(f"tr[data-metric='{name}'] td").first).to_have_text(str(values[0]))
     changes = expected["differences"][0]["changes"]
     assert changes == {"matched_in_b_only": 1, "only_in_b": 4}
     panel = page.locator(f"[data-differences='{history.second}']")

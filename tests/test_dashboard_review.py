@@ -8,7 +8,7 @@ Debian's Chromium; the fixtures' hostile names must show as text.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +273,21 @@ def test_bulk_decisions_for_the_tracks_a_filter_shows_ask_first(
         reviewed.session, search=NIGHT_BUS)["tracks"]} == {"rejected"}
     expect(page.locator("#tracks tbody tr[data-track]")).to_have_count(0)
     expect(page.locator("#session-cards [data-card='review'] .value")).to_have_text("0")
+
+
+def test_keys_show_in_the_notation_chosen_in_settings(
+        pages: Pages, reviewed: Reviewed) -> None:  # noqa: F811
+    file = reviewed.paths.settings_file
+    for notation, key in (("camelot", "8A"), ("open_key", "1m"), ("musical", "Am")):
+        save_settings(replace(load_settings(file), key_notation=notation), file)
+        page = pages.open(reviewed.url(f"session/{reviewed.session}"))
+        expect(to_decide_rows(page).first.locator("td").nth(3)).to_have_text(f"{key} · 126")
+        expect(page.locator("#changes tbody tr").first.locator("td").nth(2)).to_have_text(key)
+        dialog = open_from(page, "#to-decide tr[data-track] td.name")
+        expect(dialog.locator("#track-changes tr[data-field='key'] td").first).to_have_text(key)
+        expect(dialog.locator("#candidates article.candidate .why").first).to_contain_text(
+            f" · {key} · ")
+        page.close()
 
 
 # --- how it looks -------------------------------------------------------------------------
