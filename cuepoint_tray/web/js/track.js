@@ -90,7 +90,10 @@ function decisionWords(track) {
   const decision = track.decision;
   const proposal = track.proposal;
   if (!decision) {
-    if (track.needs_decision) return proposal ? "Needs your decision: accept the proposal, reject it or pick another" : "Needs your decision";
+    if (track.needs_decision) {
+      return proposal ? `Proposed: ${f.beatportName(proposal.title, proposal.mix_name, proposal.artists)}`
+        : "No proposal: reject it, or search Beatport below";
+    }
     return track.final ? "The app's match is written" : "Nothing is written for this track";
   }
   const bp = decision.beatport || track.final;
