@@ -17,6 +17,7 @@ from dashboard_fixtures import (
     FOLDER,
     HOSTILE_NAMES,
     HOSTILE_PLAYLIST,
+    SCRIPT_NAME,
     WARMUP_PLAYLIST,
     Collection,
     settings_for,
@@ -251,6 +252,12 @@ def test_the_keys_decide_walk_the_doubtful_tracks_and_search(
     link = dialog.locator("#candidates a[data-beatport-link]")
     for href in link.evaluate_all("(all) => all.map((a) => a.getAttribute('href'))"):
         assert href.startswith(("https://www.beatport.com/track/", "https://beatport.com/track/"))
+    search.fill("Evil DJ")  # Beatport's names in the results are text, never markup
+    search.press("Enter")
+    expect(dialog.locator("#search-results article[data-candidate='7001']")).to_contain_text(
+        SCRIPT_NAME)
+    assert_shown_literally(page, (SCRIPT_NAME,))
+    dialog.locator("#review-state").focus()  # in the search box, Esc first clears it
     page.keyboard.press("Escape")
     expect(page.locator("#session-cards [data-card='review'] .value")).to_have_text("0")
 

@@ -134,11 +134,12 @@ class SessionView {
   drawDecide(data) {
     this.doubtful = data.tracks.map((t) => t.id);
     const bulk = new BulkBar(this, "to-decide", data.tracks.map((t) => t.id), {all: true});
-    const rows = data.tracks.map((t) => this.decideRow(t));
+    const several = new Set(data.tracks.map((t) => t.playlist)).size > 1;
+    const rows = data.tracks.map((t) => this.decideRow(t, several));
     const more = data.total > data.tracks.length
       ? h("p", {class: "muted small"}, `The first ${f.count(data.tracks.length)} of ${f.count(data.total)} are listed.`) : null;
     fill(this.decideBox,
-      h("div", {class: "panel-head"}, h("h2", {id: "to-decide-title"}, `Needs your decision (${f.count(data.total)})`),
+      h("div", {class: "panel-head"}, h("h2", {id: "to-decide-title", tabindex: "-1"}, `Needs your decision (${f.count(data.total)})`),
         h("span", {class: "spacer"}), data.total ? bulk.element : null),
       data.total ? h("p", {class: "muted small"}, "Doubtful matches: the app's proposal is in each row. ",
         "Accept it, reject it (nothing written), or open the track to pick another candidate or search Beatport yourself.")
@@ -148,7 +149,7 @@ class SessionView {
       more);
   }
 
-  decideRow(t) {
+  decideRow(t, several) {
     const rb = t.rekordbox, bp = t.proposal;
     const why = f.matchWords(t.reason, t.confidence);
     const act = (state) => (event) => {
@@ -157,7 +158,7 @@ class SessionView {
     };
     const row = clickableRow(() => this.open(t.id), `Open ${f.trackName(rb.artist, rb.name)}`,
       h("td", {class: "num muted"}, t.position),
-      nameCell(rb.name, rb.artist),
+      nameCell(rb.name, several ? [rb.artist, t.playlist] : rb.artist),
       bp ? nameCell(bp.mix_name ? `${bp.title} (${bp.mix_name})` : bp.title, bp.artists.join(", "))
         : h("td", {class: "muted"}, "No proposal"),
       h("td", {class: "nowrap"}, bp ? [beatportKey(bp) || "—", " · ", f.bpm(bp.bpm)] : "—"),
