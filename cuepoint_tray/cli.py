@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cuepoint_tray import APP_NAME, DATA_DIR_ENV, __version__
 from cuepoint_tray.errors import CuepointError, SettingsError
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from peewee import SqliteDatabase
 
+    from cuepoint_tray.changes import ExportOptions
     from cuepoint_tray.domain import Playlist
     from cuepoint_tray.events import SessionEnded
     from cuepoint_tray.paths import AppPaths
@@ -52,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         context = _context(args)
         log_file = log_to_file(context.paths)
-        return int(args.command(args, context) or 0)
+        code = int(args.command(args, context) or 0)
+        sys.stdout.flush()  # here, so a reader gone (`| head`) is an EPIPE caught below
+        return code
     except CuepointError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -447,29 +450,59 @@ def _json_out(args: argparse.Namespace) -> Path | None:
 def _report_outcome(outcome: MatchOutcome, args: argparse.Namespace, context: Context) -> int:
     files = list(outcome.files)
     print(f"session {outcome.session_id}")
-    for line in summary_lines(outcome.ended):
+    for line in summary_lines(outcome.ended, outcome.session):
         print(line)
     for note in outcome.meta.get("notices", ()):
         print(f"note: {note}")
-    print("files:", *(str(f) for f in files), sep="\n  ")
+    if files:
+        print("files:", *(str(f) for f in files), sep="\n  ")
+    command = _command_prefix(args)
     if outcome.ended.status in ("paused", "cancelled"):
-        print(f"to continue: cuepoint resume {outcome.session_id}")
-    data_dir = f" --data-dir {shlex.quote(args.data_dir)}" if getattr(args, "data_dir", None) \
-        else ""
-    print(f"to review it in the dashboard: cuepoint{data_dir} dashboard")
+        print(f"to continue: {command} resume {outcome.session_id}")
+    if outcome.session.get("to_review"):
+        print(f"to decide on the doubtful tracks: {command} review {outcome.session_id}")
+    print(f"to review it in the dashboard: {command} dashboard")
     return 0 if outcome.ended.status == "completed" else 1
 
 
-def summary_lines(ended: SessionEnded) -> list[str]:
+def _command_prefix(args: argparse.Namespace) -> str:
+    """`cuepoint`, with the --data-dir this command was given, ready to paste."""
+    data_dir = getattr(args, "data_dir", None)
+    return f"cuepoint --data-dir {shlex.quote(data_dir)}" if data_dir else "cuepoint"
+
+
+def summary_lines(ended: SessionEnded, session: dict[str, Any] | None = None) -> list[str]:
+    """The end of a run in a few lines. With `session` (the history's overview of it), the
+    figures are the whole session's, a resumed one too, and what is left to review counts
+    the DJ's decisions; without, the run's own."""
     s = ended.summary
+    if session is not None and not session["done"]:
+        # Stopped before any track was matched (Beatport or its website refused, say):
+        # no figure would mean anything, and no file was written.
+        return [f"session {ended.status}" + (f": {ended.reason}" if ended.reason else ""),
+                f"  no track was matched yet (of {session['tracks']}): nothing was written"]
+    whole = session or {
+        "tracks": s.tracks, "done": s.done, "matched": s.matched, "to_review": s.to_review,
+        "unmatched": s.unmatched, "errors": s.errors, "wall_ms": s.wall_ms,
+        "requests": s.requests, "cache_hit_rate": s.cache_hit_rate, "retries": s.retries,
+        "rate_limited": s.rate_limited, "decided": 0,
+        "ms_per_track": s.wall_ms / s.done if s.done else 0.0,
+        "requests_per_track": s.requests_per_track}
     lines = [
         f"session {ended.status}" + (f": {ended.reason}" if ended.reason else ""),
-        f"  matched {s.matched} · to review {s.review} · unmatched {s.unmatched}"
-        + (f" · errors {s.errors}" if s.errors else "") + f"  (of {s.tracks} tracks)",
-        f"  time {s.wall_ms / 1000:.1f} s ({s.average_track_ms:.0f} ms per track)",
-        f"  requests {s.requests} ({s.requests_per_track:.2f} per track) · "
-        f"cache hits {s.cache_hit_rate:.0%} · retries {s.retries} · 429s {s.rate_limited}",
+        f"  matched {whole['matched']} · to review {whole['to_review']}"
+        + (f" ({whole['decided']} decided by you)" if whole["decided"] else "")
+        + f" · unmatched {whole['unmatched']}"
+        + (f" · errors {whole['errors']}" if whole["errors"] else "")
+        + f"  (of {whole['tracks']} tracks)",
     ]
+    if s.decided:
+        lines.append(f"  {s.decided} decided by you earlier, used without asking again")
+    lines += [
+        f"  time {whole['wall_ms'] / 1000:.1f} s ({whole['ms_per_track']:.0f} ms per track)",
+        f"  requests {whole['requests']} ({whole['requests_per_track']:.2f} per track) · "
+        f"cache hits {whole['cache_hit_rate']:.0%} · retries {whole['retries']} · "
+        f"429s {whole['rate_limited']}"]
     return lines
 
 
@@ -577,6 +610,9 @@ def _register_history(commands: argparse._SubParsersAction[argparse.ArgumentPars
     command = _add(commands, "compare", cmd_compare, "two sessions side by side")
     command.add_argument("a", type=int, metavar="A")
     command.add_argument("b", type=int, metavar="B")
+    command.add_argument("--all", action="store_true",
+                         help=f"list every track that differs (default: the first "
+                              f"{COMPARE_LISTED})")
     command = _add(commands, "report", cmd_report, "write a session's report")
     command.add_argument("session", type=int, metavar="SESSION")
     command.add_argument("--format", default="html", choices=REPORT_FORMATS)
@@ -586,7 +622,9 @@ def _register_history(commands: argparse._SubParsersAction[argparse.ArgumentPars
     command.add_argument("session", type=int, metavar="SESSION")
     command.add_argument("--rekordbox-xml", required=True, metavar="OUT",
                          help="the new XML file (never the original)")
-    command.add_argument("--bpm", action="store_true", help="also write Beatport's BPM")
+    _add_export_options(command)
+    command.add_argument("--bpm", action="store_true",
+                         help="add BPM to the fields written (it is among the defaults)")
     command = _add(commands, "resume", cmd_resume,
                    "continue a paused, interrupted or cancelled session")
     command.add_argument("session", type=int, metavar="SESSION")
@@ -604,13 +642,16 @@ def cmd_sessions(args: argparse.Namespace, context: Context) -> int:
     page = list_sessions(db, limit=args.limit, status=args.status,
                          search=args.search)
     print(f"{'id':>5}  {'started':<16}  {'status':<11}  {'tracks':>9}  {'matched':>7}  "
-          f"{'review':>6}  {'unmatched':>9}  {'s/track':>7}  {'req/track':>9}  playlists")
+          f"{'to review':>9}  {'decided':>7}  {'unmatched':>9}  {'changes':>7}  "
+          f"{'s/track':>7}  {'req/track':>9}  playlists")
     for row in page["sessions"]:
         started = time.strftime("%Y-%m-%d %H:%M", time.localtime(row["started_at"]))
-        print(f"{row['id']:>5}  {started:<16}  {row['status']:<11}  "
-              f"{row['done']:>4}/{row['tracks']:<4}  {row['matched']:>7}  {row['review']:>6}  "
-              f"{row['unmatched']:>9}  {row['ms_per_track'] / 1000:>7.2f}  "
-              f"{row['requests_per_track']:>9.2f}  {', '.join(row['playlists'])}")
+        print(printable(
+            f"{row['id']:>5}  {started:<16}  {row['status']:<11}  "
+            f"{row['done']:>4}/{row['tracks']:<4}  {row['matched']:>7}  {row['to_review']:>9}  "
+            f"{row['decided']:>7}  {row['unmatched']:>9}  {row['will_change']:>7}  "
+            f"{row['ms_per_track'] / 1000:>7.2f}  {row['requests_per_track']:>9.2f}  "
+            f"{', '.join(row['playlists'])}"))
     print(f"{len(page['sessions'])} of {page['total']} sessions")
     return 0
 
@@ -630,8 +671,11 @@ def cmd_show(args: argparse.Namespace, context: Context) -> int:
     print(f"session {row['id']} · {row['status']}"
           + (f" ({row['reason']})" if row.get("reason") else "")
           + f" · {', '.join(row['playlists'])} · {row['provider']}")
-    print(f"  {row['done']}/{row['tracks']} tracks: matched {row['matched']} · review "
-          f"{row['review']} · unmatched {row['unmatched']} · errors {row['errors']}")
+    print(f"  {row['done']}/{row['tracks']} tracks: matched {row['matched']} · to review "
+          f"{row['to_review']} · decided by you {row['decided']} · unmatched "
+          f"{row['unmatched']} · errors {row['errors']}")
+    print(f"  exporting it changes {row['will_change']} tracks in Rekordbox (empty fields "
+          "filled)")
     print(f"  {row['wall_ms'] / 1000:.1f} s, {row['ms_per_track']:.0f} ms per track; "
           f"{row['requests']} requests ({row['requests_per_track']:.2f} per track), cache "
           f"hits {row['cache_hit_rate']:.0%}, retries {row['retries']}, "
@@ -655,23 +699,43 @@ def cmd_compare(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.store.queries import compare_sessions
 
     compared = compare_sessions(_history(context), args.a, args.b)
-    print(f"{'':<22}{'session ' + str(args.a):>14}{'session ' + str(args.b):>14}{'change':>12}")
-    for metric in compared["metrics"]:
-        print(f"{metric['name']:<22}{metric['a']:>14}{metric['b']:>14}{metric['delta']:>+12}")
+    rows = [(metric["name"], _figure(metric["a"]), _figure(metric["b"]),
+             _figure(metric["delta"], signed=True)) for metric in compared["metrics"]]
+    headers = ("", f"session {args.a}", f"session {args.b}", "change")
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(4)]
+    for row in [headers, *rows]:  # two spaces between columns: no figures run together
+        print(f"{row[0]:<{widths[0]}}  " + "  ".join(f"{cell:>{widths[i]}}"
+                                                     for i, cell in enumerate(row) if i))
     changes = compared["changes"]
     print("tracks that differ: " + (", ".join(f"{k} {v}" for k, v in changes.items())
                                      or "none"))
-    for track in compared["tracks"][:50]:
+    tracks = compared["tracks"]
+    shown = tracks if args.all else tracks[:COMPARE_LISTED]
+    for track in shown:
         rekordbox = track["rekordbox"]
-        print(f"  {track['change']:<22} {rekordbox['artist']} - {rekordbox['name']}")
+        print(printable(f"  {track['change']:<22} {rekordbox['artist']} - {rekordbox['name']}"))
+    if len(shown) < len(tracks):
+        print(f"  … and {len(tracks) - len(shown)} more (--all lists them)")
     return 0
+
+
+COMPARE_LISTED = 50
+
+
+def _figure(value: Any, *, signed: bool = False) -> str:
+    """A figure for a column: whole numbers as they are, others to 4 significant digits."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:+.4g}" if signed else f"{value:.4g}"
+    number = int(value) if isinstance(value, float) else value
+    return f"{number:+}" if signed else str(number)
 
 
 def cmd_report(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.reports import write_report
 
     folder = Path(args.out) if args.out else context.paths.reports_dir
-    print(write_report(_history(context), args.session, args.format, folder))
+    print(write_report(_history(context), args.session, args.format, folder,
+                       context.settings.key_notation))
     return 0
 
 
@@ -682,8 +746,13 @@ def cmd_export(args: argparse.Namespace, context: Context) -> int:
 
     db = _history(context)
     source = Path(session_overview(db, args.session)["xml_path"])
+    from dataclasses import replace
+
+    options = _export_options(args, context)
+    if args.bpm and "bpm" not in options.fields:
+        options = replace(options, fields=(*options.fields, "bpm"))
     summary = export_enriched(source, Path(args.rekordbox_xml), export_matches(db, args.session),
-                              write_bpm=args.bpm)
+                              options=options)
     print(f"{summary.tracks_changed} tracks, {summary.fields_changed} fields changed")
     print(f"enriched XML: {summary.out_xml}")
     print(f"old -> new values (to undo): {summary.changes_csv}")
@@ -695,6 +764,24 @@ def cmd_export(args: argparse.Namespace, context: Context) -> int:
     return 0
 
 
+def _add_export_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--fields", metavar="LIST", default="",
+                         help="the fields to write, of key,bpm,genre,label,year,mix "
+                              "(default: all of them)")
+    command.add_argument("--mode", choices=("fill", "overwrite"), default="fill",
+                         help="fill: write into empty Rekordbox fields only (default); "
+                              "overwrite: over different values too")
+    command.add_argument("--comments", action="store_true",
+                         help="also note 'CuePoint: Beatport <id>' at the end of Comments")
+
+
+def _export_options(args: argparse.Namespace, context: Context) -> ExportOptions:
+    from cuepoint_tray.changes import export_options
+
+    return export_options(args.fields, args.mode, args.comments,
+                          context.settings.key_notation)
+
+
 def cmd_resume(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.progress import ProgressLine
     from cuepoint_tray.session import resume_match
@@ -703,6 +790,151 @@ def cmd_resume(args: argparse.Namespace, context: Context) -> int:
                            listeners=[ProgressLine()], tell=lambda note: print(f"note: {note}"),
                            out_dir=_out_dir(args), json_out=_json_out(args))
     return _report_outcome(outcome, args, context)
+
+
+# --- review ------------------------------------------------------------------------------------
+
+def _register_review(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = _add(commands, "review", cmd_review,
+                   "list a session's tracks to review, or decide on one of them")
+    command.add_argument("session", type=int, metavar="SESSION")
+    command.add_argument("track", nargs="?", metavar="TRACK_ID",
+                         help="the Rekordbox track id (as the list shows it) to decide on")
+    decision = command.add_mutually_exclusive_group()
+    decision.add_argument("--accept", action="store_true", help="take the proposal")
+    decision.add_argument("--reject", action="store_true", help="no Beatport match")
+    decision.add_argument("--pick", type=int, metavar="BEATPORT_ID",
+                          help="this Beatport track (a candidate, or any, looked up)")
+    decision.add_argument("--undo", action="store_true", help="forget the decision")
+    command.add_argument("--all", action="store_true",
+                         help="list the tracks already decided too")
+    _add_beatport_options(command)
+
+
+def cmd_review(args: argparse.Namespace, context: Context) -> int:
+    chosen = [name for name in ("accept", "reject", "undo") if getattr(args, name)]
+    if args.pick is not None:
+        chosen.append("pick")
+    if args.track is None:
+        if chosen:
+            raise CuepointError("Say which track: cuepoint review SESSION TRACK_ID --accept "
+                                "(the list shows the track ids).")
+        return _list_reviews(args, context)
+    if not chosen:
+        raise CuepointError("Say what to do with the track: --accept, --reject, "
+                            "--pick BEATPORT_ID or --undo.")
+    return _decide(args, context, chosen[0])
+
+
+def _list_reviews(args: argparse.Namespace, context: Context) -> int:
+    from cuepoint_tray.store.queries import review_queue, session_overview, track_detail
+
+    db = _history(context)
+    session = session_overview(db, args.session)
+    tracks = [t for t in review_queue(db, args.session)
+              if args.all or t["needs_decision"]]
+    notation = context.settings.key_notation
+    print(f"session {args.session}: {session['to_review']} to review · "
+          f"{session['decided']} decided by you · {', '.join(session['playlists'])}")
+    rows: list[tuple[str, ...]] = [("track id", "rekordbox", "decision", "beatport id",
+                                    "title", "artists", "key", "bpm", "score")]
+    for track in tracks:
+        detail = track_detail(db, track["id"])
+        rekordbox = track["rekordbox"]
+        decision = track["decision"]
+        state = decision["state"] if decision else "to review"
+        offered = [c for c in detail["candidates"] if not c["vetoes"]][:REVIEW_CANDIDATES]
+        proposal_id = (track["proposal"] or {}).get("id")
+        lines: list[tuple[str, ...]] = []
+        picked = (decision or {}).get("beatport")
+        if picked and all(c["beatport"]["id"] != picked["id"] for c in offered):
+            lines.append(_beatport_cells(picked, notation, None, "picked"))
+        for candidate in offered:
+            beatport = candidate["beatport"]
+            mark = "proposal" if beatport["id"] == proposal_id else ""
+            if decision and decision.get("beatport_id") == beatport["id"]:
+                mark = decision["state"]
+            lines.append(_beatport_cells(beatport, notation, candidate["score"], mark))
+        if not lines:
+            lines.append(("", "", "", "", "", ""))
+        first = (rekordbox["track_id"],
+                 f"{rekordbox['artist']} - {rekordbox['name']}".strip(" -"), state)
+        rows.append((*first, *lines[0]))
+        rows += [("", "", "", *line) for line in lines[1:]]
+    _print_columns(rows)
+    if not tracks:
+        print("nothing to review" + ("" if args.all else " (--all lists the decided tracks)"))
+    else:
+        print(f"decide: {_command_prefix(args)} review {args.session} TRACK_ID --accept | "
+              "--reject | --pick BEATPORT_ID | --undo")
+    return 0
+
+
+REVIEW_CANDIDATES = 5
+
+
+def _beatport_cells(beatport: dict[str, Any], notation: str, score: float | None,
+                    mark: str) -> tuple[str, ...]:
+    from cuepoint_tray.changes import shown_key
+
+    title = beatport["title"] + (f" ({beatport['mix_name']})" if beatport["mix_name"] else "")
+    bpm = beatport.get("bpm")
+    return (f"{beatport['id']}" + (f" {mark}" if mark else ""), title,
+            ", ".join(beatport["artists"]),
+            shown_key(beatport.get("key_name") or beatport.get("camelot"), notation),
+            f"{bpm:g}" if bpm else "", f"{score:.2f}" if score is not None else "")
+
+
+def _print_columns(rows: list[tuple[str, ...]]) -> None:
+    """Rows as plain columns, two spaces apart; text from files and Beatport made printable."""
+    cells = [[printable(cell) for cell in row] for row in rows]
+    widths = [min(max(len(row[i]) for row in cells), 40) for i in range(len(cells[0]))]
+    for row in cells:
+        print("  ".join(_cut(cell, width).ljust(width)
+                        for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _decide(args: argparse.Namespace, context: Context, chosen: str) -> int:
+    from cuepoint_tray.beatport_lookup import BeatportLookup
+    from cuepoint_tray.store.queries import (
+        decide,
+        session_overview,
+        track_detail,
+        track_of_rekordbox,
+    )
+
+    db = _history(context)
+    track_id = track_of_rekordbox(db, args.session, args.track)
+    state = {"accept": "accepted", "reject": "rejected", "pick": "picked",
+             "undo": "undo"}[chosen]
+    beatport = None
+    if state == "picked":
+        candidates = track_detail(db, track_id)["candidates"]
+        if not any(c["beatport"]["id"] == args.pick for c in candidates):
+            lookup = BeatportLookup(context.paths)
+            try:
+                beatport = lookup.track(context.settings, args.pick)
+            finally:
+                lookup.close()
+    track = decide(db, track_id, state, args.pick if state == "picked" else None,
+                   beatport)["track"]
+    rekordbox, final = track["rekordbox"], track["final"]
+    name = f"{rekordbox['artist']} - {rekordbox['name']}".strip(" -")
+    if state == "undo":
+        outcome = "decision undone: back to CuePoint's own result"
+    elif final is None:
+        outcome = "rejected: no Beatport match is written"
+    else:
+        outcome = (f"{state}: Beatport {final['id']} {final['title']}"
+                   + (f" ({final['mix_name']})" if final["mix_name"] else ""))
+    print(printable(f"track {args.track} ({name}): {outcome}"))
+    left = session_overview(db, args.session)["to_review"]
+    print(f"session {args.session}: {left} left to review")
+    return 0
 
 
 def cmd_vacuum(args: argparse.Namespace, context: Context) -> int:
@@ -765,4 +997,4 @@ def cmd_dashboard(args: argparse.Namespace, context: Context) -> int:
 
 _REGISTRARS = [_register_settings, _register_login, _register_playlists, _register_catalog_server,
                _register_search, _register_match, _register_eval, _register_demo,
-               _register_history, _register_dashboard]
+               _register_history, _register_review, _register_dashboard]

@@ -46,10 +46,11 @@ class LastSession:
     reason: str = ""
     tracks: int = 0
     matched: int = 0
-    review: int = 0
+    review: int = 0  # tracks still to review: the app's doubts the DJ has not decided on
     unmatched: int = 0
     errors: int = 0
     wall_ms: float = 0.0
+    done: int | None = None  # None: the sum of the counts above
 
 
 @dataclass(frozen=True)
@@ -176,11 +177,11 @@ class SessionController:
             self._finish(LastSession(self._state.session_id, "failed",
                                      f"Something went wrong: {exc}. The log has the details."))
         else:
-            summary = outcome.ended.summary
+            whole = outcome.session  # the whole session, a resumed one too
             self._finish(LastSession(
                 outcome.session_id, outcome.ended.status, outcome.ended.reason,
-                summary.tracks, summary.matched, summary.review, summary.unmatched,
-                summary.errors, summary.wall_ms))
+                whole["tracks"], whole["matched"], whole["to_review"], whole["unmatched"],
+                whole["errors"], whole["wall_ms"], whole["done"]))
 
     def _finish(self, last: LastSession) -> None:
         self._runner = None

@@ -67,7 +67,9 @@ class SessionSummary:
     tracks: int = 0  # tracks planned
     done: int = 0
     matched: int = 0
-    review: int = 0
+    review: int = 0  # the app's own doubts, decided by the DJ before or not
+    to_review: int = 0  # of those, the tracks the DJ has not decided on yet
+    decided: int = 0  # tracks whose earlier decision by the DJ was used
     unmatched: int = 0
     errors: int = 0
     queries: int = 0
@@ -86,11 +88,13 @@ class SessionSummary:
 
     def add(self, result: MatchResult) -> None:
         self.done += 1
+        self.decided += bool(result.decision_used)
         status = result.status
         if status == "matched":
             self.matched += 1
         elif status == "review":
             self.review += 1
+            self.to_review += not result.decision_used
         elif status == "error":
             self.errors += 1
         else:

@@ -18,6 +18,7 @@ class ProgressLine:
         self.every_s = every_s
         self.started = time.perf_counter()
         self.last_print = 0.0
+        self.done_before: int | None = None  # tracks done before this run (a resume)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, TrackDone):
@@ -33,7 +34,10 @@ class ProgressLine:
             return
         self.last_print = now
         elapsed = now - self.started
-        summary_rate = event.done / elapsed if elapsed > 0 else 0.0
+        if self.done_before is None:
+            self.done_before = event.done - 1
+        # This run's pace, waits included: tracks done before a resume took no time here.
+        summary_rate = (event.done - self.done_before) / elapsed if elapsed > 0 else 0.0
         remaining = (event.total - event.done) / summary_rate if summary_rate else 0.0
         filled = int(30 * event.done / event.total) if event.total else 30
         line = (f"[{'#' * filled}{'.' * (30 - filled)}] {event.done}/{event.total} "

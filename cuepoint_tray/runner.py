@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cuepoint_tray.domain import MatchResult, QueryRecord, RekordboxTrack
 from cuepoint_tray.errors import AuthError, BlockedError, NotAnsweringError
@@ -58,9 +58,14 @@ class SessionRunner:
 
     def __init__(self, matcher: TrackMatcher, tracks: Mapping[str, RekordboxTrack], *,
                  provider_name: str, concurrency: int = 4,
-                 listeners: Sequence[Listener] = (), wait_for_beatport_s: float | None = None):
+                 listeners: Sequence[Listener] = (), wait_for_beatport_s: float | None = None,
+                 decisions: Mapping[str, str] | None = None):
+        """`decisions`: the DJ's decision (accepted, rejected, picked) by Rekordbox track id,
+        from earlier sessions of this library; a track that has one is not put to the DJ
+        again, and its result says the decision was used."""
         self.matcher = matcher
         self.tracks = tracks
+        self.decisions = dict(decisions or {})
         self.provider_name = provider_name
         self.concurrency = max(1, concurrency)
         self.listeners = list(listeners)
@@ -187,7 +192,9 @@ class SessionRunner:
         while True:
             asked_at = time.monotonic()
             try:
-                return self.matcher.match(track, on_query=report)
+                result = self.matcher.match(track, on_query=report)
+                decided = self.decisions.get(track.track_id, "")
+                return replace(result, decision_used=decided) if decided else result
             except (BlockedError, AuthError) as exc:
                 self.stop_for(str(exc))
                 return None

@@ -29,7 +29,7 @@ from cuepoint_tray.resume_plan import StoredTrack, plan_resume
 from cuepoint_tray.runner import Listener, SessionRunner, jobs_for
 from cuepoint_tray.settings import Settings
 from cuepoint_tray.store import HistoryWriter
-from cuepoint_tray.store.queries import session_overview
+from cuepoint_tray.store.queries import decisions_of_library, session_overview
 from cuepoint_tray.waits import APP_WAITS, Waits
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,9 @@ class MatchOutcome:
     report_path: Path | None = None
     folder: Path | None = None  # the session's one report folder
     files: list[Path] = field(default_factory=list)  # the report and the tables, as written
+    # The whole session as the history holds it when it ended (`queries.session_overview`):
+    # every track, resumed or not, and what is left to review after the DJ's decisions.
+    session: dict[str, Any] = field(default_factory=dict)
 
 
 RunnerReady = Callable[[SessionRunner, int], None]  # the runner and its session's id
@@ -158,10 +161,14 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
             writer.record_error("keys", note)
         matcher = TrackMatcher(provider, isrc_lookup=provider.track_by_isrc
                                if provider.exact_isrc_lookup else None)
+        library_key = session_overview(writer.db, session_id)["xml_path"]
+        decisions = {track_id: row["state"] for track_id, row in
+                     decisions_of_library(writer.db, library_key).items()}
         runner = SessionRunner(matcher, tracks, provider_name=provider.name,
                                concurrency=settings.concurrency,
                                listeners=[writer, *listeners],
-                               wait_for_beatport_s=waits.wait_for_beatport_s)
+                               wait_for_beatport_s=waits.wait_for_beatport_s,
+                               decisions=decisions)
         writer.on_unwritten = runner.stop_for  # a track not kept stops the session
         if on_runner:
             on_runner(runner, session_id)
@@ -169,15 +176,22 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
     finally:
         writer.on_unwritten = None
         http.close()
+    writer.add_throttle_wait(session_id, http.throttle.waited_wall_s * 1000)
     unwritten = writer.unwritten_reason(session_id)
     if unwritten and ended.status == "completed":  # the writer stored it as paused too
         ended = SessionEnded("paused", ended.summary, unwritten)
     if ended.reason and ended.status != "completed":
         writer.record_error("session", ended.reason)
     writer.flush()
-    playlists = list(session_overview(writer.db, session_id)["playlists"])
-    folder = out_dir or default_out_dir(paths, session_id, playlists)
-    report_path, files = _write_outputs(writer, session_id, settings, folder, json_out)
+    stored = session_overview(writer.db, session_id)
+    playlists = list(stored["playlists"])
+    folder: Path | None = None
+    report_path: Path | None = None
+    files: list[Path] = []
+    if stored["done"]:  # a session stopped before its first track (blocked) has nothing
+        folder = out_dir or session_folder(stored["report_path"]) or default_out_dir(
+            paths, session_id, playlists)
+        report_path, files = _write_outputs(writer, session_id, settings, folder, json_out)
     if settings.query_retention_days > 0:
         writer.delete_old_queries(settings.query_retention_days)
     meta = {
@@ -187,7 +201,9 @@ def _run(library: PlaylistTree, tracks: dict[str, RekordboxTrack], jobs: list[Tr
         "token_renewals": getattr(provider, "renewals", 0),
         "notices": notices,
     }
-    return MatchOutcome(session_id, ended, meta, report_path, folder, files)
+    whole = session_overview(writer.db, session_id)
+    whole.pop("settings", None)
+    return MatchOutcome(session_id, ended, meta, report_path, folder, files, whole)
 
 
 def unreadable_keys_notice(tracks: Mapping[str, RekordboxTrack],
@@ -216,7 +232,7 @@ def _write_outputs(writer: HistoryWriter, session_id: int, settings: Settings,
     from cuepoint_tray.reports.render import write_rendered
 
     try:
-        data = build_report(writer.db, session_id)
+        data = build_report(writer.db, session_id, settings.key_notation)
         path = folder / report_file_name(data, settings.report_format)
         write_rendered(data, settings.report_format, path)
         files = [*write_tables(writer.db, session_id, folder, tracks=data.tracks), path]
@@ -237,6 +253,15 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def session_folder(report_path: str) -> Path | None:
+    """The folder an earlier run of the session (before a resume) wrote its report and
+    tables into, when it is still there: a session keeps one folder."""
+    if not report_path:
+        return None
+    folder = Path(report_path).parent
+    return folder if folder.is_dir() else None
 
 
 def default_out_dir(paths: AppPaths, session_id: int, playlists: Sequence[str]) -> Path:

@@ -65,6 +65,10 @@ def _benchmarks(s: dict[str, Any]) -> dict[str, Callable[[SqliteDatabase], objec
         "review_queue": lambda db: q.review_queue(db, session()),
         "final_matches": lambda db: q.final_matches(db, session()),
         "session_tracks (all)": lambda db: q.session_tracks(db, session()),
+        "session_tracks (needs_decision)": lambda db: q.session_tracks(
+            db, session(), needs_decision=True),
+        "session_changes (only changing)": lambda db: q.session_changes(
+            db, session(), only_changing=True, limit=100),
         "session_tracks (status+search)": lambda db: q.session_tracks(
             db, session(), status="matched", search="a"),
         "live_session (latest)": lambda db: live_session(db),

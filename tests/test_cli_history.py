@@ -170,7 +170,9 @@ def test_export_writes_an_enriched_copy_and_an_undo_csv(history, capsys, tmp_pat
     session_id = history.sessions[0]
     source_before = sha256(history.xml)
     out = tmp_path / "enriched.xml"
-    assert cli(history, "export", str(session_id), "--rekordbox-xml", str(out)) == 0
+    # Overwriting, with the Comments note: the defaults fill empty fields only (issue 14).
+    assert cli(history, "export", str(session_id), "--rekordbox-xml", str(out),
+               "--mode", "overwrite", "--comments") == 0
     printed = capsys.readouterr().out
 
     assert sha256(history.xml) == source_before

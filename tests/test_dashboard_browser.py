@@ -572,7 +572,9 @@ def test_exports_download_the_sessions_files(pages: Pages, history: History) -> 
     tracks = {t.get("TrackID"): t for t in ElementTree.fromstring(body).iter("TRACK")
               if t.get("TrackID")}
     assert tracks["1"].get("Name") == f"{SCRIPT_NAME} (Original Mix)"
-    assert "Beatport 7001" in tracks["1"].get("Comments", "")
+    # Comments are left alone by default (issue 14); the empty Label gets Beatport's.
+    assert "Beatport 7001" not in tracks["1"].get("Comments", "")
+    assert tracks["1"].get("Label") == "Label <i>Italic</i>"
     name, body = download(page, "#download-changes")
     changes = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert {row["track_id"] for row in changes} >= {"1", "2", "3"}

@@ -108,8 +108,10 @@ def test_accepting_clears_to_review_everywhere_and_undo_brings_it_back(fresh: Se
     assert decided["review_state"] == "accepted"
 
     session, listed = fresh.session(), fresh.listed()
+    live = fresh.get("/api/live", session=fresh.session_id).json()["session"]
     assert (session["to_review"], session["decided"]) == (0, 1)
     assert (listed["to_review"], listed["decided"]) == (0, 1)
+    assert (live["to_review"], live["decided"]) == (0, 1)
     assert session["review"] == 1  # the app's own count stays
     assert fresh.get(f"/api/sessions/{fresh.session_id}/tracks",
                      needs_decision=1).json()["total"] == 0
@@ -146,6 +148,12 @@ def test_picking_a_candidate_or_a_track_looked_up_on_beatport(fresh: Served) -> 
     assert unknown.json()["error"].startswith("Beatport has no track 999999")
     assert fresh.track(NIGHT_BUS)["final"]["id"] == 7001  # the refused pick changed nothing
 
+    # The HTML report's review queue says what the track was changed to, escaped.
+    page = fresh.get(f"/api/sessions/{fresh.session_id}/report.html").text
+    changed_to = page[page.index("Changed to"):][:400]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in changed_to
+    assert "<script>alert(1)" not in page
+
 
 @pytest.mark.parametrize("body", [{"state": "maybe"}, {"state": "picked"},
                                   {"state": "picked", "beatport_id": "x"}, {"state": 3}])
@@ -170,6 +178,9 @@ def test_bulk_decisions_for_what_a_filter_shows(fresh: Served) -> None:
                           {"state": "rejected", "track_ids": [night["id"], nowhere["id"]]})
     assert rejected.json()["decided"] == 2 and rejected.json()["session"]["decided"] == 2
     assert fresh.track(NIGHT_BUS)["final"] is None
+
+    nothing = fresh.post(f"/api/tracks/{nowhere['id']}/review", {"state": "accepted"})
+    assert nothing.status_code == 400 and "proposed no Beatport track" in nothing.json()["error"]
 
     foreign = fresh.post(f"/api/sessions/{fresh.session_id}/review",
                          {"state": "rejected", "track_ids": [night["id"], 10**9]})

@@ -108,3 +108,51 @@ def test_a_failing_step_leaves_the_file_at_the_previous_version(tmp_path: Path) 
     assert schema_version(db) == LATEST
     assert "half_done" not in columns(db.connection(), "sessions")
     assert len(list(tmp_path.glob(f"history.sqlite3.bak-v{LATEST}-*"))) == 1
+
+
+def test_reviews_kept_on_track_rows_become_decisions(tmp_path: Path) -> None:
+    """Version 4 (issue 14): every review a DJ made before is kept, as a decision on the
+    Rekordbox track of its library, with the Beatport track it meant; the newest wins."""
+    path = db_file(tmp_path)
+    db = SqliteDatabase(str(path), pragmas={"journal_mode": "wal", "foreign_keys": 1})
+    migrate(db, path, steps=STEPS[:3])
+    for session, started in ((1, 1700000000.0), (2, 1700100000.0)):
+        db.execute_sql("INSERT INTO sessions (id, started_at, status, playlists, xml_path) "
+                       "VALUES (?, ?, 'completed', '[\"Sets/A\"]', '/music/rekordbox.xml')",
+                       (session, started))
+    rows = [  # id, session, rb id, status, review_state, reviewed_at, bp_id, chosen, offered
+        (1, 1, "11", "review", "accepted", 10.0, None, None, 101),
+        (2, 1, "12", "matched", "changed", 11.0, 50, 102, None),
+        (3, 1, "13", "matched", "rejected", 12.0, 60, None, None),
+        (4, 1, "14", "matched", "auto", None, 70, None, None),
+        (5, 2, "13", "matched", "accepted", 20.0, 61, None, None),  # newer: wins for "13"
+        (6, 1, "15", "matched", "accepted", 13.0, 80, None, None),
+    ]
+    for tid, session, rb_id, status, state, at, bp_id, _, _ in rows:
+        db.execute_sql("INSERT INTO track_results (id, session_id, playlist, position, "
+                       "rb_track_id, status, review_state, reviewed_at, bp_id, bp_title, "
+                       "bp_artists) VALUES (?, ?, 'Sets/A', ?, ?, ?, ?, ?, ?, ?, '[\"A\"]')",
+                       (tid, session, tid, rb_id, status, state, at, bp_id,
+                        f"app {bp_id}" if bp_id else None))
+    for cid, tid, bp_id in ((101, 1, 9001), (102, 2, 9002)):
+        db.execute_sql("INSERT INTO candidates (id, track_result_id, rank, bp_id, bp_title, "
+                       "bp_label) VALUES (?, ?, 1, ?, ?, 'Lbl')", (cid, tid, bp_id, f"c{bp_id}"))
+    db.execute_sql("UPDATE track_results SET review_candidate_id = 101 WHERE id = 1")
+    db.execute_sql("UPDATE track_results SET chosen_candidate_id = 102 WHERE id = 2")
+    db.close()
+
+    db = open_history(path)
+    found = {row[0]: row[1:] for row in db.execute_sql(
+        "SELECT rb_track_id, state, bp_id, bp_title, session_id, decided_at, library "
+        "FROM decisions").fetchall()}
+    db.close()
+    assert found == {
+        "11": ("accepted", 9001, "c9001", 1, 10.0, "/music/rekordbox.xml"),
+        "12": ("picked", 9002, "c9002", 1, 11.0, "/music/rekordbox.xml"),
+        "13": ("accepted", 61, "app 61", 2, 20.0, "/music/rekordbox.xml"),
+        "15": ("accepted", 80, "app 80", 1, 13.0, "/music/rekordbox.xml"),
+    }
+    from cuepoint_tray.store.queries import session_overview, track_detail
+    assert session_overview(path, 1)["to_review"] == 0
+    assert track_detail(path, 1)["track"]["final"]["title"] == "c9001"
+    assert track_detail(path, 3)["track"]["final"]["id"] == 61  # the newer decision

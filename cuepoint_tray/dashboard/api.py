@@ -424,7 +424,8 @@ class DashboardAPI:
 
         if fmt not in REPORT_FORMATS:
             raise CuepointError(f"Unknown report format '{fmt}': use {either(REPORT_FORMATS)}.")
-        path = write_report(self.db, session_id, fmt, self.paths.reports_dir)
+        path = write_report(self.db, session_id, fmt, self.paths.reports_dir,
+                            self._plain_settings().key_notation)
         return Download(path, path.name, REPORT_FORMATS[fmt].media_type)
 
     def rekordbox_export(self, session_id: int, *, write_bpm: bool = False,

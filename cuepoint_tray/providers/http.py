@@ -98,6 +98,8 @@ class HostThrottle:
         self._interval = 1.0 / requests_per_second if requests_per_second > 0 else 0.0
         self._next_at: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._waited_until = 0.0
+        self.waited_wall_s = 0.0  # wall-clock time at least one send waited (overlaps once)
 
     def wait(self, host: str) -> float:
         """Sleep until this send's slot for `host` comes; returns the seconds waited."""
@@ -113,6 +115,10 @@ class HostThrottle:
             now = time.monotonic()
             slot = max(now, self._next_at.get(host, now))
             self._next_at[host] = slot + self._interval
+            # Waits of parallel sends overlap: count each moment once. Waits are reserved
+            # in order of their start (now), so the union grows by what passes the last end.
+            self.waited_wall_s += max(0.0, slot - max(now, self._waited_until))
+            self._waited_until = max(self._waited_until, slot)
         return slot - now
 
 
@@ -266,7 +272,8 @@ class HttpClient:
         # and the waits between them (which Retry-After may stretch to its cap).
         self.call_deadline_s = (timeout_s + backoff_max_s) * max(1, max_attempts) + \
             retry_after_cap_s
-        adapter = _ThrottledAdapter(HostThrottle(requests_per_second), self._admit,
+        self.throttle = HostThrottle(requests_per_second)
+        adapter = _ThrottledAdapter(self.throttle, self._admit,
                                     self._count_send, try_deadline_s=timeout_s)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)

@@ -12,6 +12,7 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
+from cuepoint_tray.changes import ExportOptions
 from cuepoint_tray.domain import BeatportTrack
 from cuepoint_tray.musical_keys import parse_key
 from cuepoint_tray.store import queries
@@ -20,7 +21,8 @@ from cuepoint_tray.store.database import reads
 Row = dict[str, Any]
 CONFIDENCES = ("strong", "medium", "low", "none")
 OUTCOMES = ("matched", "review", "unmatched", "errors")
-_TOTALS = ("tracks", "done", "matched", "review", "unmatched", "errors", "queries", "requests",
+_TOTALS = ("tracks", "done", "matched", "review", "to_review", "decided", "will_change",
+           "unmatched", "errors", "queries", "requests",
            "cache_hits", "retries", "rate_limited", "wall_ms", "match_rate", "cache_hit_rate",
            "ms_per_track", "requests_per_track")
 
@@ -49,10 +51,12 @@ class ReportData:
 
 
 @reads
-def build_report(db: SqliteDatabase, session_id: int) -> ReportData:
-    """Read one session's report from the history; NotFoundError when it is not there."""
+def build_report(db: SqliteDatabase, session_id: int, key_notation: str = "musical"
+                 ) -> ReportData:
+    """Read one session's report from the history, keys in `key_notation`; NotFoundError
+    when it is not there."""
     overview = queries.session_overview(db, session_id)
-    tracks = queries.all_tracks(db, session_id)
+    tracks = queries.all_tracks(db, session_id, ExportOptions(key_notation=key_notation))
     playlists = list(overview["playlists"])
     started = _local_time(overview["started_at"])
     return ReportData(

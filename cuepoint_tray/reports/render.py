@@ -41,14 +41,16 @@ _MAX_NAME = 120
 
 
 @reads
-def write_report(db: SqliteDatabase, session_id: int, fmt: str, folder: Path) -> Path:
-    """Write one session's report in `fmt` to folder; returns the file's path.
+def write_report(db: SqliteDatabase, session_id: int, fmt: str, folder: Path,
+                 key_notation: str = "musical") -> Path:
+    """Write one session's report in `fmt` to folder, keys in `key_notation`; returns the
+    file's path.
 
     The name is "<session id> <playlist names> <date>.<fmt>". An unknown format raises
     CuepointError naming the known ones.
     """
     _known(fmt)
-    data = build_report(db, session_id)
+    data = build_report(db, session_id, key_notation)
     path = Path(folder) / report_file_name(data, fmt)
     write_rendered(data, fmt, path)
     return path
@@ -138,7 +140,9 @@ def _figures(data: ReportData) -> list[tuple[str, str]]:
         ("Session", f"{data.session_id} ({o['status']})"),
         ("Tracks", f"{t['done']} of {t['tracks']}"),
         ("Matched", f"{t['matched']} ({t['match_rate']:.0%})"),
-        ("To review", str(t["review"])),
+        ("To review", str(t["to_review"])
+         + (f" ({t['decided']} decided by you)" if t.get("decided") else "")),
+        ("Will change", f"{t['will_change']} tracks in Rekordbox (empty fields filled)"),
         ("Unmatched", str(t["unmatched"])),
         ("Errors", str(t["errors"])),
         ("Time", _ms(t["wall_ms"])),
@@ -156,10 +160,10 @@ def _text_table(tracks: list[dict[str, Any]]) -> list[str]:
     header = "  ".join(f"{title:<{width}}" for title, _, width in _TEXT_COLUMNS).rstrip()
     rows = [header, "-" * len(header)]
     for track in tracks:
-        key = key_as_rekordbox(track["final"])
+        old_key, new_key = _key_pair(track)
         cells = {"position": str(track["position"]), "rb": _rb_text(track["rekordbox"]),
                  "bp": _bp_text(track["final"]),
-                 "key": f"{track['rekordbox']['tonality'] or '-'}/{key or '-'}",
+                 "key": f"{old_key or '-'}/{new_key or '-'}",
                  "confidence": track["confidence"], "status": track["status"]}
         rows.append("  ".join(_fit(cells[key], width) for _, key, width in _TEXT_COLUMNS)
                     .rstrip())
@@ -266,8 +270,22 @@ def _review_table(rows: list[dict[str, Any]]) -> str:
                   ([_e(r["position"]), _rekordbox_names(r["rekordbox"]),
                     _candidate_cell(r["review_candidate"]),
                     _e(f"{(r['review_candidate'] or {}).get('score') or 0:.2f}"),
-                    _e(r["review_state"]), _u(r.get("reason"))] for r in rows),
+                    _decision_cell(r), _u(r.get("reason"))] for r in rows),
                   "No track waits for a decision.")
+
+
+def _decision_cell(track: dict[str, Any]) -> str:
+    """The DJ's decision in words, and what a changed one was changed to."""
+    decision = track.get("decision")
+    if decision is None:
+        return "<span class=muted>to review</span>"
+    where = (f" <span class=muted>(in session {_e(decision['session_id'])})</span>"
+             if decision.get("earlier") else "")
+    if decision["state"] == "rejected":
+        return f"Rejected: no Beatport match{where}"
+    if decision["state"] == "accepted":
+        return f"Accepted{where}"
+    return f"Changed to {_beatport_cell(decision.get('beatport'))}{where}"
 
 
 def _candidate_cell(candidate: dict[str, Any] | None) -> str:
@@ -297,18 +315,28 @@ def _time(ms: float) -> str:
 def _track_table(tracks: list[dict[str, Any]]) -> str:
     return _table(("#", "Rekordbox", "Beatport", "BPM", "Key", "Genre", "Label", "Year",
                    "Confidence", "Status", "Time"),
-                  (_track_cells(t["position"], t["rekordbox"], t["final"])
-                   + [_badge(t["confidence"]), _badge(t["status"]), _time(t["elapsed_ms"])]
+                  (_track_cells(t) + [_badge(t["confidence"]), _badge(t["status"]),
+                                      _time(t["elapsed_ms"])]
                    for t in tracks))
 
 
-def _track_cells(position: int, rb: dict[str, Any], bp: dict[str, Any] | None) -> list[str]:
-    """Rekordbox's values over what will be written from Beatport (the review applied)."""
+def _key_pair(track: dict[str, Any]) -> tuple[str, str]:
+    """The track's key as Rekordbox has it and as it would be written, in the notation
+    chosen (`changes`); before changes were shaped, as Rekordbox spells it."""
+    for change in track.get("changes") or ():
+        if change["field"] == "key":
+            return change["old"], change["new"]
+    return track["rekordbox"]["tonality"], key_as_rekordbox(track["final"])
+
+
+def _track_cells(track: dict[str, Any]) -> list[str]:
+    """Rekordbox's values over what will be written from Beatport (the decision applied)."""
+    rb, bp = track["rekordbox"], track["final"]
     new = bp or {}
     year = (new.get("release_date") or "")[:4]
-    return [_e(position), _rekordbox_names(rb), _beatport_cell(bp),
+    return [_e(track["position"]), _rekordbox_names(rb), _beatport_cell(bp),
             _pair(rb["average_bpm"], new.get("bpm")),
-            _pair(rb["tonality"], key_as_rekordbox(bp)),
+            _pair(*_key_pair(track)),
             _pair(rb["genre"], new.get("genre")), _pair(rb["label"], new.get("label")),
             _pair(rb["year"], int(year) if year.isdigit() else None)]
 

@@ -33,7 +33,9 @@ _LISTS = ("artists", "remixers")
 
 RESULT_COLUMNS = (
     "playlist", "position", "status", "confidence", "score", "review_state", "reason", "error",
-    "elapsed_ms", "query_count", "candidate_count", "early_exit_at", *_REKORDBOX,
+    "elapsed_ms", "query_count", "candidate_count", "early_exit_at", "needs_decision",
+    "decision.state", "decision.beatport_id", "decision.session_id", "decision_used",
+    *_REKORDBOX,
     *(f"beatport.{name}" for name in _BEATPORT), *(f"final.{name}" for name in _BEATPORT),
 )
 CANDIDATE_COLUMNS = (
@@ -58,7 +60,11 @@ def flat(prefix: str, values: Row | None, names: Iterable[str]) -> Row:
 
 def result_row(track: Row) -> Row:
     """One shaped track (`queries.track_shape`) as a results.csv row."""
-    row = {name: track[name] for name in RESULT_COLUMNS[:12]}
+    row = {name: track[name] for name in RESULT_COLUMNS[:13]}
+    decision = track["decision"] or {}
+    row.update({f"decision.{name}": decision.get(name, "")
+                for name in ("state", "beatport_id", "session_id")})
+    row["decision_used"] = track["decision_used"]
     row.update(flat("rekordbox", track["rekordbox"], RekordboxTrack.__slots__))
     row.update(flat("beatport", track["beatport"], _BEATPORT))
     row.update(flat("final", track["final"], _BEATPORT))

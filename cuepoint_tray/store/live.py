@@ -12,7 +12,14 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from cuepoint_tray.store.database import reads
-from cuepoint_tray.store.queries import NotFoundError, Row, _rows, _session_out, _shaped
+from cuepoint_tray.store.queries import (
+    NotFoundError,
+    Row,
+    _rows,
+    _session_out,
+    _shaped,
+    _with_counts,
+)
 
 POINTS_PER_POLL = 2000  # a first poll of a long session gets its tracks in a few polls
 
@@ -27,7 +34,7 @@ def live_session(db: SqliteDatabase, session_id: int | None = None, *,
     row = _pick(db, session_id)
     if row is None:
         return None
-    session = _session_out(row)
+    session = _with_counts(db, [_session_out(row)])[0]  # to_review, decided, will_change
     session.pop("settings", None)
     session.update(_rates(session))
     session["playlist_progress"] = _playlist_progress(db, session)
@@ -64,9 +71,13 @@ def _pick(db: SqliteDatabase, session_id: int | None) -> Row | None:
     return None
 
 
-def _rates(session: Row) -> dict[str, Any]:
-    """Tracks per minute and, while the session runs, the time left at that pace."""
+def _rates(session: Row, now: float | None = None) -> dict[str, Any]:
+    """Tracks per minute and, while the session runs, the time left at that pace: the whole
+    session's, waits included (for Beatport, the rate limit, a slow answer) up to now, not
+    only up to the last track written."""
     done, wall_ms = session["done"], session["wall_ms"]
+    if session["status"] == "running" and session.get("wall_at"):
+        wall_ms += max(0.0, (now or time.time()) - session["wall_at"]) * 1000
     per_minute = done / (wall_ms / 60000) if done and wall_ms else 0.0
     left = session["tracks"] - done
     eta_s = left * wall_ms / done / 1000 if done and session["status"] == "running" else None

@@ -142,6 +142,20 @@ def _decisions(db: SqliteDatabase) -> None:
     db.execute_sql("CREATE UNIQUE INDEX decisions_library_rb_track_id "
                    "ON decisions (library, rb_track_id)")
     db.execute_sql("ALTER TABLE track_results ADD COLUMN decision_used TEXT NOT NULL DEFAULT ''")
+    # When wall_ms was last written (a running session's time left counts from it), and the
+    # wall-clock time some request waited for its throttle slot (waits of parallel workers
+    # overlap: their sum can exceed the session's duration).
+    db.execute_sql("ALTER TABLE sessions ADD COLUMN wall_at REAL")
+    db.execute_sql("ALTER TABLE sessions ADD COLUMN throttle_wall_ms REAL")
+    # A number that changes with every decision written or undone, whoever writes it: a
+    # reader may keep the review counts it computed until it changes.
+    db.execute_sql("CREATE TABLE decisions_version (id INTEGER NOT NULL PRIMARY KEY "
+                   "CHECK (id = 1), version INTEGER NOT NULL)")
+    db.execute_sql("INSERT INTO decisions_version (id, version) VALUES (1, 0)")
+    for change in ("INSERT", "UPDATE", "DELETE"):
+        db.execute_sql(f"CREATE TRIGGER decisions_{change.lower()}d AFTER {change} ON "
+                       "decisions BEGIN UPDATE decisions_version SET version = version + 1 "
+                       "WHERE id = 1; END")
     columns = ", ".join("bp_" + name for name in _BEATPORT_COLUMNS)
     # The Beatport track each review meant: the candidate picked ("changed"), the app's own
     # match or else the doubtful candidate offered ("accepted"), none ("rejected").

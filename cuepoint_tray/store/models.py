@@ -86,6 +86,10 @@ class Session(_Table):
     wall_ms = FloatField(default=0.0)
     report_path = TextField(default="")  # added in version 2
     playlist_tracks = JSONField(default=list)  # added in version 3: sizes, as `playlists`
+    wall_at = FloatField(null=True)  # added in version 4: when wall_ms was written
+    # Added in version 4: wall-clock time at least one request waited for its throttle slot;
+    # None for sessions of older versions, which kept only the per-query waits.
+    throttle_wall_ms = FloatField(null=True)
 
     class Meta:
         table_name = "sessions"

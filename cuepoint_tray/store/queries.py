@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,7 @@ from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
 from cuepoint_tray.store.database import reads
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.models import (
+    CANDIDATES_KEPT,
     DECISION_STATES,
     REVIEW_STATES,
     SESSION_STATUSES,
@@ -42,7 +44,7 @@ Row = dict[str, Any]
 
 _LIST_COLUMNS = ("id, started_at, ended_at, status, reason, playlists, xml_path, provider, "
                  "app_version, tracks, done, matched, review, unmatched, errors, queries, "
-                 "requests, cache_hits, retries, rate_limited, wall_ms, report_path")
+                 "requests, cache_hits, retries, rate_limited, wall_ms, wall_at, report_path")
 _ORDERS = {
     "started_at": "started_at",
     "tracks": "tracks",
@@ -149,6 +151,9 @@ def track_shape(row: Row, candidates: dict[int, Row], decision: Row | None = Non
         "chosen_candidate_id": _chosen_candidate(row, decision, candidates),
         "reason": row["reason"], "error": row["error"], "elapsed_ms": row["elapsed_ms"],
         "query_count": row["queries"], "candidate_count": row["candidates"],
+        # Beatport's answers listed candidate_count tracks; the best ones are kept (and the
+        # one offered wherever it ranked): "10 of 25 kept". track_detail counts them exactly.
+        "candidates_kept": min(row["candidates"], CANDIDATES_KEPT),
         "early_exit_at": row["early_exit_at"], "breakdown": _json(row["breakdown"]),
         "rekordbox": rekordbox,
         "beatport": dict_of(beatport_from(row)),
@@ -244,6 +249,38 @@ def _candidates_of_tracks(db: SqliteDatabase, track_ids: list[int]) -> dict[int,
     return found
 
 
+# Review counts already computed, by (history file, session, the decisions' version, the
+# session's figures that change whenever its tracks do): a list of finished sessions polled
+# every few seconds reads them again only after a decision or a new track.
+_COUNTED: dict[tuple[Any, ...], Row] = {}
+_COUNTED_MAX = 20_000
+_COUNTED_LOCK = threading.Lock()
+_STAMP = ("id", "status", "tracks", "done", "matched", "review", "unmatched", "errors",
+          "wall_ms", "wall_at")
+
+
+def _with_counts(db: SqliteDatabase, sessions: list[Row]) -> list[Row]:
+    """The sessions with their review counts (`review_counts`), from the memo when neither
+    the decisions nor the session changed since they were counted."""
+    version = db.execute_sql("SELECT version FROM decisions_version").fetchone()[0]
+    keys = {session["id"]: (db.database, version, *(session.get(name) for name in _STAMP))
+            for session in sessions}
+    with _COUNTED_LOCK:
+        known = {sid: _COUNTED[key] for sid, key in keys.items() if key in _COUNTED}
+    missing = [sid for sid in keys if sid not in known]
+    if missing:
+        counted = review_counts(db, missing)
+        with _COUNTED_LOCK:
+            if len(_COUNTED) + len(counted) > _COUNTED_MAX:
+                _COUNTED.clear()
+            for sid, counts in counted.items():
+                _COUNTED[keys[sid]] = counts
+        known.update(counted)
+    for session in sessions:
+        session.update(known[session["id"]])
+    return sessions
+
+
 def review_counts(db: SqliteDatabase, session_ids: Sequence[int]) -> dict[int, Row]:
     """Per session: tracks needing a decision now (`to_review`), tracks with the DJ's
     decision (`decided`), and tracks whose writing changes a field (`will_change`, with the
@@ -260,13 +297,6 @@ def review_counts(db: SqliteDatabase, session_ids: Sequence[int]) -> dict[int, R
                              "GROUP BY t.session_id", chunk):
             counts[row.pop("sid")] = row
     return counts
-
-
-def _with_counts(db: SqliteDatabase, sessions: list[Row]) -> list[Row]:
-    counts = review_counts(db, [session["id"] for session in sessions])
-    for session in sessions:
-        session.update(counts[session["id"]])
-    return sessions
 
 
 # --- sessions ------------------------------------------------------------------------
@@ -329,7 +359,13 @@ def session_overview(db: SqliteDatabase, session_id: int) -> Row:
     session["early_exits"] = sum(row["early"] for row in counts)
     session["avg_track_ms"] = round(sum(row["ms"] for row in counts) / session["done"], 1) \
         if session["done"] else 0.0
-    session["query_costs"] = _query_costs(db, session_id)
+    session["query_costs"] = costs = _query_costs(db, session_id)
+    # Waits of parallel workers overlap: the time waited is wall-clock time (kept since
+    # version 4), never more than the session lasted; their sum stays as `throttle_summed_ms`.
+    costs["throttle_summed_ms"] = costs["throttle_ms"]
+    walled = session.get("throttle_wall_ms")
+    costs["throttle_ms"] = round(walled if walled is not None else min(
+        costs["throttle_ms"], session["wall_ms"]), 1)
     session["recent_errors"] = _rows(
         db, 'SELECT at, "where", message FROM errors WHERE session_id = ? '
             "ORDER BY at DESC LIMIT 20", (session_id,))
@@ -655,8 +691,10 @@ def track_detail(db: SqliteDatabase, track_result_id: int,
     queries = _rows(db, "SELECT * FROM queries WHERE track_result_id = ? ORDER BY number",
                     (track_result_id,))
     decision = _decisions_of(db, [row]).get(row["id"])
-    return {"track": track_shape(row, {c["id"]: c for c in candidates}, decision, options),
-            "candidates": [candidate_shape(c) for c in candidates], "queries": queries}
+    track = track_shape(row, {c["id"]: c for c in candidates}, decision, options)
+    track["candidates_kept"] = len(candidates)
+    return {"track": track, "candidates": [candidate_shape(c) for c in candidates],
+            "queries": queries}
 
 
 def rekordbox_from_shape(track: Row) -> RekordboxTrack:
@@ -711,8 +749,11 @@ def decide(db: SqliteDatabase, track_result_id: int, state: str,
     if (state == "picked") != (beatport_id is not None or beatport is not None):
         raise HistoryError("A Beatport track id is needed to pick a track, and only then.")
     with db.atomic("IMMEDIATE"):
-        _decide(db, _one(db, "SELECT * FROM track_results WHERE id = ?", (track_result_id,),
-                         f"track result {track_result_id}"), state, beatport_id, beatport)
+        row = _one(db, "SELECT * FROM track_results WHERE id = ?", (track_result_id,),
+                   f"track result {track_result_id}")
+        if not _decide(db, row, state, beatport_id, beatport):
+            raise HistoryError("CuePoint proposed no Beatport track for this one: pick one "
+                               "(a candidate, or search Beatport) or reject it.")
     return track_detail(db, track_result_id)
 
 
@@ -769,6 +810,19 @@ def _candidate_track(db: SqliteDatabase, track_result_id: int,
         raise NotFoundError(f"Beatport track {beatport_id} is not among the candidates of "
                             f"track result {track_result_id}.")
     return track
+
+
+@reads
+def track_of_rekordbox(db: SqliteDatabase, session_id: int, rb_track_id: str) -> int:
+    """The id of a session's track result for a Rekordbox track id (its first entry)."""
+    _one(db, "SELECT id FROM sessions WHERE id = ?", (session_id,), f"session {session_id}")
+    found = db.execute_sql("SELECT id FROM track_results WHERE session_id = ? AND "
+                           "rb_track_id = ? ORDER BY playlist, position LIMIT 1",
+                           (session_id, str(rb_track_id))).fetchone()
+    if found is None:
+        raise NotFoundError(f"Session {session_id} has no Rekordbox track {rb_track_id}: "
+                            f"`cuepoint review {session_id}` lists its tracks to review.")
+    return int(found[0])
 
 
 @reads

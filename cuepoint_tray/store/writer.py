@@ -30,7 +30,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from peewee import AutoField, Field, Model, OperationalError, SqliteDatabase
+from peewee import AutoField, Field, Model, OperationalError, SqliteDatabase, fn
 
 from cuepoint_tray.events import (
     Event,
@@ -198,6 +198,12 @@ class HistoryWriter:
         """Give stored tracks their positions in the playlist as it is now (playlist, old,
         new), delete those not moved (gone from the playlist), and set the new sizes."""
         self._call(lambda db: _realign(db, session_id, list(moves), playlist_tracks))
+
+    def add_throttle_wait(self, session_id: int, wall_ms: float) -> None:
+        """Add a run's wall-clock time waiting for throttle slots to the session's."""
+        self._call(lambda db: Session.update(
+            throttle_wall_ms=fn.coalesce(Session.throttle_wall_ms, 0) + wall_ms)
+            .where(Session.id == session_id).execute(db))
 
     def set_report_path(self, session_id: int, report_path: str) -> None:
         """Remember where the session's report was written."""
@@ -451,6 +457,7 @@ def _add_totals(db: SqliteDatabase, session_id: int, summary: SessionSummary,
     changes: dict[Any, Any] = {getattr(Session, name): getattr(Session, name)
                                + getattr(summary, name) for name in _TOTALS}
     changes[Session.wall_ms] = wall_ms
+    changes[Session.wall_at] = time.time()
     Session.update(changes).where(Session.id == session_id).execute(db)
 
 
@@ -487,7 +494,7 @@ def _realign(db: SqliteDatabase, session_id: int, moves: list[tuple[str, int, in
 def _write_end(db: SqliteDatabase, session_id: int, ended: SessionEnded,
                wall_ms: float) -> None:
     Session.update(status=ended.status, reason=ended.reason, ended_at=time.time(),
-                   tracks=ended.summary.tracks, wall_ms=wall_ms).where(
+                   tracks=ended.summary.tracks, wall_ms=wall_ms, wall_at=time.time()).where(
         Session.id == session_id).execute(db)
 
 

@@ -48,7 +48,8 @@ def _counts(last: LastSession, *, of: bool = True) -> str:
 
 
 def _done(last: LastSession) -> str:
-    done = last.matched + last.review + last.unmatched + last.errors
+    done = last.done if last.done is not None else (
+        last.matched + last.review + last.unmatched + last.errors)
     return f"{done} of {last.tracks} tracks done" if last.tracks else "No track done"
 
 

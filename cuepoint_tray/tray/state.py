@@ -87,7 +87,13 @@ class TrayState:
 
     @property
     def last(self) -> LastSession | None:
-        return self.session.last
+        """How the last session ended, with what is left to review as the history says now:
+        a decision taken since clears the badge and the status line at once."""
+        last = self.session.last
+        if last is None:
+            return None
+        now = next((s for s in self.recent if s.id == last.session_id), None)
+        return replace(last, review=now.review) if now is not None else last
 
     @property
     def last_report(self) -> RecentSession | None:
@@ -171,7 +177,7 @@ def _recent(row: dict[str, Any]) -> RecentSession:
     return RecentSession(
         id=row["id"], playlists=tuple(row["playlists"]), status=row["status"],
         started_at=row["started_at"], done=row["done"], tracks=row["tracks"],
-        matched=row["matched"], review=row["review"], unmatched=row["unmatched"],
+        matched=row["matched"], review=row["to_review"], unmatched=row["unmatched"],
         reason=row.get("reason") or "",
         report_path=report if report and Path(report).exists() else "")
 
