@@ -566,7 +566,6 @@ def test_exports_download_the_sessions_files(pages: Pages, history: History) -> 
     assert name.endswith(".html") and b"&lt;script&gt;alert(1)" in body
     expect(page.locator("#export-status")).to_contain_text(name)
 
-    page.check("#write-comments")  # Comments are touched only when asked (issue 14)
     name, body = download(page, "#download-xml")
     assert name.endswith(".xml")
     tracks = {t.get("TrackID"): t for t in ElementTree.fromstring(body).iter("TRACK")
@@ -575,6 +574,17 @@ def test_exports_download_the_sessions_files(pages: Pages, history: History) -> 
     # Comments are left alone by default (issue 14); the empty Label gets Beatport's.
     assert "Beatport 7001" not in tracks["1"].get("Comments", "")
     assert tracks["1"].get("Label") == "Label <i>Italic</i>"
+    page.check("#write-comments")  # touched when asked
+    name, body = download(page, "#download-xml")
+    tracks = {t.get("TrackID"): t for t in ElementTree.fromstring(body).iter("TRACK")
+              if t.get("TrackID")}
+    assert "Beatport 7001" in tracks["1"].get("Comments", "")
+    page.uncheck("#field-label")  # fields not chosen are not written
+    expect(page.locator("#export-effect")).to_contain_text("This writes")
+    name, body = download(page, "#download-xml")
+    tracks = {t.get("TrackID"): t for t in ElementTree.fromstring(body).iter("TRACK")
+              if t.get("TrackID")}
+    assert tracks["1"].get("Label", "") == ""
     name, body = download(page, "#download-changes")
     changes = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert {row["track_id"] for row in changes} >= {"1", "2", "3"}
