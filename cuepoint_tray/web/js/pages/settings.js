@@ -7,6 +7,7 @@
 
 import {api, post} from "../api.js";
 import {fill, h, link, message, setText} from "../dom.js";
+import {forgetKeyNotation} from "../keys.js";
 import {go} from "../route.js";
 
 export async function render(main) {
@@ -320,6 +321,7 @@ class SettingsForm {
     this.save.disabled = true;
     try {
       const data = await post("/api/settings", {values});
+      forgetKeyNotation();  // keys show in the notation saved, on every page from now
       this.showStored(data.settings);
       for (const setting of data.settings) {
         if (setting.secret) {
