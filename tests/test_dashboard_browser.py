@@ -43,8 +43,9 @@ from cuepoint_tray.paths import AppPaths, resolve_paths
 from cuepoint_tray.rekordbox import read_library
 from cuepoint_tray.report_formats import REPORT_FORMATS
 from cuepoint_tray.session import run_match
-from cuepoint_tray.settings import Settings, load_settings, save_settings
+from cuepoint_tray.settings import Settings, load_settings, save_settings, with_values
 from cuepoint_tray.store import HistoryWriter
+from cuepoint_tray.tray.saving import WindowFiles, attach
 
 from conftest import DEV_SET, require
 
@@ -294,6 +295,13 @@ def test_selected_sessions_are_compared(pages: Pages, history: History) -> None:
     row = page.locator("tr[data-metric='matched']")
     expect(row).to_contain_text(str(matched[0]))
     expect(row).to_contain_text(f"+{matched[1] - matched[0]}")
+    # Different playlists (the second adds the warm-up): counts differ in size, which is
+    # neither better nor worse, and the page says why it does not judge them (issue 14).
+    expect(page.locator("#different-playlists")).to_contain_text("different playlists")
+    expect(row.locator(".delta")).to_have_class(re.compile(r"\bsame\b"))
+    for name in ("to_review", "decided", "will_change"):
+        values = next(m for m in expected["metrics"] if m["name"] == name)["values"]
+        expect(page.locator(f"tr[data-metric='{name}'] td").first).to_have_text(str(values[0]))
     changes = expected["differences"][0]["changes"]
     assert changes == {"matched_in_b_only": 1, "only_in_b": 4}
     panel = page.locator(f"[data-differences='{history.second}']")
@@ -317,8 +325,17 @@ def test_session_page_shows_the_sessions_figures(pages: Pages, history: History)
     expect(cards.locator("[data-card='matched'] .value")).to_have_text(str(overview["matched"]))
     expect(cards.locator("[data-card='matched'] .note")).to_have_text(
         f"{overview['match_rate'] * 100:.1f}%")
-    expect(cards.locator("[data-card='review'] .value")).to_have_text(str(overview["review"]))
-    expect(cards.locator("[data-card='requests'] .value")).to_have_text(str(overview["requests"]))
+    # The review's figures on top: what needs the DJ now (decided tracks left out), what
+    # will change in the library; the run's figures below, with the performance.
+    expect(cards.locator("[data-card='review'] .value")).to_have_text(str(overview["to_review"]))
+    expect(cards.locator("[data-card='will-change'] .value")).to_have_text(
+        str(overview["will_change"]))
+    performance = page.locator("#performance-cards")
+    expect(performance.locator("[data-card='requests'] .value")).to_have_text(
+        str(overview["requests"]))
+    order = page.locator("#session-cards, #to-decide, #changes, #all-tracks, #performance")
+    assert order.evaluate_all("(all) => all.map((el) => el.id)") == [
+        "session-cards", "to-decide", "changes", "all-tracks", "performance"]
     types = [row["type"] for row in data["query_stats"]]
     shown = page.locator("#query-performance tbody tr").evaluate_all(
         "(rows) => rows.map((row) => row.dataset.type)")
@@ -549,7 +566,6 @@ def test_exports_download_the_sessions_files(pages: Pages, history: History) -> 
     assert name.endswith(".html") and b"&lt;script&gt;alert(1)" in body
     expect(page.locator("#export-status")).to_contain_text(name)
 
-    page.check("#write-bpm")
     name, body = download(page, "#download-xml")
     assert name.endswith(".xml")
     tracks = {t.get("TrackID"): t for t in ElementTree.fromstring(body).iter("TRACK")
@@ -558,6 +574,17 @@ def test_exports_download_the_sessions_files(pages: Pages, history: History) -> 
     # Comments are left alone by default (issue 14); the empty Label gets Beatport's.
     assert "Beatport 7001" not in tracks["1"].get("Comments", "")
     assert tracks["1"].get("Label") == "Label <i>Italic</i>"
+    page.check("#write-comments")  # touched when asked
+    name, body = download(page, "#download-xml")
+    tracks = {t.get("TrackID"): t for t in ElementTree.fromstring(body).iter("TRACK")
+              if t.get("TrackID")}
+    assert "Beatport 7001" in tracks["1"].get("Comments", "")
+    page.uncheck("#field-label")  # fields not chosen are not written
+    expect(page.locator("#export-effect")).to_contain_text("This writes")
+    name, body = download(page, "#download-xml")
+    tracks = {t.get("TrackID"): t for t in ElementTree.fromstring(body).iter("TRACK")
+              if t.get("TrackID")}
+    assert tracks["1"].get("Label", "") == ""
     name, body = download(page, "#download-changes")
     changes = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert {row["track_id"] for row in changes} >= {"1", "2", "3"}
@@ -864,3 +891,186 @@ def test_screenshots_of_every_page(pages: Pages, history: History) -> None:
             use_scheme(page, "light")
             if name == "track":
                 page.keyboard.press("Escape")
+
+
+# --- live page: what it says while paused, after the end and after a cancel (issue 14) -----
+
+def test_live_says_paused_forgets_the_search_after_the_end_and_resumes_a_cancel(
+        pages: Pages, live: Live) -> None:
+    page = pages.open(live.url())
+    page.click("#start-match")
+    expect(page.locator("h1")).to_have_text("Matching now", timeout=20_000)
+    wait_for(lambda: done_shown(page) >= 3, what="three tracks done")
+    expect(page.locator("#now-track")).to_be_visible()
+
+    page.click("text=Pause")
+    expect(page.locator(".page-head .badge")).to_have_text("Paused")
+    expect(page.locator("h1")).to_have_text("Paused")  # not "Matching now"
+    expect(page.locator("#now-track")).to_be_hidden()  # nothing is being searched
+    assert page.locator("#live-resume-session").count() == 0  # Resume is the pause's own
+
+    page.click("text=Cancel…")
+    page.click("text=Yes, cancel the session")
+    expect(page.locator(".page-head .badge")).to_have_text("Cancelled", timeout=15_000)
+    session_id = live.api.live()["session"]["id"]
+    expect(page.locator("h1")).to_have_text("Latest session")
+    expect(page.locator("#now-track")).to_be_hidden()  # no stale "Searching <track>"
+    expect(page.get_by_text("Searching", exact=True)).to_be_hidden()
+    resume = page.locator("#live-resume-session")
+    expect(resume).to_have_text(f"Resume session {session_id}")
+    resume.click()
+    wait_for(lambda: live.controller.state().phase == "running", what="the resumed session")
+    expect(page.locator("h1")).to_have_text("Matching now")
+    expect(page.locator("#live-resume-session")).to_have_count(0)
+    expect(page.locator(".page-head .badge")).to_have_text("Running")
+    assert live.controller.state().session_id == session_id
+
+    live.controller.wait(60)  # to the end: the last track searched is no longer "searching"
+    expect(page.locator(".page-head .badge")).to_have_text("Completed", timeout=15_000)
+    expect(page.locator("h1")).to_have_text("Latest session")
+    expect(page.locator("#now-track")).to_be_hidden()
+    expect(page.locator("#now-query")).to_be_hidden()
+    expect(page.locator("#live-resume-session")).to_have_count(0)
+
+
+# --- settings left open, the picker, saving from the window (issue 14) ----------------------
+
+def test_a_settings_form_left_open_keeps_the_playlist_chosen_from_the_tray(
+        pages: Pages, history: History) -> None:
+    file = history.paths.settings_file
+    page = pages.open(history.url("settings"))
+    expect(page.locator("#setting-default_playlist")).to_have_value(f"{FOLDER}/{WARMUP_PLAYLIST}")
+    chosen = f"{FOLDER}/{HOSTILE_PLAYLIST}"
+    # Meanwhile the DJ picks another playlist in the tray's menu, which saves it as the tray
+    # does (TrayApp._choose_playlist).
+    save_settings(with_values(load_settings(file), {"default_playlist": chosen},
+                              source="the tray"), file)
+    page.fill("#setting-concurrency", "5")
+    page.click("#save-settings")
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    saved = load_settings(file)
+    assert saved.concurrency == 5
+    assert saved.default_playlist == chosen  # not the value the open form still showed
+    expect(page.locator("#setting-default_playlist")).to_have_value(chosen)
+    save_settings(Settings(rekordbox_library=str(history.collection.xml),
+                           default_playlist=f"{FOLDER}/{WARMUP_PLAYLIST}"), file)
+
+
+PICKER_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<DJ_PLAYLISTS Version="1.0.0">
+  <PRODUCT Name="rekordbox" Version="6.8.5" Company="AlphaTheta"/>
+  <COLLECTION Entries="1">
+    <TRACK TrackID="1" Name="One" Artist="Someone" Location="file://localhost/Music/1.mp3"/>
+  </COLLECTION>
+  <PLAYLISTS>
+    <NODE Type="0" Name="ROOT" Count="3">
+      <NODE Type="0" Name="Sets" Count="1">
+        <NODE Type="0" Name="Clubs" Count="1">
+          <NODE Type="0" Name="Berlin" Count="2">
+            <NODE Name="Café Nights" Type="1" KeyType="0" Entries="1"><TRACK Key="1"/></NODE>
+            <NODE Name="Peak Time" Type="1" KeyType="0" Entries="1"><TRACK Key="1"/></NODE>
+          </NODE>
+        </NODE>
+      </NODE>
+      <NODE Type="0" Name="Löwenbräu Festival" Count="1">
+        <NODE Name="Day One" Type="1" KeyType="0" Entries="1"><TRACK Key="1"/></NODE>
+      </NODE>
+      <NODE Name="Cafe Mornings" Type="1" KeyType="0" Entries="1"><TRACK Key="1"/></NODE>
+    </NODE>
+  </PLAYLISTS>
+</DJ_PLAYLISTS>
+"""
+
+
+@pytest.fixture
+def picker(tmp_path: Path) -> Iterator[str]:
+    """A dashboard able to start sessions over a library with nested, accented folders."""
+    xml = tmp_path / "picker.xml"
+    xml.write_text(PICKER_XML, encoding="utf-8")
+    paths = resolve_paths(tmp_path / "picker").create()
+    save_settings(Settings(rekordbox_library=str(xml)), paths.settings_file)
+    controller = SessionController(paths, lambda: load_settings(paths.settings_file))
+    with DashboardServer(DashboardAPI(paths, controller), token=TOKEN) as server:
+        yield f"{server.url}/#/live?token={TOKEN}"
+
+
+def visible_playlists(page: Page) -> list[str]:
+    return page.locator("#start-panel li[data-name]:visible label span[dir]").all_inner_texts()
+
+
+def test_the_picker_finds_folders_unaccented_names_and_playlists_in_closed_folders(
+        pages: Pages, picker: str) -> None:
+    page = pages.open(picker)
+    search = page.locator("#playlist-search")
+    expect(search).to_be_visible()
+    berlin = page.locator("#start-panel li[data-folder='sets/clubs/berlin'] > details")
+    expect(berlin).not_to_have_attribute("open", "")  # deep folders start closed
+    assert "Café Nights" not in visible_playlists(page)
+
+    search.fill("cafe")  # unaccented: finds "Café", in a closed folder, which opens
+    expect(page.locator("#start-panel .tree").first).to_have_attribute("data-filter", "cafe")
+    assert sorted(visible_playlists(page)) == ["Cafe Mornings", "Café Nights"]
+    expect(berlin).to_have_attribute("open", "")
+    expect(page.locator("#playlist-found")).to_have_text("2 playlists found")
+
+    search.fill("Berlin")  # a folder's name finds what is in it
+    assert sorted(visible_playlists(page)) == ["Café Nights", "Peak Time"]
+    search.fill("lowenbrau")
+    assert visible_playlists(page) == ["Day One"]
+    search.fill("berlin peak")  # words from the folder and the playlist
+    assert visible_playlists(page) == ["Peak Time"]
+    page.locator("#start-panel").get_by_label("Peak Time").check()
+    search.fill("nothing like it")
+    expect(page.locator("#playlist-found")).to_have_text("No playlist or folder has that name")
+    assert visible_playlists(page) == []
+
+    search.fill("")  # the tree as it was, with the ticked playlist still in view
+    expect(page.locator("#start-panel .tree").first).to_have_attribute("data-filter", "")
+    assert "Peak Time" in visible_playlists(page)
+    expect(berlin).to_have_attribute("open", "")  # kept open for the ticked playlist
+    clubs = page.locator("#start-panel li[data-folder='sets/clubs'] > details")
+    expect(clubs).to_have_attribute("open", "")
+    expect(page.locator("ol.queue li")).to_have_text(["Sets/Clubs/Berlin/Peak Time"])
+
+
+@dataclass
+class SaveDialog:
+    """pywebview's window as WindowFiles uses it: its native Save dialog answers `answer`."""
+
+    answer: Path | None
+    asked: list[str] = field(default_factory=list)
+
+    def create_file_dialog(self, kind: int, directory: str = "", allow_multiple: bool = False,
+                           save_filename: str = "", file_types: tuple[str, ...] = ()) -> Any:
+        self.asked.append(save_filename)
+        return None if self.answer is None else (str(self.answer / save_filename),)
+
+
+def test_an_export_from_the_window_asks_where_and_says_where_it_went(
+        pages: Pages, history: History, tmp_path: Path) -> None:
+    files = WindowFiles(history.url("live"))
+    dialog = SaveDialog(tmp_path / "chosen")
+    attach(files, dialog)
+    page = pages.open(history.url(f"export/{history.second}"))
+    page.expose_function("__saveDownload", files.save_download)
+    page.evaluate("window.pywebview = {api: {save_download: "
+                  "(p, t) => window.__saveDownload(p, t)}}")
+
+    page.click("#download-xml")
+    saved = tmp_path / "chosen" / dialog.asked[-1] if dialog.asked else None
+    expect(page.locator("#saved-path")).to_have_text(str(saved))
+    assert dialog.asked == [f"rekordbox-cuepoint-session-{history.second}.xml"]
+    assert saved is not None and saved.read_bytes().startswith(b"<?xml")
+    assert ElementTree.fromstring(saved.read_bytes()).tag == "DJ_PLAYLISTS"
+    assert not (Path.home() / dialog.asked[-1]).exists()
+
+    dialog.answer = None  # the DJ cancels the dialog: nothing saved, and the page says so
+    page.click("[data-format='json']")
+    expect(page.locator("#export-status")).to_have_text("Not saved: you cancelled.")
+    assert [p.name for p in (tmp_path / "chosen").iterdir()] == [saved.name]
+
+    outside = files.save_download("/api/settings", TOKEN)
+    assert outside == {"error": "CuePoint's window only saves a session's exports."}
+    dialog.answer = tmp_path / "chosen"
+    refused = files.save_download("/api/sessions/999999/report.json", TOKEN)
+    assert "error" in refused and "999999" in refused["error"], refused

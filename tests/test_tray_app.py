@@ -3,6 +3,7 @@ controller, dashboard server and history, and the demo catalog served locally.""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -277,3 +278,30 @@ def test_a_big_library_is_read_in_a_child_process_with_the_same_view(tmp_path: P
     xml.write_bytes(xml.read_bytes()[: CHILD_FROM_BYTES + 10])  # cut short, as a bad copy is
     broken = library_view(settings, tray_library)
     assert broken.xml_set and broken.xml_error and broken.tree is None
+
+
+def test_the_dashboards_picker_gets_the_tree_the_tray_read_while_it_is_current(
+        paths: AppPaths, toolkit: Any, catalog: CatalogServer, tmp_path: Path) -> None:
+    """The tray has read the library for its menu: the dashboard's playlist picker is given
+    that tree instead of reading the library again, until the file changes (issue 14)."""
+    xml = tmp_path / "rekordbox.xml"
+    xml.write_bytes((DEMO / "rekordbox.xml").read_bytes())
+    write_settings(paths, catalog, rekordbox_library=str(xml))
+    app = make_app(paths, toolkit)
+    try:
+        app._refresh()
+        tree = app.state().library.tree
+        assert tree is not None
+        known = app.server.api.known_tree(xml)
+        assert known is not None and known[0] is tree and known[1] == "xml"
+        listed = app.server.api.playlists()
+        assert listed["error"] == "" and listed["xml"] == str(xml)
+        assert [child["name"] for child in listed["tree"]["children"]] == [
+            child.name for child in tree.children]
+
+        os.utime(xml, (time.time() + 5, time.time() + 5))  # Rekordbox exported it again
+        assert app.server.api.known_tree(xml) is None  # not the tree on disk any more
+        assert app.server.api.playlists()["tree"] is not None  # read by the dashboard itself
+        assert app.server.api.known_tree(tmp_path / "other.xml") is None
+    finally:
+        app.server.stop()

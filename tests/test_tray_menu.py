@@ -196,3 +196,29 @@ def test_signed_out_the_menu_offers_to_sign_in_to_beatport_in_settings() -> None
     assert sign_in.intent == Intent("open_page", "settings") and sign_in.enabled
     assert default_entry(menu) == entry(menu, "Match")  # a click still matches
     assert "Sign in to Beatport…" not in texts(build_menu(READY))  # signed in
+
+
+def test_choose_playlist_is_sorted_as_a_person_sorts_and_long_names_are_cut() -> None:
+    long_name = "Extended Afterhours Selection For The Boat Party On Sunday Morning 2026"
+    tree = PlaylistFolder("ROOT", (), (
+        Playlist("set 10", ("set 10",), ("1",)),
+        Playlist("Éclairs", ("Éclairs",), ("1",)),
+        Playlist("Set 2", ("Set 2",), ("1",)),
+        PlaylistFolder("zz Archive", ("zz Archive",), (
+            Playlist(long_name, ("zz Archive", long_name), ("1", "2")),)),
+        Playlist("apéro", ("apéro",), ("1",)),
+        PlaylistFolder("Clubs", ("Clubs",), (Playlist("b", ("Clubs", "b"), ("1",)),)),
+    ))
+    state = replace(READY, library=replace(READY.library, tree=tree,
+                                           current_playlist=f"zz Archive/{long_name}",
+                                           current_path=("zz Archive", long_name)))
+    menu = build_menu(state)
+    chosen = entry(menu, "Choose playlist").submenu
+    assert texts(chosen) == ["Clubs", "zz Archive", "apéro  (1)", "Éclairs  (1)", "Set 2  (1)",
+                             "set 10  (1)"]
+    cut = chosen[1].submenu[0]
+    name = cut.text.rsplit("  (", 1)[0]
+    assert name.endswith("…") and len(name) == 48 and long_name.startswith(name[:-1])
+    assert cut.intent == Intent("choose_playlist", f"zz Archive/{long_name}")  # the whole path
+    match = entry(menu, "Match")
+    assert match.text == f"Match “{name}”"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,8 @@ from cuepoint_tray.store import mark_interrupted_sessions, open_history, queries
 from cuepoint_tray.store.live import live_session
 
 Answer = dict[str, Any]  # JSON-ready: what one API call returns
+# A library path → its playlist tree and kind ("xml", "master.db"), or None when not known.
+KnownTree = Callable[[Path], "tuple[PlaylistFolder, str] | None"]
 CONTROLS = ("pause", "resume", "cancel")
 MAX_COMPARED = 6
 CHECK_INTERRUPTED_S = 5.0
@@ -72,6 +74,10 @@ class DashboardAPI:
         self._checked_at = 0.0
         self._library = CurrentLibrary()  # when there is no controller to share one with
         self._export_lock = threading.Lock()
+        # The playlist tree someone already read for a library path, if it is still the one
+        # on disk (the tray reads it for its menu): the picker then opens without reading a
+        # big library again.
+        self.known_tree: KnownTree = lambda path: None
         self._lookup = BeatportLookup(paths)
         self._searched: dict[int, BeatportTrack] = {}  # by Beatport id, newest last
 
@@ -179,6 +185,11 @@ class DashboardAPI:
         if choice is None:
             return {"xml": "", "tree": None, "error": NO_XML_MESSAGE, "found": False}
         found = choice.how == "found"
+        known = self.known_tree(choice.path)
+        if known is not None:
+            root, kind = known
+            return {"xml": str(choice.path), "tree": _tree(root), "error": "", "found": found,
+                    "kind": kind}
         try:
             library = self._current().get(str(choice.path))
         except CuepointError as exc:

@@ -32,6 +32,7 @@ from typing import Any
 
 from cuepoint_tray import APP_NAME, __version__
 from cuepoint_tray.controller import ControllerState, SessionController
+from cuepoint_tray.domain import PlaylistFolder
 from cuepoint_tray.errors import CuepointError, SettingsError
 from cuepoint_tray.paths import DATA_DIR_ENV, AppPaths
 from cuepoint_tray.settings import (
@@ -81,6 +82,7 @@ class TrayApp:
         self.settings = settings
         self.controller = SessionController(paths, settings, listeners=[self._on_session])
         self.server = DashboardServer(DashboardAPI(paths, self.controller))
+        self.server.api.known_tree = self._known_tree
         self.window = DashboardWindow()
         self._base_icon = load_base_icon()
         self._intents: queue.Queue[Intent | None] = queue.Queue()
@@ -261,6 +263,18 @@ class TrayApp:
             self._library_cache = library_view(settings, self.controller.library)
             self._library_key = key
         return self._library_cache
+
+    def _known_tree(self, path: Path) -> tuple[PlaylistFolder, str] | None:
+        """The playlist tree the menu shows, for the dashboard's picker, when it was read
+        from `path` as it is on disk now."""
+        from cuepoint_tray.rekordbox.locate import library_stamp
+
+        key, tree = self._library_key, self._library_cache.tree
+        if key is None or tree is None:
+            return None
+        if key[2] != (str(path), *library_stamp(path)):
+            return None
+        return tree, self._library_cache.kind
 
     def _library_stamp(self, setting: str) -> tuple[object, ...]:
         from cuepoint_tray.rekordbox.locate import library_stamp

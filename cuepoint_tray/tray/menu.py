@@ -13,7 +13,9 @@ Exactly one entry is the default, and it is always enabled:
 
 from __future__ import annotations
 
+import re
 import time
+import unicodedata
 from dataclasses import dataclass, replace
 
 from cuepoint_tray.domain import Playlist, PlaylistFolder
@@ -21,6 +23,8 @@ from cuepoint_tray.tray.intents import Intent
 from cuepoint_tray.tray.state import RecentSession, TrayState, playlist_count
 
 STATUS_WIDTH = 64
+NAME_WIDTH = 48  # a playlist or folder name in the menu: longer ones end in "…"
+_DIGITS = frozenset("0123456789")
 SIGN_IN = "Sign in to Beatport…"  # shown while signed out; opens Settings, where it is done
 
 
@@ -126,7 +130,7 @@ def _match_entry(state: TrayState) -> MenuEntry:
         return MenuEntry("Match: choose a playlist first", enabled=False)
     intent = Intent("match", "/".join(library.current_path))
     can_match = not state.busy and not state.quitting and not library.playlist_error
-    text = f"Match “{library.current_name}”"
+    text = f"Match “{_short(library.current_name, NAME_WIDTH)}”"
     if library.changed_at is not None:
         text += f" — changed in Rekordbox {ago(library.changed_at, time.time())}"
     return MenuEntry(text, intent, enabled=can_match)
@@ -147,13 +151,27 @@ def ago(then: float, now: float) -> str:
 
 def _tree_entries(folder: PlaylistFolder,
                   current: tuple[str, ...] | None) -> tuple[MenuEntry, ...]:
-    entries = tuple(_tree_entry(child, current) for child in folder.children)
+    entries = tuple(_tree_entry(child, current) for child in sorted(folder.children,
+                                                                    key=_menu_order))
     return entries or (MenuEntry("(no playlists: export your collection again)",
                                  enabled=False),)
 
 
+def _menu_order(node: PlaylistFolder | Playlist) -> tuple[bool, list[tuple[int, str]]]:
+    """Folders first, then playlists, each by name as a person sorts them: case and accents
+    aside, numbers by their value ("Set 2" before "Set 10")."""
+    return not isinstance(node, PlaylistFolder), _natural(node.name)
+
+
+def _natural(name: str) -> list[tuple[int, str]]:
+    plain = unicodedata.normalize("NFKD", name).casefold()
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return [(0, part.zfill(20)) if part[:1] in _DIGITS else (1, part)
+            for part in re.split(r"([0-9]+)", plain)]
+
+
 def _tree_entry(node: PlaylistFolder | Playlist, current: tuple[str, ...] | None) -> MenuEntry:
-    name = node.name or "(unnamed)"
+    name = _short(node.name, NAME_WIDTH) if node.name.strip() else "(unnamed)"
     if isinstance(node, PlaylistFolder):
         if not node.children:
             return MenuEntry(f"{name} (empty folder)", enabled=False)

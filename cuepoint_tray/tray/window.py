@@ -170,9 +170,13 @@ def run_window(url: str, title: str, commands: Any, events: Any) -> None:
         events.put(("failed", f"pywebview cannot be imported: {exc}"))
         raise SystemExit(1) from exc
 
+    from cuepoint_tray.tray.saving import WindowFiles, attach
+
+    files = WindowFiles(url)  # exports are saved where the DJ says, not silently
     window = webview.create_window(title, url, width=WIDTH, height=HEIGHT,
-                                   min_size=(760, 520), text_select=True)
+                                   min_size=(760, 520), text_select=True, js_api=files)
     assert window is not None
+    attach(files, window)
 
     def hide_instead_of_closing() -> bool:
         window.hide()

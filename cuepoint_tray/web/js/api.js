@@ -66,9 +66,18 @@ export function post(path, body = {}) {
   return api(path, {method: "POST", body});
 }
 
-/** Download a file through fetch (the token rides in a header, never in a link), then save it
- * under the name the server gives. Returns that name. */
+/** Save a file the dashboard serves. In CuePoint's own window, the window asks where (a Save
+ * dialog) and writes it: returns {name, saved: full path} or {cancelled: true}. In a browser,
+ * fetch it (the token rides in a header, never in a link) and let the browser save it under
+ * the name the server gives: returns {name}. */
 export async function download(path) {
+  const window_ = globalThis.pywebview;
+  if (window_ && window_.api && typeof window_.api.save_download === "function") {
+    const answer = await window_.api.save_download(path, token());
+    if (answer && answer.error) throw new ApiError(answer.error, 0);
+    if (!answer || !answer.saved) return {cancelled: true};
+    return {name: answer.saved.split(/[\\/]/).pop(), saved: answer.saved};
+  }
   const response = await send(path);
   const blob = await response.blob();
   const name = filenameOf(response.headers.get("Content-Disposition")) || path.split("/").pop();
@@ -81,7 +90,7 @@ export async function download(path) {
   anchor.click();
   anchor.remove();
   setTimeout(() => URL.revokeObjectURL(url), 30000);
-  return name;
+  return {name};
 }
 
 function filenameOf(disposition) {

@@ -129,3 +129,44 @@ export function label(table, key) {
 export function tone(table, key) {
   return (table[key] || [null, ""])[1];
 }
+
+// How sure the app is, in a DJ's words (the confidence it stores: strong, medium, low, none).
+export const SURENESS = {
+  strong: ["Sure match", "ok"], medium: ["Likely match", "accent"], low: ["Doubtful", "warn"],
+  none: ["No match", "neutral"],
+};
+
+/** The app's reason for a match ("score 1.00, lead 0.06 over 'X (Mix)'", or a doubt with
+ * "score 0.95" in it) in the DJ's words: how close the best candidate came, and how far
+ * ahead of the next one it is. The figures stay for who wants them (`detail`). */
+export function matchWords(reason, confidence = "") {
+  const text = String(reason || "");
+  const led = /^score ([\d.]+), lead ([\d.]+) over (.*)$/.exec(text);
+  if (led) {
+    const [score, lead, rival] = [Number(led[1]), Number(led[2]), led[3]];
+    const closeness = confidence === "strong" ? "Sure match" : score >= 0.88 ? "Very close match"
+      : score >= 0.8 ? "Close match" : score >= 0.6 ? "Partial match" : "Weak match";
+    const next = rival === "no other recording" ? "no other recording came close"
+      : lead >= 0.1 ? `clear lead over the next candidate, ${rival}`
+        : lead >= 0.06 ? `ahead of the next candidate, ${rival}`
+          : `almost tied with the next candidate, ${rival}`;
+    return {words: `${closeness} — ${next}`, detail: text};
+  }
+  const proposed = /^(.*): yours to check \(proposed (.*), score ([\d.]+)\)$/.exec(text);
+  if (proposed) {
+    return {words: `${capital(proposed[1])}: yours to check. Proposed: ${proposed[2]} (${percent(Number(proposed[3]), 0)} alike)`,
+      detail: text};
+  }
+  return {words: capital(text), detail: ""};
+}
+
+function capital(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
+}
+
+/** A tempo: "126", "124.5" (Rekordbox's 126.00 reads as 126). */
+export function bpm(value) {
+  if (missing(value) || !value) return DASH;
+  const rounded = Math.round(value * 10) / 10;
+  return Number.isInteger(rounded) ? integer.format(rounded) : oneDecimal.format(rounded);
+}

@@ -1,7 +1,7 @@
 // Compare: two or more sessions side by side, and the tracks whose outcome changed.
 
 import {ApiError, api} from "../api.js";
-import {clickableRow, fill, h, nameCell, names, select, table} from "../dom.js";
+import {clickableRow, fill, h, message, nameCell, names, select, table} from "../dom.js";
 import * as f from "../format.js";
 import {openTrack} from "../track.js";
 
@@ -10,7 +10,9 @@ const SHOWN = 100;  // changed tracks listed before "Show all"
 // name: [label, format, which way is better (+1 higher, -1 lower, 0 neither)]
 const METRICS = {
   tracks: ["Tracks", "count", 0], done: ["Tracks done", "count", 0], matched: ["Matched", "count", 1],
-  review: ["To review", "count", -1], unmatched: ["Unmatched", "count", -1], errors: ["Errors", "count", -1],
+  to_review: ["To review (needs your decision)", "count", -1], decided: ["Decided by you", "count", 0],
+  will_change: ["Will change in your library", "count", 0],
+  review: ["Doubtful (the app's own count)", "count", -1], unmatched: ["Unmatched", "count", -1], errors: ["Errors", "count", -1],
   queries: ["Queries", "count", -1], requests: ["Requests", "count", -1], cache_hits: ["Cache hits", "count", 1],
   rate_limited: ["429s (rate limited)", "count", -1], wall_ms: ["Duration", "duration", -1],
   match_rate: ["Match rate", "percent", 1], cache_hit_rate: ["Cache hit rate", "percent", 1],
@@ -24,12 +26,17 @@ export async function render(main, route) {
   }
   const data = await api(`/api/compare?ids=${ids.map(encodeURIComponent).join(",")}`);
   const sessions = data.sessions;
+  // Two different playlists: more or fewer tracks matched says nothing about better or worse.
+  const samePlaylists = sessions.every((s) => playlistKey(s) === playlistKey(sessions[0]));
   fill(main,
     h("div", {class: "page-head"}, h("div", {class: "titles"},
       h("h1", {}, `Comparing ${sessions.length} sessions`),
       h("p", {class: "sub"}, `Differences are against session ${sessions[0].id}, the first chosen.`)),
     h("div", {class: "actions"}, h("a", {class: "button", href: "#/history"}, "Back to History"))),
-    h("section", {class: "panel", id: "compare-metrics"}, h("h2", {}, "Figures"), metricsTable(data)),
+    samePlaylists ? null : h("div", {id: "different-playlists"}, message("info",
+      "These sessions matched different playlists, so their counts differ in size: ",
+      "those differences are shown as they are, not as better or worse.")),
+    h("section", {class: "panel", id: "compare-metrics"}, h("h2", {}, "Figures"), metricsTable(data, samePlaylists)),
     data.differences.map((difference) => differencesPanel(sessions[0], sessions.find((s) => s.id === difference.session_id), difference)));
 }
 
@@ -39,9 +46,18 @@ function sessionHeader(session) {
     h("span", {class: "sub small", style: "display:block; font-weight:400; white-space: normal"}, names(session.playlists)));
 }
 
-function metricsTable({sessions, metrics}) {
+function playlistKey(session) {
+  return [...(session.playlists || [])].sort().join("\n");
+}
+
+// Counts of tracks depend on the playlists; rates and times per track less so.
+const SIZE_BOUND = new Set(["tracks", "done", "matched", "to_review", "decided", "will_change", "review",
+  "unmatched", "errors", "queries", "requests", "cache_hits", "rate_limited", "wall_ms"]);
+
+function metricsTable({sessions, metrics}, samePlaylists) {
   const rows = metrics.map((metric) => {
-    const [label, format, better] = METRICS[metric.name] || [metric.name, "decimal", 0];
+    const [label, format, judged] = METRICS[metric.name] || [metric.name, "decimal", 0];
+    const better = samePlaylists || !SIZE_BOUND.has(metric.name) ? judged : 0;
     const [first, ...others] = metric.values;
     return h("tr", {"data-metric": metric.name},
       h("th", {scope: "row"}, label),

@@ -14,6 +14,7 @@ const COLUMNS = [
   {key: "started_at", label: "Session", sort: "started_at"},
   {key: "playlists", label: "Playlists"},
   {key: "status", label: "Status"},
+  {key: "to_review", label: "To review", num: true},
   {key: "tracks", label: "Tracks", sort: "tracks", num: true},
   {key: "match_rate", label: "Match rate", sort: "match_rate", num: true},
   {key: "ms_per_track", label: "Time per track", sort: "ms_per_track", num: true},
@@ -169,6 +170,9 @@ class HistoryView {
       nameCell(session.playlists[0] || "—", session.playlists.slice(1)),
       h("td", {}, h("span", {class: `badge ${f.tone(f.SESSION_STATUS, session.status)}`},
         f.label(f.SESSION_STATUS, session.status))),
+      h("td", {class: "num", "data-to-review": session.to_review ?? session.review},
+        (session.to_review ?? session.review) ? h("span", {class: "badge warn"}, f.count(session.to_review ?? session.review))
+          : h("span", {class: "muted"}, "0")),
       h("td", {class: "num"}, session.done === session.tracks ? f.count(session.tracks)
         : `${f.count(session.done)} / ${f.count(session.tracks)}`),
       h("td", {class: "num"}, session.done ? f.percent(session.match_rate) : "—"),

@@ -14,6 +14,9 @@ const EAGER_MS = 10000;
 const RECENT = 12;
 const STATUSES = ["matched", "review", "unmatched", "error"];
 const STATUS_COLOURS = {matched: "ok", review: "warn", unmatched: "neutral", error: "bad"};
+const SEARCHING_PHASES = ["starting", "running", "stopping"];
+// An unfinished session the app can continue from its first unmatched track.
+const RESUMABLE = ["paused", "interrupted", "cancelled", "failed"];
 
 export async function render(main) {
   const view = new LiveView(main);
@@ -196,10 +199,28 @@ class LiveView {
       h("span", {class: "muted"}, "Tracks matched so far are kept."), refs.confirmYes,
       h("button", {type: "button", on: {click: () => { refs.confirm.hidden = true; refs.cancel.focus(); }}},
         "Keep going"));
+    // In the page only while there is a stopped session to resume (not merely hidden).
+    refs.resumeSession = h("button", {type: "button", class: "primary", id: "live-resume-session",
+      on: {click: () => this.resumeSession(refs)}}, "Resume session");
     refs.controlNote = h("span", {class: "muted small"});
     refs.controlError = h("span", {class: "small", role: "alert", style: "color: var(--bad)"});
     return h("div", {class: "controls"}, refs.pause, refs.resume, refs.cancel, refs.confirm,
       refs.controlNote, refs.controlError);
+  }
+
+  /** Continue a cancelled (or interrupted, failed, paused-and-quit) session where it stopped. */
+  async resumeSession(refs) {
+    setText(refs.controlError, "");
+    refs.resumeSession.disabled = true;
+    try {
+      this.expectChange();
+      await post(`/api/sessions/${this.sessionId}/resume`);
+      await this.poll();
+    } catch (error) {
+      setText(refs.controlError, error.message);
+    } finally {
+      refs.resumeSession.disabled = false;
+    }
   }
 
   cards(refs) {
@@ -247,7 +268,7 @@ class LiveView {
     const refs = this.refs;
     const now = session.now;
     const active = ["running", "paused"].includes(session.status);
-    setText(refs.title, active ? "Matching now" : "Latest session");
+    setText(refs.title, headline(session, now));
     if (!refs.sub.childNodes.length) {
       fill(refs.sub, `Session ${session.id} · `, names(session.playlists), ` · started ${f.when(session.started_at)}`);
     }
@@ -257,7 +278,7 @@ class LiveView {
     this.updateCards(session);
     this.updateQueue(session);
     this.addTracks(session.new_tracks || []);
-    this.updateControls(session, now, active);
+    this.updateControls(session, now, active, status);
   }
 
   updateProgress(session, now) {
@@ -270,8 +291,11 @@ class LiveView {
     const phase = now ? now.phase : null;
     setText(refs.state, now ? `${phaseWords(phase)}${now.reason ? ` — ${now.reason}` : ""}`
       : `${f.label(f.SESSION_STATUS, session.status)}${session.reason ? ` — ${session.reason}` : ""}`);
-    setText(refs.nowTrack, now && now.current_track ? now.current_track : "—");
-    setText(refs.nowQuery, now && now.current_query ? now.current_query : "—");
+    // What is in flight only while something is: after the end (or while paused) the
+    // controller still remembers the last track searched, which is no longer "searching".
+    const searching = Boolean(now) && SEARCHING_PHASES.includes(phase);
+    setText(refs.nowTrack, searching && now.current_track ? now.current_track : "—");
+    setText(refs.nowQuery, searching && now.current_query ? now.current_query : "—");
     const last = session.last_track;
     const lastKey = last ? `${last.id}` : "";
     if (refs.lastTrack.dataset.track !== lastKey) {
@@ -280,21 +304,20 @@ class LiveView {
         last.beatport ? [" → ", h("span", {dir: "auto"}, f.beatportName(last.beatport.title, last.beatport.mix_name, []))] : "",
         ` (${f.label(f.TRACK_STATUS, last.status)})`] : "—");
     }
-    const active = Boolean(now) || ["running", "paused"].includes(session.status);
     for (const element of [refs.nowTrack, refs.nowQuery]) {
-      element.hidden = !active;
-      element.previousElementSibling.hidden = !active;
+      element.hidden = !searching;
+      element.previousElementSibling.hidden = !searching;
     }
   }
 
   updateCards(session) {
     const c = this.refs.cards;
     setText(c.matched, f.count(session.matched));
-    setText(c.review, f.count(session.review));
+    setText(c.review, f.count(session.to_review ?? session.review));
     setText(c.unmatched, f.count(session.unmatched));
     setText(c.errors, f.count(session.errors));
     c.errors.parentElement.classList.toggle("bad", session.errors > 0);
-    c.review.parentElement.classList.toggle("warn", session.review > 0);
+    c.review.parentElement.classList.toggle("warn", (session.to_review ?? session.review) > 0);
     setText(c.tpm, f.decimal(session.tracks_per_minute));
     setText(c.eta, session.status === "running" ? f.eta(session.eta_s) : "—");
     setText(c.requests, f.count(session.requests));
@@ -342,11 +365,18 @@ class LiveView {
       h("span", {class: `badge ${f.tone(f.TRACK_STATUS, track.status)}`}, f.label(f.TRACK_STATUS, track.status)))));
   }
 
-  updateControls(session, now, active) {
+  updateControls(session, now, active, status) {
     const refs = this.refs;
     const controllable = Boolean(session.controllable);
     const phase = now ? now.phase : "";
-    refs.controls.hidden = !active && !controllable;
+    const busy = Boolean(status && status.now && status.now.busy);
+    const resumable = Boolean(status && status.can_match) && !busy && !controllable
+      && RESUMABLE.includes(session.status) && session.done < session.tracks;
+    if (resumable && !refs.resumeSession.isConnected) refs.controls.prepend(refs.resumeSession);
+    if (!resumable) refs.resumeSession.remove();
+    setText(refs.resumeSession, `Resume session ${session.id}`);
+    for (const button of [refs.pause, refs.resume, refs.cancel]) button.hidden = resumable;
+    refs.controls.hidden = !active && !controllable && !resumable;
     refs.pause.disabled = !(controllable && phase === "running");
     refs.resume.disabled = !(controllable && phase === "paused");
     refs.cancel.disabled = !(controllable && ["running", "paused", "starting"].includes(phase));
@@ -393,6 +423,15 @@ function isActive(data) {
   const now = data.status && data.status.now;
   if (now && now.busy && now.phase !== "paused") return true;
   return Boolean(data.session && data.session.status === "running" && !(now && now.busy));
+}
+
+/** The page's heading: what the session is doing, in a word the DJ would use. */
+function headline(session, now) {
+  const phase = now ? now.phase : "";
+  if (phase === "paused" || (!now && session.status === "paused")) return "Paused";
+  if (phase === "stopping") return "Stopping";
+  if (["starting", "running"].includes(phase) || session.status === "running") return "Matching now";
+  return "Latest session";
 }
 
 function phaseWords(phase) {
@@ -442,40 +481,82 @@ class StartPanel {
 
   draw(data) {
     const boxes = [];
-    const tree = h("ul", {class: "tree"}, (data.tree.children || [data.tree]).map((node) => this.node(node, boxes, 0)));
+    this.folders = [];
+    const tree = h("ul", {class: "tree", "data-filter": ""},
+      (data.tree.children || [data.tree]).map((node) => this.node(node, boxes, 0, "")));
     const preset = this.status.default_playlist;
     for (const box of boxes) {
       if (preset && box.value === preset) {
         box.checked = true;
         this.selected.push(box.value);
+        openAncestors(box);
       }
     }
-    const filter = h("input", {type: "search", placeholder: "Find a playlist", "aria-label": "Find a playlist",
-      on: {input: () => filterTree(tree, filter.value)}});
+    this.boxes = boxes;
+    this.found = h("span", {class: "muted small", id: "playlist-found", "aria-live": "polite"});
+    const filter = h("input", {type: "search", id: "playlist-search", placeholder: "Find a playlist or folder",
+      "aria-label": "Find a playlist or folder", autocomplete: "off", spellcheck: "false"});
+    filter.addEventListener("input", () => this.filter(tree, filter.value));
     this.queue = h("ol", {class: "queue", "aria-label": "Queue"});
     this.error = h("div");
     this.button = h("button", {type: "button", class: "primary", id: "start-match",
       on: {click: () => this.submit()}}, "Start matching");
-    const from = h("p", {class: "muted small"}, "From ", h("span", {dir: "auto", class: "mono"}, data.xml));
+    const from = h("p", {class: "muted small"}, "From ", h("span", {dir: "auto", class: "mono"}, data.xml),
+      ` · ${f.plural(boxes.length, "playlist")}`);
     fill(this.body, from,
       h("div", {class: "grid-2"},
-        h("div", {}, h("div", {class: "toolbar"}, filter), h("div", {class: "tree-box"}, tree)),
+        h("div", {}, h("div", {class: "toolbar"}, filter, this.found),
+          h("div", {class: "tree-box", "data-picker-ready": ""}, tree)),
         h("div", {}, h("h3", {}, "Queue"),
           h("p", {class: "muted small"}, "Playlists are matched one after another, in the order you tick them, as one session."),
           this.queue, h("div", {class: "controls"}, this.button), this.error)));
     this.showQueue();
   }
 
-  node(node, boxes, depth) {
+  /** One node of the tree; each keeps its path folded (lower case, no accents) for the search,
+   * so "cafe berlin" finds "Sets/Clubs/Berlin/Café Sets 12" and a folder's name finds
+   * everything in it. */
+  node(node, boxes, depth, parent) {
+    const path = parent ? `${parent}/${node.name}` : node.name;
     if (node.type === "playlist") {
       const box = h("input", {type: "checkbox", value: node.path, on: {change: () => this.toggle(box)}});
       boxes.push(box);
-      return h("li", {"data-name": node.name.toLowerCase()}, h("label", {}, box,
+      return h("li", {"data-name": folded(path)}, h("label", {}, box,
         h("span", {dir: "auto"}, node.name), h("span", {class: "count"}, `${f.count(node.tracks)} tracks`)));
     }
-    return h("li", {}, h("details", {open: depth < 2},
+    const details = h("details", {open: depth < 1, "data-open": depth < 1 ? "1" : "0"},
       h("summary", {dir: "auto"}, node.name),
-      h("ul", {class: "tree"}, (node.children || []).map((child) => this.node(child, boxes, depth + 1)))));
+      h("ul", {class: "tree"}, (node.children || []).map((child) => this.node(child, boxes, depth + 1, path))));
+    this.folders.push(details);
+    return h("li", {"data-folder": folded(path)}, details);
+  }
+
+  /** Show the playlists whose path holds every word typed, with the folders leading to them
+   * opened; with nothing typed, the tree as it was (and the ticked playlists in view). */
+  filter(tree, text) {
+    const words = folded(text).split(/\s+/).filter(Boolean);
+    let shown = 0;
+    for (const item of tree.querySelectorAll("li[data-name]")) {
+      const hit = words.every((word) => item.dataset.name.includes(word));
+      item.hidden = !hit;
+      if (hit) shown += 1;
+    }
+    // Folders inside out (a folder is listed after what it holds): it shows when something
+    // in it does.
+    for (const details of this.folders) {
+      const item = details.parentElement;
+      if (!words.length) {
+        item.hidden = false;
+        details.open = details.dataset.open === "1";
+        continue;
+      }
+      const visible = Boolean(details.querySelector(":scope > ul > li:not([hidden])"));
+      item.hidden = !visible;
+      details.open = visible;
+    }
+    if (!words.length) this.boxes.filter((box) => box.checked).forEach(openAncestors);
+    setText(this.found, words.length ? (shown ? `${f.plural(shown, "playlist")} found` : "No playlist or folder has that name") : "");
+    tree.dataset.filter = text;
   }
 
   toggle(box) {
@@ -506,9 +587,13 @@ class StartPanel {
   }
 }
 
-function filterTree(tree, text) {
-  const wanted = text.trim().toLowerCase();
-  for (const item of tree.querySelectorAll("li[data-name]")) {
-    item.hidden = Boolean(wanted) && !item.dataset.name.includes(wanted);
+/** Text as the search compares it: lower case, accents dropped ("Café" → "cafe"). */
+function folded(text) {
+  return String(text || "").normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().trim();
+}
+
+function openAncestors(element) {
+  for (let details = element.closest("details"); details; details = details.parentElement.closest("details")) {
+    details.open = true;
   }
 }

@@ -7,6 +7,7 @@
 
 import {api, post} from "../api.js";
 import {fill, h, link, message, setText} from "../dom.js";
+import {forgetKeyNotation} from "../keys.js";
 import {go} from "../route.js";
 
 export async function render(main) {
@@ -132,6 +133,12 @@ class BeatportSignIn {
   }
 }
 
+/** A setting's value as its field shows it. */
+function shownValue(setting) {
+  if (setting.secret) return "";
+  return setting.value === null || setting.value === undefined ? "" : String(setting.value);
+}
+
 class SettingsForm {
   constructor(data, playlists) {
     this.fields = {};
@@ -166,7 +173,7 @@ class SettingsForm {
       extra.push(h("datalist", {id: "playlist-names"}, this.playlistNames().map((path) => h("option", {value: path}))));
     }
     if (setting.name === "rekordbox_library") extra.push(this.xmlCheck);
-    this.fields[setting.name] = {setting, input, errorText};
+    this.fields[setting.name] = {setting, input, errorText, shown: shownValue(setting)};
     return [
       h("label", {for: id}, setting.label,
         h("span", {class: "muted small mono", style: "display:block; font-weight:400"}, setting.name)),
@@ -271,17 +278,32 @@ class SettingsForm {
     }
   }
 
-  /** The values to send: numbers as numbers; what is not one is sent as typed, for the
-   * app to refuse with its sentence. */
+  /** The values the DJ changed since the form was shown (or last saved), and only those:
+   * a setting changed elsewhere meanwhile (the playlist chosen from the tray) is kept.
+   * Numbers go as numbers; what is not one is sent as typed, for the app to refuse with
+   * its sentence. A blank secret keeps the stored one, so it is not sent. */
   values() {
     const values = {};
-    for (const [name, {setting, input}] of Object.entries(this.fields)) {
+    for (const [name, {setting, input, shown}] of Object.entries(this.fields)) {
       this.setError(name, "");
       const raw = input.value.trim();
+      if (setting.secret ? raw === "" : raw === shown) continue;
       const numeric = setting.kind === "int" || setting.kind === "float";
       values[name] = numeric && raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw;
     }
     return values;
+  }
+
+  /** After a save: every field the DJ did not change shows the stored value (which may
+   * have changed elsewhere meanwhile), and becomes the new starting point. */
+  showStored(settings) {
+    for (const setting of settings) {
+      const field = this.fields[setting.name];
+      if (!field || setting.secret) continue;
+      field.setting = setting;
+      field.shown = shownValue(setting);
+      field.input.value = field.shown;
+    }
   }
 
   setError(name, text) {
@@ -299,6 +321,8 @@ class SettingsForm {
     this.save.disabled = true;
     try {
       const data = await post("/api/settings", {values});
+      forgetKeyNotation();  // keys show in the notation saved, on every page from now
+      this.showStored(data.settings);
       for (const setting of data.settings) {
         if (setting.secret) {
           this.markSecret(setting.name, setting.is_set);
