@@ -44,7 +44,7 @@ def indexes(connection: sqlite3.Connection, table: str) -> set[tuple[bool, tuple
 def test_a_fresh_history_reaches_the_newest_version_without_a_backup(tmp_path: Path) -> None:
     path = db_file(tmp_path)
     db = open_history(path)
-    assert schema_version(db) == LATEST == 3
+    assert schema_version(db) == LATEST == 5
     db.close()
     assert not list(tmp_path.glob("*.bak-*"))
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,12 @@ from cuepoint_tray.file_writing import safe_rows, whole_file
 from cuepoint_tray.matching.scoring import WEIGHTS
 from cuepoint_tray.store import queries
 from cuepoint_tray.store.database import reads
+from cuepoint_tray.store.packing import Pack
+from cuepoint_tray.store.queries import dict_of
 
 Row = dict[str, Any]
 _REKORDBOX = tuple(f"rekordbox.{name}" for name in RekordboxTrack.__slots__)
 _BEATPORT = tuple(BeatportTrack.__slots__)
-_LISTS = ("artists", "remixers")
 
 RESULT_COLUMNS = (
     "playlist", "position", "status", "confidence", "score", "review_state", "reason", "error",
@@ -77,19 +77,22 @@ def _results(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
 
 
 def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
-    for row in _stream(db, "SELECT c.*, t.playlist, t.position, t.rb_track_id "
+    pack, packed_of = Pack(None), -1
+    for row in _stream(db, "SELECT c.id, c.track_result_id, c.rank, c.bp_id, t.playlist, "
+                           "t.position, t.rb_track_id, t.packed_candidates "
                            "FROM candidates c JOIN track_results t ON t.id = c.track_result_id "
                            "WHERE t.session_id = ? ORDER BY t.id, c.rank", (session_id,)):
+        if row["track_result_id"] != packed_of:  # a track's candidates come together
+            pack, packed_of = Pack(row["packed_candidates"]), row["track_result_id"]
+        score = pack.score(row["rank"])
         out: Row = {"playlist": row["playlist"], "position": row["position"],
                     "rekordbox.track_id": row["rb_track_id"], "rank": row["rank"],
-                    "score": row["score"], "vetoes": "; ".join(json.loads(row["vetoes"])),
-                    "lost_because": row["lost_because"], "found_by": row["found_by"]}
-        for component in json.loads(row["components"]):
+                    "score": score["score"], "vetoes": "; ".join(score["vetoes"]),
+                    "lost_because": score["lost_because"], "found_by": score["found_by"]}
+        for component in score["components"]:
             out[f"{component['name']}_similarity"] = component["similarity"]
-        for name in _BEATPORT:  # the bp_* columns as `flat` writes a BeatportTrack
-            value = row["bp_" + name]
-            out[f"beatport.{name}"] = ", ".join(json.loads(value or "[]")) \
-                if name in _LISTS else value
+        out.update(flat("beatport", dict_of(pack.beatport(row["rank"], row["bp_id"])),
+                        _BEATPORT))
         yield out
 
 
@@ -98,7 +101,6 @@ def _queries(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
                            "FROM queries q JOIN track_results t ON t.id = q.track_result_id "
                            "WHERE q.session_id = ? ORDER BY t.id, q.number", (session_id,)):
         row["rekordbox.track_id"] = row["rb_track_id"]
-        row["candidate_count"] = row["candidates"]
         yield row
 
 

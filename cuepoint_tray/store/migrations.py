@@ -123,8 +123,24 @@ def _playlist_sizes(db: SqliteDatabase) -> None:
     db.execute_sql("ALTER TABLE sessions ADD COLUMN playlist_tracks TEXT NOT NULL DEFAULT '[]'")
 
 
+def _reserved_for_decisions(db: SqliteDatabase) -> None:
+    """Version 4 is issue 14's review decisions, written on another branch at the same time
+    as version 5; this branch holds its place, so that both merge as 4 and 5."""
+
+
+def _compact_candidates(db: SqliteDatabase) -> None:
+    """Candidates stored compactly (issue 17): a candidates row keeps its identity (id,
+    track_result_id, rank, bp_id); its Beatport fields and score, and the track's own
+    breakdown and Beatport fields but id and title, move into one packed value on the
+    track's row (`packing.py`). Query rows' count of candidates is named candidate_count."""
+    from cuepoint_tray.store.compaction import compact_candidates
+
+    compact_candidates(db)
+
+
 Step = Callable[[SqliteDatabase], None]
-STEPS: tuple[Step, ...] = (_create_version_1, _report_paths_and_throttle, _playlist_sizes)
+STEPS: tuple[Step, ...] = (_create_version_1, _report_paths_and_throttle, _playlist_sizes,
+                           _reserved_for_decisions, _compact_candidates)
 LATEST = len(STEPS)
 
 

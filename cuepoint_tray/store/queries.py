@@ -26,9 +26,9 @@ from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.models import (
     REVIEW_STATES,
     SESSION_STATUSES,
-    beatport_from,
     rekordbox_from,
 )
+from cuepoint_tray.store.packing import Pack
 
 Row = dict[str, Any]
 
@@ -88,7 +88,9 @@ def track_shape(row: Row, candidates: dict[int, Row]) -> Row:
     under "beatport", what will be written once the DJ's review is applied under "final",
     each with the domain's own field names (`RekordboxTrack`, `BeatportTrack`).
 
-    `candidates` holds the candidate rows the review may point at, by candidates.id."""
+    `candidates` holds the candidate rows the review may point at, by candidates.id, each
+    with its track's packed_candidates (`_candidates_by_id`)."""
+    pack = Pack(row["packed_candidates"])
     return {
         "id": row["id"], "session_id": row["session_id"], "playlist": row["playlist"],
         "position": row["position"], "status": row["status"],
@@ -98,23 +100,24 @@ def track_shape(row: Row, candidates: dict[int, Row]) -> Row:
         "chosen_candidate_id": row["chosen_candidate_id"],
         "reason": row["reason"], "error": row["error"], "elapsed_ms": row["elapsed_ms"],
         "query_count": row["queries"], "candidate_count": row["candidates"],
-        "early_exit_at": row["early_exit_at"], "breakdown": _json(row["breakdown"]),
+        "early_exit_at": row["early_exit_at"], "breakdown": pack.breakdown(),
         "rekordbox": dict_of(rekordbox_from(row)),
-        "beatport": dict_of(beatport_from(row)),
-        "final": dict_of(_final_choice(row, candidates)),
+        "beatport": dict_of(pack.match(row["bp_id"])),
+        "final": dict_of(_final_choice(row, pack, candidates)),
     }
 
 
-def candidate_shape(row: Row) -> Row:
-    """One candidate: its Beatport track under "beatport", as a track's, and how it scored."""
-    return {"id": row["id"], "rank": row["rank"], "score": row["score"],
-            "components": _json(row["components"]), "vetoes": _json(row["vetoes"]),
-            "lost_because": row["lost_because"], "found_by": row["found_by"],
-            "beatport": dict_of(beatport_from(row))}
+def candidate_shape(row: Row, pack: Pack | None = None) -> Row:
+    """One candidate: its Beatport track under "beatport", as a track's, and how it scored.
 
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+    `pack`: its track's packed candidates, when already unpacked; else read from the row's
+    packed_candidates (`_candidates_by_id`)."""
+    pack = pack or Pack(row["packed_candidates"])
+    score = pack.score(row["rank"])
+    return {"id": row["id"], "rank": row["rank"], "score": score["score"],
+            "components": score["components"], "vetoes": score["vetoes"],
+            "lost_because": score["lost_because"], "found_by": score["found_by"],
+            "beatport": dict_of(pack.beatport(row["rank"], row["bp_id"]))}
 
 
 def _shaped(db: SqliteDatabase, rows: list[Row]) -> list[Row]:
@@ -209,7 +212,7 @@ def _query_costs(db: SqliteDatabase, session_id: int) -> Row:
 def query_stats_by_type(db: SqliteDatabase, session_id: int) -> list[Row]:
     """Per query type: count, avg and p95 time, avg candidates, cache hit rate, errors."""
     rows = db.execute_sql(
-        "SELECT type, elapsed_ms, network_ms, candidates, from_cache, error != '', rate_limited "
+        "SELECT type, elapsed_ms, network_ms, candidate_count, from_cache, error != '', rate_limited "
         "FROM queries WHERE session_id = ? ORDER BY type", (session_id,)).fetchall()
     by_type: dict[str, list[tuple[Any, ...]]] = {}
     for row in rows:
@@ -477,8 +480,11 @@ def track_detail(db: SqliteDatabase, track_result_id: int) -> Row:
                        (track_result_id,))
     queries = _rows(db, "SELECT * FROM queries WHERE track_result_id = ? ORDER BY number",
                     (track_result_id,))
+    for candidate in candidates:
+        candidate["packed_candidates"] = row["packed_candidates"]
+    pack = Pack(row["packed_candidates"])
     return {"track": track_shape(row, {c["id"]: c for c in candidates}),
-            "candidates": [candidate_shape(c) for c in candidates], "queries": queries}
+            "candidates": [candidate_shape(c, pack) for c in candidates], "queries": queries}
 
 
 def dict_of(value: Any) -> Row | None:
@@ -488,16 +494,21 @@ def dict_of(value: Any) -> Row | None:
             for name in value.__slots__}
 
 
-def _final_choice(row: Row, candidates: dict[int, Row]) -> BeatportTrack | None:
-    """The Beatport track to export for this row once the DJ's review is applied."""
+def _final_choice(row: Row, pack: Pack, candidates: dict[int, Row]) -> BeatportTrack | None:
+    """The Beatport track to export for this row once the DJ's review is applied; `pack`
+    is the row's packed candidates, unpacked."""
     state = row["review_state"]
     if state == "rejected":
         return None
     if state == "changed" and row["chosen_candidate_id"] in candidates:
-        return beatport_from(candidates[row["chosen_candidate_id"]])
+        return _candidate_track(pack, candidates[row["chosen_candidate_id"]])
     if state == "accepted" and row["bp_id"] is None and row["review_candidate_id"] in candidates:
-        return beatport_from(candidates[row["review_candidate_id"]])
-    return beatport_from(row)
+        return _candidate_track(pack, candidates[row["review_candidate_id"]])
+    return pack.match(row["bp_id"])
+
+
+def _candidate_track(pack: Pack, candidate: Row) -> BeatportTrack | None:
+    return pack.beatport(candidate["rank"], candidate["bp_id"])
 
 
 @reads
@@ -568,7 +579,8 @@ def final_matches(db: SqliteDatabase, session_id: int) -> list[Row]:
     return [{"id": row["id"], "playlist": row["playlist"], "position": row["position"],
              "status": row["status"], "confidence": row["confidence"],
              "review_state": row["review_state"], "rekordbox": rekordbox_from(row),
-             "final": _final_choice(row, candidates)} for row in rows]
+             "final": _final_choice(row, Pack(row["packed_candidates"]), candidates)}
+            for row in rows]
 
 
 @reads
@@ -591,6 +603,8 @@ def _candidates_by_id(db: SqliteDatabase, ids: list[int]) -> dict[int, Row]:
     for start in range(0, len(ids), 500):  # SQLite caps the number of bound parameters
         chunk = ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
-        for row in _rows(db, f"SELECT * FROM candidates WHERE id IN ({marks})", chunk):
+        for row in _rows(db, "SELECT c.*, t.packed_candidates FROM candidates c "
+                             "JOIN track_results t ON t.id = c.track_result_id "
+                             f"WHERE c.id IN ({marks})", chunk):
             found[row["id"]] = row
     return found

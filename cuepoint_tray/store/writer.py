@@ -50,7 +50,6 @@ from cuepoint_tray.store.models import (
     Session,
     SessionError,
     TrackResult,
-    candidate_columns,
     kept_candidates,
     query_columns,
     review_rank,
@@ -379,14 +378,15 @@ def _write_track(db: SqliteDatabase, session_id: int, done: TrackDone) -> bool:
                        & (TrackResult.playlist == job.playlist)
                        & (TrackResult.position == job.position))
                 .execute(db)) > 0
+    kept = kept_candidates(result)
     track_id = _insert_one(db, TrackResult,
-                           track_columns(session_id, job.playlist, job.position, result))
+                           track_columns(session_id, job.playlist, job.position, result, kept))
     _insert_many(db, QueryRow,
                  [{**query_columns(query, number), "track_result": track_id, "session": session_id}
                   for number, query in enumerate(result.queries, start=1)])
     _insert_many(db, CandidateRow,
-                 [{**candidate_columns(candidate, rank), "track_result": track_id}
-                  for rank, candidate in kept_candidates(result)])
+                 [{"track_result": track_id, "rank": rank, "bp_id": candidate.track.id}
+                  for rank, candidate in kept])
     _link_review_candidate(db, track_id, review_rank(result))
     if result.error:
         SessionError.insert(session=session_id, at=time.time(), message=result.error,

@@ -1,0 +1,248 @@
+"""The history's compact values: a Beatport track's fields, and a track's candidate scores.
+
+A session stores ten candidates per track, each with its Beatport track and eight score
+components whose details repeat the DJ's side ten times. Kept as columns and JSON text that
+was 12.8 KB per track (issue 17); packed here it is about a tenth. Two values are packed:
+
+  - a Beatport track's fields but its id (`pack_beatport`), one row per Beatport track in
+    `beatport_tracks`, shared by every session that found it;
+  - a track's candidate scores (`pack_scores`): for each kept candidate its rank, score,
+    components, vetoes, why it lost and the query that found it, plus which one the track's
+    breakdown is, in one value on the track's row.
+
+Each is compact JSON (arrays, not objects), deflated with a preset dictionary of the words
+these values share (component names, key names, genres, mix names, the store's URL), behind
+a format byte. The dictionary is part of the format: a value written with format 1 is read
+with format 1's dictionary for ever, so change it only as a new format byte, never in place.
+Unpacking gives back exactly the values packed (the tests compare them field by field).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+from cuepoint_tray.domain import BeatportTrack, Candidate
+
+FORMAT = 1
+_TAG = bytes([FORMAT])
+
+# Words the packed values share, most frequent last (deflate reaches the end cheapest).
+_DICTIONARY = "".join((
+    "Trance (Main Floor)Drum & BassBreaks / Breakbeat / UK BassDubstepHard DanceMainstage",
+    "Minimal / Deep TechOrganic House / DowntempoIndie DanceElectronicaNu DiscoFunky House",
+    "Progressive HouseAfro HouseDeep HouseMelodic House & TechnoTechno (Raw / Deep / Hypnotic)",
+    "Techno (Peak Time / Driving)Hard TechnoTech HouseHouse",
+    "Radio EditClub MixDub MixVocal MixInstrumental MixExtended Remix Remix EditExtended Mix",
+    "Original Mix",
+    "Ab MinorEb MinorBb MinorF MinorC MinorG MinorD MinorA MinorE MinorB MinorF# MinorDb Minor",
+    "Ab MajorEb MajorBb MajorF MajorC MajorG MajorD MajorA MajorE MajorB MajorF# MajorDb Major",
+    "1A2A3A4A5A6A7A8A9A10A11A12A1B2B3B4B5B6B7B8B9B10B11B12B",
+    "https://www.beatport.com/track/https://www.beatport.com/release/",
+    '"another title","other artists","a remix by ",", not by ","not the remix by ',
+    "same recording, lower score than best, but not sure enough to accept",
+    '"lower score (0.',' vs 1.00)"',
+    '"title_artist","isrc","title","full",',
+    '["release",1.0,0.5,"',
+    '["label",1.0,1.0,"',
+    '["year",1.0,0.75,"',
+    '["key",1.0,0.5,"',
+    '["bpm",1.0,1.0,"',
+    '["duration",1.0,2.5,"',
+    '["version",1.0,2.0,"original vs original"],',
+    '["artists",1.0,3.0,"',
+    '[["title",1.0,3.0,"\'',
+    "' vs '",
+)).encode("utf-8")
+
+
+def _deflate(value: Any) -> bytes:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, _DICTIONARY)
+    return _TAG + packer.compress(text) + packer.flush()
+
+
+def _inflate(packed: bytes) -> Any:
+    if not packed or packed[0] != FORMAT:
+        raise ValueError(f"unknown packed value format {packed[:1]!r}")
+    unpacker = zlib.decompressobj(-15, _DICTIONARY)
+    return json.loads(unpacker.decompress(memoryview(packed)[1:]) + unpacker.flush())
+
+
+
+# --- a track's candidates ---------------------------------------------------------------
+
+_BEATPORT_FIELDS = tuple(name for name in BeatportTrack.__slots__ if name != "id")
+_AT = {name: index for index, name in enumerate(_BEATPORT_FIELDS)}
+
+
+def beatport_values(track: BeatportTrack) -> list[Any]:
+    """A Beatport track's fields but its id, in order, as JSON-ready values."""
+    return [list(value) if isinstance(value := getattr(track, name), tuple) else value
+            for name in _BEATPORT_FIELDS]
+
+
+def beatport_track(beatport_id: int, values: list[Any]) -> BeatportTrack:
+    """The Beatport track of `beatport_values`, with its id."""
+    fields = dict(zip(_BEATPORT_FIELDS, values, strict=True))
+    fields["artists"] = tuple(fields["artists"])
+    fields["remixers"] = tuple(fields["remixers"])
+    return BeatportTrack(id=beatport_id, **fields)
+
+
+def _seconds(values: list[Any]) -> str | None:
+    length = values[_AT["length_ms"]]
+    return f"{length / 1000:.0f} s" if length else None
+
+
+def _bpm(values: list[Any]) -> str | None:
+    bpm = values[_AT["bpm"]]
+    return f"{bpm:g}" if bpm is not None else None
+
+
+# The Beatport side of a component's detail ("<DJ's side> vs <Beatport's side>") as the
+# scoring words it, computed back from the candidate's own fields. Used only where it gives
+# the very text stored (checked when packing); any other detail is kept as it is.
+_SIDES: dict[str, Any] = {
+    "t": lambda v: f"'{v[_AT['title']].lower()}'",
+    "a": lambda v: ", ".join(v[_AT["artists"]]),
+    "d": _seconds,
+    "b": _bpm,
+    "k": lambda v: v[_AT["camelot"]],
+    "y": lambda v: v[_AT["release_date"]][:4],
+    "l": lambda v: v[_AT["label"]].lower(),
+    "r": lambda v: v[_AT["release"]].lower(),
+}
+
+
+def _split(detail: str, values: list[Any]) -> tuple[str, str] | None:
+    """(the DJ's side, the code of the Beatport side) when a code gives the detail back."""
+    for code, side in _SIDES.items():
+        text = side(values)
+        if text is not None and detail.endswith(" vs " + text):
+            return detail[:-len(text) - 4], code
+    return None
+
+
+def _header(candidates: list[tuple[Candidate, list[Any]]]) -> list[list[Any]]:
+    """The components' names, weights and DJ's sides as the first candidate has them."""
+    if not candidates:
+        return []
+    first, values = candidates[0]
+    return [[c.name, c.weight, (_split(c.detail, values) or ("", ""))[0]]
+            for c in first.components]
+
+
+def _components(candidate: Candidate, values: list[Any], header: list[list[Any]]) -> Any:
+    """A candidate's components against the header: [similarity, code] where the header's
+    DJ's side and a code give the detail back, else [similarity, None, detail]; all of them
+    in full ({"full": [[name, similarity, weight, detail], ...]}) when names or weights differ."""
+    components = candidate.components
+    if [[c.name, c.weight] for c in components] != [entry[:2] for entry in header]:
+        return {"full": [[c.name, round(c.similarity, 4), c.weight, c.detail]
+                         for c in components]}
+    packed = []
+    for component, (_name, _weight, dj_side) in zip(components, header, strict=True):
+        similarity = round(component.similarity, 4)
+        split = _split(component.detail, values)
+        if split is not None and split[0] == dj_side:
+            packed.append([similarity, split[1]])
+        else:
+            packed.append([similarity, None, component.detail])
+    return packed
+
+
+def pack_candidates(kept: list[tuple[int, Candidate]], best_rank: int | None,
+                    match: BeatportTrack | None, *,
+                    breakdown: list[dict[str, Any]] | None = None) -> bytes | None:
+    """A track's kept candidates (rank, candidate), packed in one value; None for none.
+
+    `best_rank` is the rank of the chosen (or doubtful, or best) candidate: its components
+    are the track's breakdown, and its Beatport track the track's match when it is `match`.
+    A match that is no kept candidate, and a `breakdown` that is not the best candidate's
+    components (from an older history), are kept in full."""
+    with_values = [(rank, candidate, beatport_values(candidate.track))
+                   for rank, candidate in kept]
+    header = _header([(candidate, values) for _rank, candidate, values in with_values])
+    entries = []
+    for rank, candidate, values in with_values:
+        vetoes = list(candidate.vetoes)
+        lost: str | int = candidate.lost_because
+        if vetoes and lost == "; ".join(vetoes):
+            lost = 0  # the matcher's own wording: the vetoes joined
+        entries.append([rank, candidate.score, candidate.found_by, vetoes, lost,
+                        _components(candidate, values, header), values])
+    extra: dict[str, Any] = {}
+    by_rank = dict((rank, candidate) for rank, candidate in kept)
+    best = by_rank.get(best_rank) if best_rank is not None else None
+    if match is not None and (best is None or best.track != match):
+        extra["match"] = beatport_values(match)
+    derived = [] if best is None else [
+        {"name": c.name, "similarity": round(c.similarity, 4), "weight": c.weight,
+         "detail": c.detail} for c in best.components]
+    if breakdown is not None and breakdown != derived:
+        extra["breakdown"] = breakdown
+    if not entries and not extra:
+        return None
+    return _deflate([best_rank, header, entries, extra] if extra
+                    else [best_rank, header, entries])
+
+
+_NO_SCORE = {"score": 0.0, "components": [], "vetoes": [], "lost_because": "", "found_by": ""}
+
+
+class Pack:
+    """A track's packed candidates, unpacked: each candidate's Beatport track and score by
+    rank, the track's match and its breakdown."""
+
+    __slots__ = ("best_rank", "header", "by_rank", "extra")
+
+    def __init__(self, packed: bytes | None) -> None:
+        values = _inflate(packed) if packed else [None, [], []]
+        self.best_rank: int | None = values[0]
+        self.header: list[list[Any]] = values[1]
+        self.by_rank: dict[int, list[Any]] = {entry[0]: entry for entry in values[2]}
+        self.extra: dict[str, Any] = values[3] if len(values) > 3 else {}
+
+    def beatport(self, rank: int, beatport_id: int) -> BeatportTrack | None:
+        """The Beatport track of the candidate at `rank` (None when none is stored there)."""
+        entry = self.by_rank.get(rank)
+        return None if entry is None else beatport_track(beatport_id, entry[6])
+
+    def score(self, rank: int) -> dict[str, Any]:
+        """score, components, vetoes, lost_because and found_by of the candidate at `rank`."""
+        entry = self.by_rank.get(rank)
+        if entry is None:
+            return dict(_NO_SCORE)
+        _rank, score, found_by, vetoes, lost, components, values = entry
+        return {"score": score, "components": self._components(components, values),
+                "vetoes": vetoes, "lost_because": "; ".join(vetoes) if lost == 0 else lost,
+                "found_by": found_by}
+
+    def match(self, beatport_id: int | None) -> BeatportTrack | None:
+        """The track's match (its bp_id given), from the best candidate or kept in full."""
+        if beatport_id is None:
+            return None
+        if "match" in self.extra:
+            return beatport_track(beatport_id, self.extra["match"])
+        entry = self.by_rank.get(self.best_rank) if self.best_rank is not None else None
+        return None if entry is None else beatport_track(beatport_id, entry[6])
+
+    def breakdown(self) -> list[dict[str, Any]]:
+        """The components of the chosen (or doubtful, or best) candidate: the track's."""
+        if "breakdown" in self.extra:
+            return list(self.extra["breakdown"])
+        entry = self.by_rank.get(self.best_rank) if self.best_rank is not None else None
+        return [] if entry is None else self._components(entry[5], entry[6])
+
+    def _components(self, packed: Any, values: list[Any]) -> list[dict[str, Any]]:
+        if isinstance(packed, dict):
+            return [{"name": name, "similarity": similarity, "weight": weight,
+                     "detail": detail} for name, similarity, weight, detail in packed["full"]]
+        out = []
+        for (name, weight, dj_side), item in zip(self.header, packed, strict=True):
+            detail = item[2] if item[1] is None else f"{dj_side} vs {_SIDES[item[1]](values)}"
+            out.append({"name": name, "similarity": item[0], "weight": weight,
+                        "detail": detail})
+        return out
