@@ -20,6 +20,7 @@ Unpacking gives back exactly the values packed (the tests compare them field by 
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from typing import Any
 
@@ -77,10 +78,47 @@ _BEATPORT_FIELDS = tuple(name for name in BeatportTrack.__slots__ if name != "id
 _AT = {name: index for index, name in enumerate(_BEATPORT_FIELDS)}
 
 
+def _slug(text: str) -> str:
+    """Beatport's slug of a title, as the providers make it (frozen here with format 1)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "track"
+
+
+def _url_in(url: str, title: str, beatport_id: int) -> str | list[str]:
+    """A track page's URL `<site>/track/<slug>/<id>` as [site] (the slug is the title's) or
+    [site, slug]; any other URL as it is."""
+    site, found, rest = url.rpartition("/track/")
+    slug, _, number = rest.partition("/")
+    if not found or number != str(beatport_id) or "/" in number:
+        return url
+    return [site] if slug == _slug(title) else [site, slug]
+
+
+def _url_out(url: Any, title: str, beatport_id: int) -> Any:
+    if not isinstance(url, list):
+        return url  # as it was (None in a track row an early CuePoint wrote)
+    slug = url[1] if len(url) > 1 else _slug(title)
+    return f"{url[0]}/track/{slug}/{beatport_id}"
+
+
+# Beatport's key names by Camelot code (frozen with format 1): a key name that is its
+# Camelot code's is stored as 0.
+_KEY_NAMES = dict(zip(
+    [f"{number}{letter}" for letter in "AB" for number in range(1, 13)],
+    [f"{note} Minor" for note in ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#",
+                                  "Db")]
+    + [f"{note} Major" for note in ("B", "F#", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D",
+                                    "A", "E")], strict=True))
+
+
 def beatport_values(track: BeatportTrack) -> list[Any]:
     """A Beatport track's fields but its id, in order, as JSON-ready values."""
-    return [list(value) if isinstance(value := getattr(track, name), tuple) else value
-            for name in _BEATPORT_FIELDS]
+    values = [list(value) if isinstance(value := getattr(track, name), tuple) else value
+              for name in _BEATPORT_FIELDS]
+    if isinstance(track.url, str) and isinstance(track.title, str):
+        values[_AT["url"]] = _url_in(track.url, track.title, track.id)
+    if track.key_name and _KEY_NAMES.get(track.camelot) == track.key_name:
+        values[_AT["key_name"]] = 0
+    return values
 
 
 def beatport_track(beatport_id: int, values: list[Any]) -> BeatportTrack:
@@ -88,6 +126,9 @@ def beatport_track(beatport_id: int, values: list[Any]) -> BeatportTrack:
     fields = dict(zip(_BEATPORT_FIELDS, values, strict=True))
     fields["artists"] = tuple(fields["artists"])
     fields["remixers"] = tuple(fields["remixers"])
+    fields["url"] = _url_out(fields["url"], fields["title"], beatport_id)
+    if fields["key_name"] == 0:
+        fields["key_name"] = _KEY_NAMES[fields["camelot"]]
     return BeatportTrack(id=beatport_id, **fields)
 
 
@@ -153,6 +194,15 @@ def _components(candidate: Candidate, values: list[Any], header: list[list[Any]]
     return packed
 
 
+def _weighted(parts: list[tuple[float, float]]) -> float | None:
+    """A candidate's score from its components, as the scoring computes it (frozen here);
+    None when they weigh nothing."""
+    total = sum(weight for _similarity, weight in parts)
+    if not total:
+        return None
+    return round(sum(similarity * weight for similarity, weight in parts) / total, 4)
+
+
 def pack_candidates(kept: list[tuple[int, Candidate]], best_rank: int | None,
                     match: BeatportTrack | None, *,
                     breakdown: list[dict[str, Any]] | None = None) -> bytes | None:
@@ -171,7 +221,11 @@ def pack_candidates(kept: list[tuple[int, Candidate]], best_rank: int | None,
         lost: str | int = candidate.lost_because
         if vetoes and lost == "; ".join(vetoes):
             lost = 0  # the matcher's own wording: the vetoes joined
-        entries.append([rank, candidate.score, candidate.found_by, vetoes, lost,
+        score: float | None = candidate.score
+        if candidate.components and score == _weighted(
+                [(round(c.similarity, 4), c.weight) for c in candidate.components]):
+            score = None  # the scoring's own: computed back from the components
+        entries.append([rank, score, candidate.found_by, vetoes, lost,
                         _components(candidate, values, header), values])
     extra: dict[str, Any] = {}
     by_rank = dict((rank, candidate) for rank, candidate in kept)
@@ -215,8 +269,11 @@ class Pack:
         entry = self.by_rank.get(rank)
         if entry is None:
             return dict(_NO_SCORE)
-        _rank, score, found_by, vetoes, lost, components, values = entry
-        return {"score": score, "components": self._components(components, values),
+        _rank, score, found_by, vetoes, lost, packed, values = entry
+        components = self._components(packed, values)
+        if score is None:
+            score = _weighted([(c["similarity"], c["weight"]) for c in components])
+        return {"score": score, "components": components,
                 "vetoes": vetoes, "lost_because": "; ".join(vetoes) if lost == 0 else lost,
                 "found_by": found_by}
 

@@ -212,8 +212,8 @@ def _query_costs(db: SqliteDatabase, session_id: int) -> Row:
 def query_stats_by_type(db: SqliteDatabase, session_id: int) -> list[Row]:
     """Per query type: count, avg and p95 time, avg candidates, cache hit rate, errors."""
     rows = db.execute_sql(
-        "SELECT type, elapsed_ms, network_ms, candidate_count, from_cache, error != '', rate_limited "
-        "FROM queries WHERE session_id = ? ORDER BY type", (session_id,)).fetchall()
+        "SELECT type, elapsed_ms, network_ms, candidate_count, from_cache, error != '', "
+        "rate_limited FROM queries WHERE session_id = ? ORDER BY type", (session_id,)).fetchall()
     by_type: dict[str, list[tuple[Any, ...]]] = {}
     for row in rows:
         by_type.setdefault(row[0], []).append(row)
