@@ -24,7 +24,7 @@ import re
 import zlib
 from typing import Any
 
-from cuepoint_tray.domain import BeatportTrack, Candidate
+from cuepoint_tray.domain import BeatportTrack, Candidate, Component
 
 FORMAT = 1
 _TAG = bytes([FORMAT])
@@ -60,7 +60,8 @@ _DICTIONARY = "".join((
 
 def _deflate(value: Any) -> bytes:
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    packer = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, _DICTIONARY)
+    # An 8 KB window holds the dictionary and a track's values (about 4 KB of text).
+    packer = zlib.compressobj(9, zlib.DEFLATED, -13, 8, zlib.Z_DEFAULT_STRATEGY, _DICTIONARY)
     return _TAG + packer.compress(text) + packer.flush()
 
 
@@ -157,12 +158,20 @@ _SIDES: dict[str, Any] = {
 }
 
 
-def _split(detail: str, values: list[Any]) -> tuple[str, str] | None:
-    """(the DJ's side, the code of the Beatport side) when a code gives the detail back."""
-    for code, side in _SIDES.items():
-        text = side(values)
-        if text is not None and detail.endswith(" vs " + text):
-            return detail[:-len(text) - 4], code
+# The code of each component's Beatport side; a component not named here, or whose detail
+# its code does not give back, keeps its detail as it is.
+_CODES = {"title": "t", "artists": "a", "duration": "d", "bpm": "b", "key": "k", "year": "y",
+          "label": "l", "release": "r"}
+
+
+def _split(name: str, detail: str, values: list[Any]) -> tuple[str, str] | None:
+    """(the DJ's side, the code of the Beatport side) when the code gives the detail back."""
+    code = _CODES.get(name)
+    if code is None:
+        return None
+    text = _SIDES[code](values)
+    if text is not None and detail.endswith(text) and detail[:-len(text)].endswith(" vs "):
+        return detail[:-len(text) - 4], code
     return None
 
 
@@ -171,27 +180,33 @@ def _header(candidates: list[tuple[Candidate, list[Any]]]) -> list[list[Any]]:
     if not candidates:
         return []
     first, values = candidates[0]
-    return [[c.name, c.weight, (_split(c.detail, values) or ("", ""))[0]]
+    return [[c.name, c.weight, (_split(c.name, c.detail, values) or ("", ""))[0]]
             for c in first.components]
 
 
-def _components(candidate: Candidate, values: list[Any], header: list[list[Any]]) -> Any:
+def _components(components: tuple[Component, ...], values: list[Any],
+                header: list[list[Any]], header_key: list[tuple[str, float]]
+                ) -> tuple[Any, float | None]:
     """A candidate's components against the header: [similarity, code] where the header's
     DJ's side and a code give the detail back, else [similarity, None, detail]; all of them
-    in full ({"full": [[name, similarity, weight, detail], ...]}) when names or weights differ."""
-    components = candidate.components
-    if [[c.name, c.weight] for c in components] != [entry[:2] for entry in header]:
-        return {"full": [[c.name, round(c.similarity, 4), c.weight, c.detail]
-                         for c in components]}
+    in full ({"full": [[name, similarity, weight, detail], ...]}) when names or weights
+    differ. Also the score they give (`_weighted`)."""
+    if [(c.name, c.weight) for c in components] != header_key:
+        full = [[c.name, round(c.similarity, 4), c.weight, c.detail] for c in components]
+        return {"full": full}, _weighted([(round(c.similarity, 4), c.weight)
+                                          for c in components])
     packed = []
-    for component, (_name, _weight, dj_side) in zip(components, header, strict=True):
+    weighted = total = 0.0
+    for component, (name, weight, dj_side) in zip(components, header, strict=True):
         similarity = round(component.similarity, 4)
-        split = _split(component.detail, values)
+        weighted += similarity * weight
+        total += weight
+        split = _split(name, component.detail, values)
         if split is not None and split[0] == dj_side:
             packed.append([similarity, split[1]])
         else:
             packed.append([similarity, None, component.detail])
-    return packed
+    return packed, round(weighted / total, 4) if total else None
 
 
 def _weighted(parts: list[tuple[float, float]]) -> float | None:
@@ -215,27 +230,27 @@ def pack_candidates(kept: list[tuple[int, Candidate]], best_rank: int | None,
     with_values = [(rank, candidate, beatport_values(candidate.track))
                    for rank, candidate in kept]
     header = _header([(candidate, values) for _rank, candidate, values in with_values])
+    header_key = [(name, weight) for name, weight, _side in header]
     entries = []
+    best: Candidate | None = None
     for rank, candidate, values in with_values:
+        if rank == best_rank:
+            best = candidate
         vetoes = list(candidate.vetoes)
         lost: str | int = candidate.lost_because
         if vetoes and lost == "; ".join(vetoes):
             lost = 0  # the matcher's own wording: the vetoes joined
-        score: float | None = candidate.score
-        if candidate.components and score == _weighted(
-                [(round(c.similarity, 4), c.weight) for c in candidate.components]):
-            score = None  # the scoring's own: computed back from the components
-        entries.append([rank, score, candidate.found_by, vetoes, lost,
-                        _components(candidate, values, header), values])
+        components, computed = _components(candidate.components, values, header, header_key)
+        # A score the components give back (the scoring's own) is not stored.
+        score = None if computed is not None and computed == candidate.score \
+            else candidate.score
+        entries.append([rank, score, candidate.found_by, vetoes, lost, components, values])
     extra: dict[str, Any] = {}
-    by_rank = dict((rank, candidate) for rank, candidate in kept)
-    best = by_rank.get(best_rank) if best_rank is not None else None
     if match is not None and (best is None or best.track != match):
         extra["match"] = beatport_values(match)
-    derived = [] if best is None else [
-        {"name": c.name, "similarity": round(c.similarity, 4), "weight": c.weight,
-         "detail": c.detail} for c in best.components]
-    if breakdown is not None and breakdown != derived:
+    if breakdown is not None and breakdown != ([] if best is None else [
+            {"name": c.name, "similarity": round(c.similarity, 4), "weight": c.weight,
+             "detail": c.detail} for c in best.components]):
         extra["breakdown"] = breakdown
     if not entries and not extra:
         return None

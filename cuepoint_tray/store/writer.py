@@ -373,11 +373,9 @@ class HistoryWriter:
 def _write_track(db: SqliteDatabase, session_id: int, done: TrackDone) -> bool:
     """Insert a track with its queries and candidates; True when it replaced an older row."""
     job, result = done.job, done.result
-    replaced = (TrackResult.delete()
-                .where((TrackResult.session == session_id)
-                       & (TrackResult.playlist == job.playlist)
-                       & (TrackResult.position == job.position))
-                .execute(db)) > 0
+    replaced = db.execute_sql(
+        "DELETE FROM track_results WHERE session_id = ? AND playlist = ? AND position = ?",
+        (session_id, job.playlist, job.position)).rowcount > 0
     kept = kept_candidates(result)
     track_id = _insert_one(db, TrackResult,
                            track_columns(session_id, job.playlist, job.position, result, kept))
@@ -439,19 +437,20 @@ def _db_value(column: Field, row: dict[str, Any]) -> Any:
 def _link_review_candidate(db: SqliteDatabase, track_id: int, rank: int | None) -> None:
     if rank is None:
         return
-    candidate = (CandidateRow.select(CandidateRow.id)
-                 .where((CandidateRow.track_result == track_id) & (CandidateRow.rank == rank)))
-    TrackResult.update(review_candidate_id=candidate).where(
-        TrackResult.id == track_id).execute(db)
+    db.execute_sql("UPDATE track_results SET review_candidate_id = (SELECT id FROM candidates "
+                   "WHERE track_result_id = ? AND rank = ?) WHERE id = ?",
+                   (track_id, rank, track_id))
+
+
+_ADD_TOTALS = ("UPDATE sessions SET " + ", ".join(f"{name} = {name} + ?" for name in _TOTALS)
+               + ", wall_ms = ? WHERE id = ?")
 
 
 def _add_totals(db: SqliteDatabase, session_id: int, summary: SessionSummary,
                 wall_ms: float) -> None:
     """Add a batch's tracks to the session's totals, in the batch's transaction."""
-    changes: dict[Any, Any] = {getattr(Session, name): getattr(Session, name)
-                               + getattr(summary, name) for name in _TOTALS}
-    changes[Session.wall_ms] = wall_ms
-    Session.update(changes).where(Session.id == session_id).execute(db)
+    db.execute_sql(_ADD_TOTALS, (*(getattr(summary, name) for name in _TOTALS), wall_ms,
+                                 session_id))
 
 
 def _recount(db: SqliteDatabase, session_id: int) -> None:
