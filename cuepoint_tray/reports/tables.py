@@ -25,7 +25,6 @@ from cuepoint_tray.matching.scoring import WEIGHTS
 from cuepoint_tray.store import queries
 from cuepoint_tray.store.database import reads
 from cuepoint_tray.store.packing import Pack
-from cuepoint_tray.store.queries import dict_of
 
 Row = dict[str, Any]
 _REKORDBOX = tuple(f"rekordbox.{name}" for name in RekordboxTrack.__slots__)
@@ -76,6 +75,10 @@ def _results(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
     return (result_row(track) for track in queries.all_tracks(db, session_id))
 
 
+_SIMILARITY_COLUMNS = {name: f"{name}_similarity" for name in WEIGHTS}
+_BEATPORT_COLUMNS = tuple((name, f"beatport.{name}") for name in _BEATPORT if name != "id")
+
+
 def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
     pack, packed_of = Pack(None), -1
     for row in _stream(db, "SELECT c.id, c.track_result_id, c.rank, c.bp_id, t.playlist, "
@@ -84,15 +87,21 @@ def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
                            "WHERE t.session_id = ? ORDER BY t.id, c.rank", (session_id,)):
         if row["track_result_id"] != packed_of:  # a track's candidates come together
             pack, packed_of = Pack(row["packed_candidates"]), row["track_result_id"]
-        score = pack.score(row["rank"])
+        found = pack.table_row(row["rank"], row["bp_id"])
         out: Row = {"playlist": row["playlist"], "position": row["position"],
-                    "rekordbox.track_id": row["rb_track_id"], "rank": row["rank"],
-                    "score": score["score"], "vetoes": "; ".join(score["vetoes"]),
-                    "lost_because": score["lost_because"], "found_by": score["found_by"]}
-        for component in score["components"]:
-            out[f"{component['name']}_similarity"] = component["similarity"]
-        out.update(flat("beatport", dict_of(pack.beatport(row["rank"], row["bp_id"])),
-                        _BEATPORT))
+                    "rekordbox.track_id": row["rb_track_id"], "rank": row["rank"]}
+        if found is None:
+            yield out
+            continue
+        out.update({"score": found["score"], "vetoes": "; ".join(found["vetoes"]),
+                    "lost_because": found["lost_because"], "found_by": found["found_by"],
+                    "beatport.id": row["bp_id"]})
+        for name, similarity in found["similarities"].items():
+            out[_SIMILARITY_COLUMNS.get(name) or f"{name}_similarity"] = similarity
+        fields = found["beatport"]
+        for name, column in _BEATPORT_COLUMNS:  # as `flat` writes a Beatport track
+            value = fields[name]
+            out[column] = ", ".join(value) if isinstance(value, list) else value
         yield out
 
 

@@ -122,14 +122,21 @@ def beatport_values(track: BeatportTrack) -> list[Any]:
     return values
 
 
-def beatport_track(beatport_id: int, values: list[Any]) -> BeatportTrack:
-    """The Beatport track of `beatport_values`, with its id."""
+def beatport_fields(beatport_id: int, values: list[Any]) -> dict[str, Any]:
+    """The fields but id of the Beatport track of `beatport_values`, by name (lists as
+    lists): what a table needs, without building the track."""
     fields = dict(zip(_BEATPORT_FIELDS, values, strict=True))
-    fields["artists"] = tuple(fields["artists"])
-    fields["remixers"] = tuple(fields["remixers"])
     fields["url"] = _url_out(fields["url"], fields["title"], beatport_id)
     if fields["key_name"] == 0:
         fields["key_name"] = _KEY_NAMES[fields["camelot"]]
+    return fields
+
+
+def beatport_track(beatport_id: int, values: list[Any]) -> BeatportTrack:
+    """The Beatport track of `beatport_values`, with its id."""
+    fields = beatport_fields(beatport_id, values)
+    fields["artists"] = tuple(fields["artists"])
+    fields["remixers"] = tuple(fields["remixers"])
     return BeatportTrack(id=beatport_id, **fields)
 
 
@@ -291,6 +298,25 @@ class Pack:
         return {"score": score, "components": components,
                 "vetoes": vetoes, "lost_because": "; ".join(vetoes) if lost == 0 else lost,
                 "found_by": found_by}
+
+    def table_row(self, rank: int, beatport_id: int) -> dict[str, Any] | None:
+        """The candidate at `rank` for a table: its score, each component's similarity by
+        name (no details), vetoes, lost_because, found_by, and its Beatport fields by name
+        (`beatport_fields`); None when none is stored there."""
+        entry = self.by_rank.get(rank)
+        if entry is None:
+            return None
+        _rank, score, found_by, vetoes, lost, packed, values = entry
+        if isinstance(packed, dict):
+            parts = [(name, similarity, weight) for name, similarity, weight, _d in packed["full"]]
+        else:
+            parts = [(name, item[0], weight)
+                     for (name, weight, _side), item in zip(self.header, packed, strict=True)]
+        if score is None:
+            score = _weighted([(similarity, weight) for _name, similarity, weight in parts])
+        return {"score": score, "similarities": {name: s for name, s, _weight in parts},
+                "vetoes": vetoes, "lost_because": "; ".join(vetoes) if lost == 0 else lost,
+                "found_by": found_by, "beatport": beatport_fields(beatport_id, values)}
 
     def match(self, beatport_id: int | None) -> BeatportTrack | None:
         """The track's match (its bp_id given), from the best candidate or kept in full."""
