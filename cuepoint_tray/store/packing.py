@@ -113,11 +113,13 @@ _KEY_NAMES = dict(zip(
 
 def beatport_values(track: BeatportTrack) -> list[Any]:
     """A Beatport track's fields but its id, in order, as JSON-ready values."""
-    values = [list(value) if isinstance(value := getattr(track, name), tuple) else value
-              for name in _BEATPORT_FIELDS]
-    if isinstance(track.url, str) and isinstance(track.title, str):
-        values[_AT["url"]] = _url_in(track.url, track.title, track.id)
-    if track.key_name and _KEY_NAMES.get(track.camelot) == track.key_name:
+    t = track
+    values = [t.title, t.mix_name, list(t.artists), list(t.remixers), t.bpm, t.key_name,
+              t.camelot, t.genre, t.sub_genre, t.label, t.release, t.release_date,
+              t.length_ms, t.isrc, t.url]
+    if isinstance(t.url, str) and isinstance(t.title, str):
+        values[_AT["url"]] = _url_in(t.url, t.title, t.id)
+    if t.key_name and _KEY_NAMES.get(t.camelot) == t.key_name:
         values[_AT["key_name"]] = 0
     return values
 
@@ -171,14 +173,23 @@ _CODES = {"title": "t", "artists": "a", "duration": "d", "bpm": "b", "key": "k",
           "label": "l", "release": "r"}
 
 
-def _split(name: str, detail: str, values: list[Any]) -> tuple[str, str] | None:
+def _sides(values: list[Any]) -> dict[str, str | None]:
+    """The candidate's Beatport sides by code (None where its fields give none)."""
+    sides: dict[str, str | None] = {}
+    for code, side in _SIDES.items():
+        try:
+            sides[code] = side(values)
+        except (TypeError, AttributeError, ValueError):  # a field of an unexpected type
+            sides[code] = None
+    return sides
+
+
+def _split(name: str, detail: str, sides: dict[str, str | None]) -> tuple[str, str] | None:
     """(the DJ's side, the code of the Beatport side) when the code gives the detail back."""
     code = _CODES.get(name)
-    if code is None:
-        return None
-    text = _SIDES[code](values)
+    text = sides.get(code) if code else None
     if text is not None and detail.endswith(text) and detail[:-len(text)].endswith(" vs "):
-        return detail[:-len(text) - 4], code
+        return detail[:-len(text) - 4], code  # type: ignore[return-value]
     return None
 
 
@@ -187,7 +198,8 @@ def _header(candidates: list[tuple[Candidate, list[Any]]]) -> list[list[Any]]:
     if not candidates:
         return []
     first, values = candidates[0]
-    return [[c.name, c.weight, (_split(c.name, c.detail, values) or ("", ""))[0]]
+    sides = _sides(values)
+    return [[c.name, c.weight, (_split(c.name, c.detail, sides) or ("", ""))[0]]
             for c in first.components]
 
 
@@ -195,22 +207,24 @@ def _components(components: tuple[Component, ...], values: list[Any],
                 header: list[list[Any]], header_key: list[tuple[str, float]]
                 ) -> tuple[Any, float | None]:
     """A candidate's components against the header: [similarity, code] where the header's
-    DJ's side and a code give the detail back, else [similarity, None, detail]; all of them
-    in full ({"full": [[name, similarity, weight, detail], ...]}) when names or weights
-    differ. Also the score they give (`_weighted`)."""
+    DJ's side, " vs " and the code's Beatport side give the detail back, else
+    [similarity, None, detail]; all of them in full ({"full": [[name, similarity, weight,
+    detail], ...]}) when names or weights differ. Also the score they give (`_weighted`)."""
     if [(c.name, c.weight) for c in components] != header_key:
         full = [[c.name, round(c.similarity, 4), c.weight, c.detail] for c in components]
         return {"full": full}, _weighted([(round(c.similarity, 4), c.weight)
                                           for c in components])
+    sides = _sides(values)
     packed = []
     weighted = total = 0.0
     for component, (name, weight, dj_side) in zip(components, header, strict=True):
         similarity = round(component.similarity, 4)
         weighted += similarity * weight
         total += weight
-        split = _split(name, component.detail, values)
-        if split is not None and split[0] == dj_side:
-            packed.append([similarity, split[1]])
+        code = _CODES.get(name)
+        text = sides[code] if code else None
+        if text is not None and component.detail == f"{dj_side} vs {text}":
+            packed.append([similarity, code])
         else:
             packed.append([similarity, None, component.detail])
     return packed, round(weighted / total, 4) if total else None
