@@ -94,8 +94,11 @@ def settings_snapshot(settings: Settings) -> dict[str, Any]:
 class HistoryWriter:
     """Owns every write to the history but one (`queries.set_review`); use as a listener."""
 
+    # Half a second per transaction: at 20-30 tracks a second a batch of 0.1 s held two or
+    # three tracks, and each commit rewrote the same ten index and table pages into the WAL
+    # (scripts/bench_session_memory.py); the dashboard's live view polls every 0.7 s.
     def __init__(self, db_path: str | os.PathLike[str], *, batch_size: int = 200,
-                 batch_seconds: float = 0.1,
+                 batch_seconds: float = 0.5,
                  on_error: Callable[[BaseException], None] | None = None):
         self.path = Path(db_path)
         self.db = open_history(self.path)
