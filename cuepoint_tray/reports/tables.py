@@ -75,12 +75,15 @@ def _results(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
     return (result_row(track) for track in queries.all_tracks(db, session_id))
 
 
-_SIMILARITY_COLUMNS = {name: f"{name}_similarity" for name in WEIGHTS}
-_BEATPORT_COLUMNS = tuple((name, f"beatport.{name}") for name in _BEATPORT if name != "id")
+_SIMILARITIES = tuple(WEIGHTS)
+_BEATPORT_FIELDS = tuple(name for name in _BEATPORT if name != "id")
 
 
-def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
+def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[list[Any]]:
+    """candidates.csv's rows as lists in CANDIDATE_COLUMNS' order (40,000 rows for a long
+    session: no dict per row)."""
     pack, packed_of = Pack(None), -1
+    blank = [""] * (len(CANDIDATE_COLUMNS) - 4)
     for row in _stream(db, "SELECT c.id, c.track_result_id, c.rank, c.bp_id, t.playlist, "
                            "t.position, t.rb_track_id, t.packed_candidates "
                            "FROM candidates c JOIN track_results t ON t.id = c.track_result_id "
@@ -88,21 +91,18 @@ def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
         if row["track_result_id"] != packed_of:  # a track's candidates come together
             pack, packed_of = Pack(row["packed_candidates"]), row["track_result_id"]
         found = pack.table_row(row["rank"], row["bp_id"])
-        out: Row = {"playlist": row["playlist"], "position": row["position"],
-                    "rekordbox.track_id": row["rb_track_id"], "rank": row["rank"]}
+        cells = [row["playlist"], row["position"], row["rb_track_id"], row["rank"]]
         if found is None:
-            yield out
+            yield cells + blank
             continue
-        out.update({"score": found["score"], "vetoes": "; ".join(found["vetoes"]),
-                    "lost_because": found["lost_because"], "found_by": found["found_by"],
-                    "beatport.id": row["bp_id"]})
-        for name, similarity in found["similarities"].items():
-            out[_SIMILARITY_COLUMNS.get(name) or f"{name}_similarity"] = similarity
+        similarities = found["similarities"]
         fields = found["beatport"]
-        for name, column in _BEATPORT_COLUMNS:  # as `flat` writes a Beatport track
-            value = fields[name]
-            out[column] = ", ".join(value) if isinstance(value, list) else value
-        yield out
+        cells += [found["score"], *(similarities.get(name, "") for name in _SIMILARITIES),
+                  "; ".join(found["vetoes"]), found["lost_because"], found["found_by"],
+                  row["bp_id"]]
+        cells += [", ".join(value) if isinstance(value := fields[name], list) else value
+                  for name in _BEATPORT_FIELDS]  # as `flat` writes a Beatport track
+        yield cells
 
 
 def _queries(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
@@ -122,7 +122,8 @@ def _stream(db: SqliteDatabase, sql: str, params: tuple[Any, ...]) -> Iterator[R
             yield dict(zip(names, values, strict=True))
 
 
-Table = tuple[tuple[str, ...], Callable[[SqliteDatabase, int], Iterator[Row]]]
+Table = tuple[tuple[str, ...],
+              Callable[[SqliteDatabase, int], Iterator[Row] | Iterator[list[Any]]]]
 TABLES: dict[str, Table] = {
     "results.csv": (RESULT_COLUMNS, _results),
     "candidates.csv": (CANDIDATE_COLUMNS, _candidates),
@@ -147,12 +148,15 @@ def write_tables(db: SqliteDatabase, session_id: int, folder: Path, *,
     return written
 
 
-def _write_rows(handle: Any, columns: tuple[str, ...], rows: Iterable[Row]) -> None:
-    """The header, then each row's cells in column order ("" for a missing one), each
+def _write_rows(handle: Any, columns: tuple[str, ...],
+                rows: Iterable[Row] | Iterable[list[Any]]) -> None:
+    """The header, then each row's cells in column order ("" for a missing one; a list is
+    already in that order), each
     `spreadsheet_safe`: a DictWriter's work without its per-cell generator."""
     writer = csv.writer(handle, lineterminator="\r\n")
     writer.writerow(columns)
-    writer.writerows(_safe_cells([row.get(name, "") for name in columns]) for row in rows)
+    writer.writerows(_safe_cells(row if isinstance(row, list)
+                                 else [row.get(name, "") for name in columns]) for row in rows)
 
 
 def _safe_cells(cells: list[Any]) -> list[Any]:
