@@ -371,6 +371,8 @@ def test_a_track_shows_candidates_scores_and_queries(pages: Pages, history: Hist
     queries = dialog.locator("section", has_text="Queries (").locator("tbody tr")
     expect(queries).to_have_count(len(detail["queries"]))
     expect(queries.first).to_contain_text(detail["queries"][0]["text"])
+    found = str(detail["queries"][0]["candidate_count"])  # the query's own count
+    expect(queries.first.locator("td").nth(5)).to_have_text(found)
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     assert "track=" not in page.url

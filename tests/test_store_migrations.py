@@ -16,6 +16,7 @@ from cuepoint_tray.store import LATEST, HistoryError, open_history, schema_versi
 from cuepoint_tray.store.migrations import STEPS, migrate
 from cuepoint_tray.store.models import MODELS, components_json, rekordbox_columns
 from cuepoint_tray.store.queries import dict_of, track_detail
+from cuepoint_tray.store.recovery import _row_by_row
 
 
 def version_1_file(path: Path) -> None:
@@ -215,4 +216,25 @@ def test_version_5_packs_the_candidates_and_every_value_reads_back(tmp_path: Pat
     review = track_detail(db, list(ids)[1])["track"]
     assert review["review_candidate_id"] == ids[list(ids)[1]][0]
     assert columns(db.connection(), "candidates") == ["id", "track_result_id", "rank", "bp_id"]
+    db.close()
+
+
+def test_a_version_3_history_copied_row_by_row_keeps_its_candidates(tmp_path: Path) -> None:
+    """Recovery without the sqlite3 program copies an older file at its own version, so that
+    opening the copy packs its candidates rather than cutting them to version 5's columns."""
+    outcomes = [result(1, "matched"), result(2, "review")]
+    old = tmp_path / "old.sqlite3"
+    ids = version_3_file(old, outcomes)
+    copy = tmp_path / "history.sqlite3"
+
+    assert _row_by_row(old, copy)
+
+    db = open_history(copy)
+    for (track_id, candidate_ids), outcome in zip(ids.items(), outcomes, strict=True):
+        detail = track_detail(db, track_id)
+        assert [c["id"] for c in detail["candidates"]] == candidate_ids
+        assert [c["beatport"] for c in detail["candidates"]] == [
+            dict_of(c.track) for c in outcome.candidates]
+        assert [c["components"] for c in detail["candidates"]] == [
+            components_json(c.components) for c in outcome.candidates]
     db.close()
