@@ -58,14 +58,17 @@ _DICTIONARY = "".join((
 )).encode("utf-8")
 
 
-def _deflate(value: Any) -> bytes:
+def pack_value(value: Any) -> bytes:
+    """Any JSON value packed as the history keeps its packed values (for tools and tests
+    that edit a stored value: `unpack_value`, change, `pack_value`)."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     # An 8 KB window holds the dictionary and a track's values (about 4 KB of text).
     packer = zlib.compressobj(9, zlib.DEFLATED, -13, 8, zlib.Z_DEFAULT_STRATEGY, _DICTIONARY)
     return _TAG + packer.compress(text) + packer.flush()
 
 
-def _inflate(packed: bytes) -> Any:
+def unpack_value(packed: bytes) -> Any:
+    """The JSON value `pack_value` packed."""
     if not packed or packed[0] != FORMAT:
         raise ValueError(f"unknown packed value format {packed[:1]!r}")
     unpacker = zlib.decompressobj(-15, _DICTIONARY)
@@ -76,6 +79,7 @@ def _inflate(packed: bytes) -> Any:
 # --- a track's candidates ---------------------------------------------------------------
 
 _BEATPORT_FIELDS = tuple(name for name in BeatportTrack.__slots__ if name != "id")
+BEATPORT_FIELDS = _BEATPORT_FIELDS  # the order of `beatport_values`
 _AT = {name: index for index, name in enumerate(_BEATPORT_FIELDS)}
 
 
@@ -275,7 +279,7 @@ def pack_candidates(kept: list[tuple[int, Candidate]], best_rank: int | None,
         extra["breakdown"] = breakdown
     if not entries and not extra:
         return None
-    return _deflate([best_rank, header, entries, extra] if extra
+    return pack_value([best_rank, header, entries, extra] if extra
                     else [best_rank, header, entries])
 
 
@@ -289,7 +293,7 @@ class Pack:
     __slots__ = ("best_rank", "header", "by_rank", "extra")
 
     def __init__(self, packed: bytes | None) -> None:
-        values = _inflate(packed) if packed else [None, [], []]
+        values = unpack_value(packed) if packed else [None, [], []]
         self.best_rank: int | None = values[0]
         self.header: list[list[Any]] = values[1]
         self.by_rank: dict[int, list[Any]] = {entry[0]: entry for entry in values[2]}
