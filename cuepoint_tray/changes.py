@@ -147,3 +147,22 @@ def will_change(rekordbox: Mapping[str, Any], final: Mapping[str, Any] | None,
     """Whether writing `final` changes at least one field."""
     return final is not None and any(row["changed"]
                                      for row in field_changes(rekordbox, final, options))
+
+
+def fills_sql(rekordbox: str, beatport: str) -> str:
+    """`will_change` with the default options (every field, empty Rekordbox fields only) as
+    an SQL condition, so that a list of sessions counts it without reading every track.
+    `rekordbox` and `beatport` prefix the columns: "t.rb_" for track_results' Rekordbox
+    fields, "d.bp_" for a decision's Beatport track."""
+    def final(name: str) -> str:
+        return f"{beatport}{name}"
+    year = f"substr(coalesce({final('release_date')}, ''), 1, 4)"
+    return (
+        f"(({rekordbox}tonality = '' AND (coalesce({final('key_name')}, '') != '' "
+        f"OR coalesce({final('camelot')}, '') != '')) "
+        f"OR (coalesce({rekordbox}average_bpm, 0) <= 0 AND coalesce({final('bpm')}, 0) > 0) "
+        f"OR ({rekordbox}genre = '' AND coalesce({final('genre')}, '') != '') "
+        f"OR ({rekordbox}label = '' AND coalesce({final('label')}, '') != '') "
+        f"OR (coalesce({rekordbox}year, 0) = 0 AND {year} GLOB '[0-9][0-9][0-9][0-9]' "
+        f"AND CAST({year} AS INTEGER) > 0) "
+        f"OR ({rekordbox}mix = '' AND coalesce({final('mix_name')}, '') != ''))")

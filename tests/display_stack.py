@@ -185,7 +185,7 @@ class DisplayStack:
     def x(self, command: list[str], check: bool = False) -> str:
         """Run an X/D-Bus tool on this desktop; its stdout ("" when it fails, unless check)."""
         done = subprocess.run(command, capture_output=True, text=True, env=self.child_env(),
-                              timeout=20, check=check)
+                              timeout=60, check=check)
         return done.stdout if done.returncode == 0 else ""
 
     def tray_icon(self, name: str = "cuepoint-tray") -> str | None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from test_store_builders import set_beatport_url
 
 from cuepoint_tray.catalog_server import CatalogServer
 from cuepoint_tray.cli import main
@@ -120,10 +121,8 @@ def test_html_report_links_only_to_beatport(history, capsys, tmp_path):
         first, second = [row[0] for row in connection.execute(
             "SELECT id FROM track_results WHERE session_id = ? AND bp_id IS NOT NULL "
             "ORDER BY position LIMIT 2", (history.sessions[0],))]
-        connection.execute("UPDATE track_results SET bp_url = ? WHERE id = ?",
-                           ("https://www.beatport.com/track/solstice/1", first))
-        connection.execute("UPDATE track_results SET bp_url = ? WHERE id = ?",
-                           ("https://beatport.com.example.net/track/2", second))
+        set_beatport_url(connection, first, "https://www.beatport.com/track/solstice/1")
+        set_beatport_url(connection, second, "https://beatport.com.example.net/track/2")
         connection.commit()
     page = report(history, capsys, "html", tmp_path / "out").read_text(encoding="utf-8")
     assert 'href="https://www.beatport.com/track/solstice/1"' in page

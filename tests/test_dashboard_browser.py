@@ -388,6 +388,8 @@ def test_a_track_shows_candidates_scores_and_queries(pages: Pages, history: Hist
     queries = dialog.locator("section", has_text="Queries (").locator("tbody tr")
     expect(queries).to_have_count(len(detail["queries"]))
     expect(queries.first).to_contain_text(detail["queries"][0]["text"])
+    found = str(detail["queries"][0]["candidate_count"])  # the query's own count
+    expect(queries.first.locator("td").nth(5)).to_have_text(found)
     page.keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     assert "track=" not in page.url
@@ -777,7 +779,8 @@ def test_a_live_session_grows_on_the_page_and_obeys_the_buttons(pages: Pages,
     page.evaluate("window.__sameDocument = true")
     page.click("#start-match")
 
-    expect(page.locator("h1")).to_have_text("Matching now")
+    # Starting reads the library and opens the session; on a busy machine that takes seconds.
+    expect(page.locator("h1")).to_have_text("Matching now", timeout=20_000)
     wait_for(lambda: done_shown(page) >= 5, what="five tracks done")
     first = done_shown(page)
     wait_for(lambda: done_shown(page) >= first + 5, what="five more tracks")
@@ -920,7 +923,7 @@ def test_live_says_paused_forgets_the_search_after_the_end_and_resumes_a_cancel(
     expect(resume).to_have_text(f"Resume session {session_id}")
     resume.click()
     wait_for(lambda: live.controller.state().phase == "running", what="the resumed session")
-    expect(page.locator("h1")).to_have_text("Matching now")
+    expect(page.locator("h1")).to_have_text("Matching now", timeout=20_000)
     expect(page.locator("#live-resume-session")).to_have_count(0)
     expect(page.locator(".page-head .badge")).to_have_text("Running")
     assert live.controller.state().session_id == session_id

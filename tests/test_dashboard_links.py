@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 from test_dashboard_browser import Pages, browser, open_track, pages  # noqa: F401
+from test_store_builders import set_beatport_url
 
 from cuepoint_tray.catalog_server import CatalogServer
 from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
@@ -50,9 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Dashboard
             "SELECT id FROM track_results WHERE status = 'matched' ORDER BY position")]
         assert len(matched) >= len(URLS)
         for track_id, url in zip(matched, URLS, strict=False):
-            db.execute("UPDATE track_results SET bp_url = ? WHERE id = ?", (url, track_id))
-            db.execute("UPDATE candidates SET bp_url = ? WHERE track_result_id = ?",
-                       (url, track_id))
+            set_beatport_url(db, track_id, url, candidates=True)
     with DashboardServer(DashboardAPI(paths), token=TOKEN) as running:
         yield running, matched[:len(URLS)]
 

@@ -269,7 +269,7 @@ def test_a_manual_search_is_scored_and_kept_as_a_query(fresh: Served) -> None:
     assert len(after["queries"]) == len(before["queries"]) + 1
     manual = after["queries"][-1]
     assert (manual["type"], manual["text"]) == ("manual", "Zelie Ishikawa Night Bus")
-    assert manual["candidates"] == len(candidates)
+    assert manual["candidate_count"] == len(candidates)
     assert after["track"]["query_count"] == before["track"]["query_count"] + 1
 
     again = fresh.get("/api/search", q="Zelie Ishikawa Night Bus", track=track["id"]).json()

@@ -5,6 +5,7 @@ Imported by the other test_store_* modules; its own tests check the builders' pr
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from cuepoint_tray.domain import (
@@ -20,6 +21,7 @@ from cuepoint_tray.domain import (
 from cuepoint_tray.events import SessionEnded, SessionSummary, TrackDone, TrackJob
 from cuepoint_tray.settings import Settings
 from cuepoint_tray.store import HistoryWriter
+from cuepoint_tray.store.packing import BEATPORT_FIELDS, pack_value, unpack_value
 
 PLAYLIST = "Sets/Dev Set"
 
@@ -96,6 +98,27 @@ def begin(writer: HistoryWriter, total: int = 10, *, playlists: tuple[str, ...] 
         playlists=playlists, xml_path="/music/rekordbox.xml", xml_sha256="ab" * 32,
         provider="beatport-api", settings=settings or Settings(), app_version="0.1.0",
         total_tracks=total)
+
+
+def set_beatport_url(connection: sqlite3.Connection, track_id: int, url: str, *,
+                     candidates: bool = False) -> None:
+    """Give a stored track's Beatport track (and, with `candidates`, its candidates') another
+    URL, in its packed value, as a test's arrangement: the track's own kept in full."""
+    (packed,) = connection.execute("SELECT packed_candidates FROM track_results WHERE id = ?",
+                                   (track_id,)).fetchone()
+    value = unpack_value(packed)
+    at = BEATPORT_FIELDS.index("url")
+    best_rank, entries = value[0], value[2]
+    extra = value[3] if len(value) > 3 else {}
+    if "match" not in extra:
+        best = next(entry for entry in entries if entry[0] == best_rank)
+        extra["match"] = list(best[6])
+    extra["match"][at] = url
+    if candidates:
+        for entry in entries:
+            entry[6][at] = url
+    connection.execute("UPDATE track_results SET packed_candidates = ? WHERE id = ?",
+                       (pack_value([best_rank, value[1], entries, extra]), track_id))
 
 
 def db_file(tmp_path: Path) -> Path:

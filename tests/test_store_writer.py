@@ -33,7 +33,13 @@ from cuepoint_tray.events import QueryDone, SessionStarted, StateChanged, TrackJ
 from cuepoint_tray.runner import SessionRunner, jobs_for
 from cuepoint_tray.settings import Settings
 from cuepoint_tray.store import HistoryError, HistoryWriter
-from cuepoint_tray.store.models import CANDIDATES_KEPT, beatport_from, rekordbox_from
+from cuepoint_tray.store.models import (
+    CANDIDATES_KEPT,
+    beatport_from,
+    candidate_beatport,
+    rekordbox_from,
+)
+from cuepoint_tray.store.packing import Pack
 from cuepoint_tray.store.queries import set_review
 
 
@@ -93,11 +99,13 @@ def test_a_session_is_written_whole(tmp_path: Path) -> None:
         assert rekordbox_from(dict(tracks[0])) == outcomes[0].rekordbox
         assert beatport_from(dict(tracks[0])) == outcomes[0].match
         assert beatport_from(dict(tracks[1])) is None
-        assert json.loads(tracks[0]["breakdown"])[0]["name"] == "title"
-        review = connection.execute("SELECT * FROM candidates WHERE id = ?",
+        assert Pack(tracks[0]["packed_candidates"]).breakdown()[0]["name"] == "title"
+        review = connection.execute("SELECT c.*, t.packed_candidates FROM candidates c "
+                                    "JOIN track_results t ON t.id = c.track_result_id "
+                                    "WHERE c.id = ?",
                                     (tracks[1]["review_candidate_id"],)).fetchone()
-        assert beatport_from(dict(review)) == outcomes[1].review
-        assert json.loads(review["vetoes"]) == []
+        assert candidate_beatport(dict(review)) == outcomes[1].review
+        assert Pack(review["packed_candidates"]).score(review["rank"])["vetoes"] == []
         throttled = connection.execute(
             "SELECT * FROM queries WHERE track_result_id = ? AND number = 2",
             (tracks[0]["id"],)).fetchone()

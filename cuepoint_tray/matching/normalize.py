@@ -50,7 +50,9 @@ def fold(text: str) -> str:
     return _fold_cached(text)
 
 
-@lru_cache(maxsize=65536)
+# The words met again and again (genres, labels, artists in flight) stay; at 65,536 the cache
+# kept growing over a session's first 1,500 tracks (scripts/bench_session_memory.py).
+@lru_cache(maxsize=4096)
 def _fold_cached(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))

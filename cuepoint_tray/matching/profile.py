@@ -96,7 +96,11 @@ def _display_title(name: str, folded_title: str) -> str:
     return " ".join(kept) or folded_title
 
 
-@lru_cache(maxsize=8192)
+# A Beatport track meets the matcher again within the few tracks in flight (each query of a
+# track returns many of the same results): 2,048 keep those, about 5 MB. At 8,192 the cache
+# held ~19 MB and took a session's first 500 tracks to fill, so the session's memory grew
+# until then (scripts/bench_session_memory.py, issue 11).
+@lru_cache(maxsize=2048)
 def beatport_profile(track: BeatportTrack) -> Profile:
     """Read a Beatport track; its title may itself carry feat. or a version in brackets."""
     parts = split_title(track.title)

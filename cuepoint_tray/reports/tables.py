@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,15 +20,15 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
-from cuepoint_tray.file_writing import safe_rows, whole_file
+from cuepoint_tray.file_writing import FORMULA_FIRST, spreadsheet_safe, whole_file
 from cuepoint_tray.matching.scoring import WEIGHTS
 from cuepoint_tray.store import queries
 from cuepoint_tray.store.database import reads
+from cuepoint_tray.store.packing import Pack
 
 Row = dict[str, Any]
 _REKORDBOX = tuple(f"rekordbox.{name}" for name in RekordboxTrack.__slots__)
 _BEATPORT = tuple(BeatportTrack.__slots__)
-_LISTS = ("artists", "remixers")
 
 RESULT_COLUMNS = (
     "playlist", "position", "status", "confidence", "score", "review_state", "reason", "error",
@@ -82,21 +81,34 @@ def _results(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
     return (result_row(track) for track in queries.all_tracks(db, session_id))
 
 
-def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
-    for row in _stream(db, "SELECT c.*, t.playlist, t.position, t.rb_track_id "
+_SIMILARITIES = tuple(WEIGHTS)
+_BEATPORT_FIELDS = tuple(name for name in _BEATPORT if name != "id")
+
+
+def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[list[Any]]:
+    """candidates.csv's rows as lists in CANDIDATE_COLUMNS' order (40,000 rows for a long
+    session: no dict per row)."""
+    pack, packed_of = Pack(None), -1
+    blank = [""] * (len(CANDIDATE_COLUMNS) - 4)
+    for row in _stream(db, "SELECT c.id, c.track_result_id, c.rank, c.bp_id, t.playlist, "
+                           "t.position, t.rb_track_id, t.packed_candidates "
                            "FROM candidates c JOIN track_results t ON t.id = c.track_result_id "
                            "WHERE t.session_id = ? ORDER BY t.id, c.rank", (session_id,)):
-        out: Row = {"playlist": row["playlist"], "position": row["position"],
-                    "rekordbox.track_id": row["rb_track_id"], "rank": row["rank"],
-                    "score": row["score"], "vetoes": "; ".join(json.loads(row["vetoes"])),
-                    "lost_because": row["lost_because"], "found_by": row["found_by"]}
-        for component in json.loads(row["components"]):
-            out[f"{component['name']}_similarity"] = component["similarity"]
-        for name in _BEATPORT:  # the bp_* columns as `flat` writes a BeatportTrack
-            value = row["bp_" + name]
-            out[f"beatport.{name}"] = ", ".join(json.loads(value or "[]")) \
-                if name in _LISTS else value
-        yield out
+        if row["track_result_id"] != packed_of:  # a track's candidates come together
+            pack, packed_of = Pack(row["packed_candidates"]), row["track_result_id"]
+        found = pack.table_row(row["rank"], row["bp_id"])
+        cells = [row["playlist"], row["position"], row["rb_track_id"], row["rank"]]
+        if found is None:
+            yield cells + blank
+            continue
+        similarities = found["similarities"]
+        fields = found["beatport"]
+        cells += [found["score"], *(similarities.get(name, "") for name in _SIMILARITIES),
+                  "; ".join(found["vetoes"]), found["lost_because"], found["found_by"],
+                  row["bp_id"]]
+        cells += [", ".join(value) if isinstance(value := fields[name], list) else value
+                  for name in _BEATPORT_FIELDS]  # as `flat` writes a Beatport track
+        yield cells
 
 
 def _queries(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
@@ -104,7 +116,6 @@ def _queries(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
                            "FROM queries q JOIN track_results t ON t.id = q.track_result_id "
                            "WHERE q.session_id = ? ORDER BY t.id, q.number", (session_id,)):
         row["rekordbox.track_id"] = row["rb_track_id"]
-        row["candidate_count"] = row["candidates"]
         yield row
 
 
@@ -117,7 +128,8 @@ def _stream(db: SqliteDatabase, sql: str, params: tuple[Any, ...]) -> Iterator[R
             yield dict(zip(names, values, strict=True))
 
 
-Table = tuple[tuple[str, ...], Callable[[SqliteDatabase, int], Iterator[Row]]]
+Table = tuple[tuple[str, ...],
+              Callable[[SqliteDatabase, int], Iterator[Row] | Iterator[list[Any]]]]
 TABLES: dict[str, Table] = {
     "results.csv": (RESULT_COLUMNS, _results),
     "candidates.csv": (CANDIDATE_COLUMNS, _candidates),
@@ -142,8 +154,18 @@ def write_tables(db: SqliteDatabase, session_id: int, folder: Path, *,
     return written
 
 
-def _write_rows(handle: Any, columns: tuple[str, ...], rows: Iterable[Row]) -> None:
-    writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore",
-                            lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(safe_rows(rows))
+def _write_rows(handle: Any, columns: tuple[str, ...],
+                rows: Iterable[Row] | Iterable[list[Any]]) -> None:
+    """The header, then each row's cells in column order ("" for a missing one; a list is
+    already in that order), each
+    `spreadsheet_safe`: a DictWriter's work without its per-cell generator."""
+    writer = csv.writer(handle, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows(_safe_cells(row if isinstance(row, list)
+                                 else [row.get(name, "") for name in columns]) for row in rows)
+
+
+def _safe_cells(cells: list[Any]) -> list[Any]:
+    """`spreadsheet_safe` for each cell, called only for text that needs it."""
+    return [spreadsheet_safe(cell) if cell.__class__ is str and cell[:1] in FORMULA_FIRST
+            else cell for cell in cells]

@@ -180,9 +180,19 @@ def _decisions(db: SqliteDatabase) -> None:
         + ", ".join(f"bp_{name} = excluded.bp_{name}" for name in _BEATPORT_COLUMNS))
 
 
+def _compact_candidates(db: SqliteDatabase) -> None:
+    """Candidates stored compactly (issue 17): a candidates row keeps its identity (id,
+    track_result_id, rank, bp_id); its Beatport fields and score, and the track's own
+    breakdown and Beatport fields but id and title, move into one packed value on the
+    track's row (`packing.py`). Query rows' count of candidates is named candidate_count."""
+    from cuepoint_tray.store.compaction import compact_candidates
+
+    compact_candidates(db)
+
+
 Step = Callable[[SqliteDatabase], None]
 STEPS: tuple[Step, ...] = (_create_version_1, _report_paths_and_throttle, _playlist_sizes,
-                           _decisions)
+                           _decisions, _compact_candidates)
 LATEST = len(STEPS)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from peewee import (
     SQL,
     AutoField,
+    BlobField,
     BooleanField,
     FloatField,
     ForeignKeyField,
@@ -24,6 +25,7 @@ from peewee import (
     TextField,
 )
 
+from cuepoint_tray.changes import will_change
 from cuepoint_tray.domain import (
     BeatportTrack,
     Candidate,
@@ -32,6 +34,7 @@ from cuepoint_tray.domain import (
     QueryRecord,
     RekordboxTrack,
 )
+from cuepoint_tray.store.packing import Pack, pack_candidates
 
 SESSION_STATUSES = ("running", "paused", "completed", "cancelled", "interrupted", "failed")
 TRACK_STATUSES = ("matched", "review", "unmatched", "error")
@@ -144,7 +147,6 @@ class TrackResult(_Table):
     status = TextField()
     confidence = TextField(default="none")
     score = FloatField(default=0.0)
-    breakdown = JSONField(default=list)  # components of the chosen (or best) candidate
     review_candidate_id = IntegerField(null=True)  # candidates.id of the doubtful best one
     # Before version 4 the DJ's review was kept here; it moved to `decisions` (per Rekordbox
     # track, for good) and these three are no longer read or written.
@@ -157,6 +159,18 @@ class TrackResult(_Table):
     queries = IntegerField(default=0)
     candidates = IntegerField(default=0)
     early_exit_at = IntegerField(null=True)
+    # The Beatport track chosen: its id, its title (for the track list's search), and its
+    # other fields in `packed_candidates` (version 5), from the candidate it was.
+    bp_id = IntegerField(null=True)
+    bp_title = TextField(null=True)
+    # Added in version 4: the DJ's decision (accepted, rejected, picked) this session met when
+    # it matched the track, and used instead of asking again; "" when there was none.
+    decision_used = TextField(default="")
+    # The kept candidates' Beatport tracks and scores, and the breakdown (packing.py).
+    packed_candidates = BlobField(null=True)
+    # Added in version 5: whether exporting the app's own match with the default options
+    # changes a field in Rekordbox (`changes.will_change`), for the "will change" counts.
+    fills_fields = IntegerField(default=0)
 
     class Meta:
         table_name = "track_results"
@@ -165,13 +179,6 @@ class TrackResult(_Table):
             (("session", "rb_track_id"), False),
             (("session", "status"), False),  # added in version 2: the review queue
         )
-
-
-for _name, _field in _beatport_columns("bp_", null=True).items():
-    TrackResult._meta.add_field(_name, _field)
-# Added in version 4: the DJ's decision (accepted, rejected, picked) this session met when
-# it matched the track, and used instead of asking again; "" when there was none.
-TrackResult._meta.add_field("decision_used", TextField(default=""))
 
 
 class QueryRow(_Table):
@@ -188,7 +195,7 @@ class QueryRow(_Table):
     elapsed_ms = FloatField(default=0.0)  # request (throttle and retries included) + parsing
     network_ms = FloatField(default=0.0)  # waiting for Beatport, throttle excluded
     parse_ms = FloatField(default=0.0)
-    candidates = IntegerField(default=0)
+    candidate_count = IntegerField(default=0)  # "candidates" before version 5
     from_cache = BooleanField(null=True)  # None when no request was made
     attempts = IntegerField(null=True)
     http_status = IntegerField(null=True)
@@ -203,24 +210,17 @@ class QueryRow(_Table):
 
 
 class CandidateRow(_Table):
-    """A Beatport track considered for a track, with every field needed to show or export it."""
+    """A Beatport track considered for a track: its identity (the DJ's review points at its
+    id). Its Beatport fields and score are in its track's `packed_candidates`, by rank."""
 
     track_result = ForeignKeyField(TrackResult, on_delete="CASCADE",
                                    column_name="track_result_id", index=False)
     rank = IntegerField()
-    score = FloatField(default=0.0)
-    components = JSONField(default=list)
-    vetoes = JSONField(default=list)
-    lost_because = TextField(default="")
-    found_by = TextField(default="")
+    bp_id = IntegerField()
 
     class Meta:
         table_name = "candidates"
         indexes = ((("track_result", "rank"), False),)
-
-
-for _name, _field in _beatport_columns("bp_", null=False).items():
-    CandidateRow._meta.add_field(_name, _field)
 
 
 class SessionError(_Table):
@@ -289,6 +289,13 @@ def rekordbox_from(row: dict[str, Any]) -> RekordboxTrack:
     return RekordboxTrack(**{name: row["rb_" + name] for name in _KEPT})
 
 
+def beatport_from(row: dict[str, Any]) -> BeatportTrack | None:
+    """The Beatport track a track_results row chose (bp_id and packed_candidates); None if
+    none."""
+    packed = row.get("packed_candidates")
+    return Pack(packed).match(row.get("bp_id")) if row.get("bp_id") is not None else None
+
+
 def beatport_columns(track: BeatportTrack | None) -> dict[str, Any]:
     """A BeatportTrack as bp_* columns (all None when there is no track)."""
     if track is None:
@@ -299,8 +306,9 @@ def beatport_columns(track: BeatportTrack | None) -> dict[str, Any]:
     return values
 
 
-def beatport_from(row: dict[str, Any]) -> BeatportTrack | None:
-    """The BeatportTrack in a row's bp_* columns, JSON text or lists alike; None if absent."""
+def beatport_of_columns(row: dict[str, Any]) -> BeatportTrack | None:
+    """The BeatportTrack in a row's bp_* columns (a decisions row), JSON text or lists
+    alike; None if absent."""
     if row.get("bp_id") is None:
         return None
     values = {name: row["bp_" + name] for name in BeatportTrack.__slots__}
@@ -310,20 +318,15 @@ def beatport_from(row: dict[str, Any]) -> BeatportTrack | None:
     return BeatportTrack(**values)
 
 
+def candidate_beatport(row: dict[str, Any]) -> BeatportTrack | None:
+    """The Beatport track of a candidates row joined with its track's packed_candidates."""
+    return Pack(row.get("packed_candidates")).beatport(row["rank"], row["bp_id"])
+
+
 def components_json(components: tuple[Component, ...]) -> list[dict[str, Any]]:
     """Score components as JSON-ready dicts."""
     return [{"name": c.name, "similarity": round(c.similarity, 4), "weight": c.weight,
              "detail": c.detail} for c in components]
-
-
-def candidate_columns(candidate: Candidate, rank: int) -> dict[str, Any]:
-    """A Candidate as a candidates row (without its track_result_id)."""
-    return {
-        "rank": rank, "score": candidate.score,
-        "components": components_json(candidate.components),
-        "vetoes": list(candidate.vetoes), "lost_because": candidate.lost_because,
-        "found_by": candidate.found_by, **beatport_columns(candidate.track),
-    }
 
 
 CANDIDATES_KEPT = 10
@@ -358,15 +361,23 @@ def review_rank(result: MatchResult) -> int | None:
     return best[0] if best else None
 
 
-def track_columns(session_id: int, playlist: str, position: int,
-                  result: MatchResult) -> dict[str, Any]:
-    """A MatchResult as a track_results row."""
+def _fields(track: RekordboxTrack | BeatportTrack) -> dict[str, Any]:
+    return {name: getattr(track, name) for name in track.__slots__}
+
+
+def track_columns(session_id: int, playlist: str, position: int, result: MatchResult,
+                  kept: list[tuple[int, Candidate]]) -> dict[str, Any]:
+    """A MatchResult as a track_results row, its `kept` candidates packed in it."""
     best = _best_candidate(result)
+    match = result.match
     return {
         "session": session_id, "playlist": playlist, "position": position,
-        **rekordbox_columns(result.rekordbox), **beatport_columns(result.match),
+        **rekordbox_columns(result.rekordbox),
+        "bp_id": match.id if match else None, "bp_title": match.title if match else None,
+        "packed_candidates": pack_candidates(kept, best[0] if best else None, match),
+        "fills_fields": int(match is not None
+                            and will_change(_fields(result.rekordbox), _fields(match))),
         "status": result.status, "confidence": result.confidence, "score": result.score,
-        "breakdown": components_json(best[1].components) if best else [],
         "reason": result.reason, "error": result.error, "elapsed_ms": result.elapsed_ms,
         "queries": len(result.queries), "candidates": len(result.candidates),
         "early_exit_at": result.early_exit_at, "decision_used": result.decision_used,
@@ -385,7 +396,7 @@ def query_columns(query: QueryRecord, number: int) -> dict[str, Any]:
         "number": number, "type": query.type, "text": query.text,
         "elapsed_ms": query.elapsed_ms + query.parse_ms,
         "network_ms": max(0.0, query.elapsed_ms - throttle), "parse_ms": query.parse_ms,
-        "candidates": query.candidates,
+        "candidate_count": query.candidates,
         "from_cache": report.from_cache if report else None,
         "attempts": report.attempts if report else None,
         "http_status": report.status if report else None,

@@ -26,7 +26,7 @@ from typing import Any
 
 from peewee import SqliteDatabase
 
-from cuepoint_tray.changes import ExportOptions, field_changes
+from cuepoint_tray.changes import ExportOptions, field_changes, fills_sql
 from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
 from cuepoint_tray.store.database import reads
 from cuepoint_tray.store.migrations import HistoryError
@@ -36,9 +36,10 @@ from cuepoint_tray.store.models import (
     REVIEW_STATES,
     SESSION_STATUSES,
     beatport_columns,
-    beatport_from,
+    beatport_of_columns,
     rekordbox_from,
 )
+from cuepoint_tray.store.packing import Pack
 
 Row = dict[str, Any]
 
@@ -65,25 +66,12 @@ _WITH_DECISION = ("track_results t JOIN sessions s ON s.id = t.session_id "
                   "AND d.rb_track_id = t.rb_track_id")
 
 
-def _final_column(name: str) -> str:
-    return f"(CASE WHEN d.id IS NULL THEN t.bp_{name} ELSE d.bp_{name} END)"
-
-
-# Whether writing the track's final Beatport track with the default export options (every
-# field, empty Rekordbox fields only) changes a field: `changes.field_changes` in SQL, so a
-# list of sessions counts it without reading every track.
-_YEAR = f"substr(coalesce({_final_column('release_date')}, ''), 1, 4)"
-_WILL_CHANGE = (
-    "(CASE WHEN d.id IS NULL THEN t.bp_id IS NOT NULL "
-    "ELSE d.state != 'rejected' AND d.bp_id IS NOT NULL END) AND ("
-    f"(t.rb_tonality = '' AND (coalesce({_final_column('key_name')}, '') != '' "
-    f"OR coalesce({_final_column('camelot')}, '') != '')) "
-    f"OR (coalesce(t.rb_average_bpm, 0) <= 0 AND coalesce({_final_column('bpm')}, 0) > 0) "
-    f"OR (t.rb_genre = '' AND coalesce({_final_column('genre')}, '') != '') "
-    f"OR (t.rb_label = '' AND coalesce({_final_column('label')}, '') != '') "
-    f"OR (coalesce(t.rb_year, 0) = 0 AND {_YEAR} GLOB '[0-9][0-9][0-9][0-9]' "
-    f"AND CAST({_YEAR} AS INTEGER) > 0) "
-    f"OR (t.rb_mix = '' AND coalesce({_final_column('mix_name')}, '') != ''))")
+# Whether writing the track's final Beatport track with the default export options changes
+# a field: for the app's own match it was worked out when the track was stored
+# (track_results.fills_fields); for a decision, from its Beatport track here.
+_WILL_CHANGE = ("(CASE WHEN d.id IS NULL THEN t.fills_fields "
+                "ELSE d.state != 'rejected' AND d.bp_id IS NOT NULL AND "
+                f"{fills_sql('t.rb_', 'd.bp_')} END)")
 
 
 class NotFoundError(HistoryError):
@@ -134,12 +122,14 @@ def track_shape(row: Row, candidates: dict[int, Row], decision: Row | None = Non
     writing "final" with `options` changes in Rekordbox.
 
     `candidates` holds the candidate rows the row and its decision may point at, by
-    candidates.id; `decision` is the decisions row of its Rekordbox track, if any."""
+    candidates.id, each with its track's packed_candidates (`_candidates_by_id`); `decision`
+    is the decisions row of its Rekordbox track, if any."""
+    pack = Pack(row["packed_candidates"])
     rekordbox = dict_of(rekordbox_from(row))
-    final = dict_of(_final_choice(row, decision))
-    proposal = beatport_from(row)
+    final = dict_of(_final_choice(row, pack, decision))
+    proposal = pack.match(row["bp_id"])
     if proposal is None and row["review_candidate_id"] in candidates:
-        proposal = beatport_from(candidates[row["review_candidate_id"]])
+        proposal = _packed_track(pack, candidates[row["review_candidate_id"]])
     assert rekordbox is not None
     return {
         "id": row["id"], "session_id": row["session_id"], "playlist": row["playlist"],
@@ -154,9 +144,9 @@ def track_shape(row: Row, candidates: dict[int, Row], decision: Row | None = Non
         # Beatport's answers listed candidate_count tracks; the best ones are kept (and the
         # one offered wherever it ranked): "10 of 25 kept". track_detail counts them exactly.
         "candidates_kept": min(row["candidates"], CANDIDATES_KEPT),
-        "early_exit_at": row["early_exit_at"], "breakdown": _json(row["breakdown"]),
+        "early_exit_at": row["early_exit_at"], "breakdown": pack.breakdown(),
         "rekordbox": rekordbox,
-        "beatport": dict_of(beatport_from(row)),
+        "beatport": dict_of(pack.match(row["bp_id"])),
         "proposal": dict_of(proposal),
         "final": final,
         "decision": _decision_out(decision, row),
@@ -172,7 +162,7 @@ def _decision_out(decision: Row | None, row: Row) -> Row | None:
     return {"state": decision["state"], "beatport_id": decision["bp_id"],
             "decided_at": decision["decided_at"], "session_id": decision["session_id"],
             "earlier": decision["session_id"] != row["session_id"],
-            "beatport": dict_of(beatport_from(decision))}
+            "beatport": dict_of(beatport_of_columns(decision))}
 
 
 def _chosen_candidate(row: Row, decision: Row | None, candidates: dict[int, Row]) -> int | None:
@@ -184,16 +174,17 @@ def _chosen_candidate(row: Row, decision: Row | None, candidates: dict[int, Row]
                 None)
 
 
-def candidate_shape(row: Row) -> Row:
-    """One candidate: its Beatport track under "beatport", as a track's, and how it scored."""
-    return {"id": row["id"], "rank": row["rank"], "score": row["score"],
-            "components": _json(row["components"]), "vetoes": _json(row["vetoes"]),
-            "lost_because": row["lost_because"], "found_by": row["found_by"],
-            "beatport": dict_of(beatport_from(row))}
+def candidate_shape(row: Row, pack: Pack | None = None) -> Row:
+    """One candidate: its Beatport track under "beatport", as a track's, and how it scored.
 
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+    `pack`: its track's packed candidates, when already unpacked; else read from the row's
+    packed_candidates (`_candidates_by_id`)."""
+    pack = pack or Pack(row["packed_candidates"])
+    score = pack.score(row["rank"])
+    return {"id": row["id"], "rank": row["rank"], "score": score["score"],
+            "components": score["components"], "vetoes": score["vetoes"],
+            "lost_because": score["lost_because"], "found_by": score["found_by"],
+            "beatport": dict_of(pack.beatport(row["rank"], row["bp_id"]))}
 
 
 def _shaped(db: SqliteDatabase, rows: list[Row],
@@ -391,8 +382,8 @@ def _query_costs(db: SqliteDatabase, session_id: int) -> Row:
 def query_stats_by_type(db: SqliteDatabase, session_id: int) -> list[Row]:
     """Per query type: count, avg and p95 time, avg candidates, cache hit rate, errors."""
     rows = db.execute_sql(
-        "SELECT type, elapsed_ms, network_ms, candidates, from_cache, error != '', rate_limited "
-        "FROM queries WHERE session_id = ? ORDER BY type", (session_id,)).fetchall()
+        "SELECT type, elapsed_ms, network_ms, candidate_count, from_cache, error != '', "
+        "rate_limited FROM queries WHERE session_id = ? ORDER BY type", (session_id,)).fetchall()
     by_type: dict[str, list[tuple[Any, ...]]] = {}
     for row in rows:
         by_type.setdefault(row[0], []).append(row)
@@ -690,10 +681,13 @@ def track_detail(db: SqliteDatabase, track_result_id: int,
                        (track_result_id,))
     queries = _rows(db, "SELECT * FROM queries WHERE track_result_id = ? ORDER BY number",
                     (track_result_id,))
+    for candidate in candidates:
+        candidate["packed_candidates"] = row["packed_candidates"]
+    pack = Pack(row["packed_candidates"])
     decision = _decisions_of(db, [row]).get(row["id"])
     track = track_shape(row, {c["id"]: c for c in candidates}, decision, options)
     track["candidates_kept"] = len(candidates)
-    return {"track": track, "candidates": [candidate_shape(c) for c in candidates],
+    return {"track": track, "candidates": [candidate_shape(c, pack) for c in candidates],
             "queries": queries}
 
 
@@ -709,11 +703,17 @@ def dict_of(value: Any) -> Row | None:
             for name in value.__slots__}
 
 
-def _final_choice(row: Row, decision: Row | None) -> BeatportTrack | None:
-    """The Beatport track to export for this row: the DJ's decision's, else the app's."""
+def _final_choice(row: Row, pack: Pack, decision: Row | None) -> BeatportTrack | None:
+    """The Beatport track to export for this row: the DJ's decision's, else the app's;
+    `pack` is the row's packed candidates, unpacked."""
     if decision is None:
-        return beatport_from(row)
-    return beatport_from(decision) if decision["state"] != "rejected" else None
+        return pack.match(row["bp_id"])
+    return beatport_of_columns(decision) if decision["state"] != "rejected" else None
+
+
+def _packed_track(pack: Pack, candidate: Row) -> BeatportTrack | None:
+    """A candidate row's Beatport track, from its track's packed candidates."""
+    return pack.beatport(candidate["rank"], candidate["bp_id"])
 
 
 @reads
@@ -767,7 +767,7 @@ def _decide(db: SqliteDatabase, row: Row, state: str, beatport_id: int | None,
         return True
     track: BeatportTrack | None = None
     if state == "accepted":
-        track = beatport_from(row) or _offered(db, row)
+        track = Pack(row["packed_candidates"]).match(row["bp_id"]) or _offered(db, row)
         if track is None:
             return False
     elif state == "picked":
@@ -798,14 +798,19 @@ def _offered(db: SqliteDatabase, row: Row) -> BeatportTrack | None:
     if row["review_candidate_id"] is None:
         return None
     found = _candidates_by_id(db, [row["review_candidate_id"]])
-    return beatport_from(found[row["review_candidate_id"]]) if found else None
+    if not found:
+        return None
+    candidate = found[row["review_candidate_id"]]
+    return _packed_track(Pack(candidate["packed_candidates"]), candidate)
 
 
 def _candidate_track(db: SqliteDatabase, track_result_id: int,
                      beatport_id: int | None) -> BeatportTrack:
-    found = _rows(db, "SELECT * FROM candidates WHERE track_result_id = ? AND bp_id = ? "
-                      "ORDER BY rank LIMIT 1", (track_result_id, beatport_id))
-    track = beatport_from(found[0]) if found else None
+    found = _rows(db, "SELECT c.*, t.packed_candidates FROM candidates c "
+                      "JOIN track_results t ON t.id = c.track_result_id "
+                      "WHERE c.track_result_id = ? AND c.bp_id = ? ORDER BY c.rank LIMIT 1",
+                  (track_result_id, beatport_id))
+    track = _packed_track(Pack(found[0]["packed_candidates"]), found[0]) if found else None
     if track is None:
         raise NotFoundError(f"Beatport track {beatport_id} is not among the candidates of "
                             f"track result {track_result_id}.")
@@ -889,7 +894,7 @@ def record_search(db: SqliteDatabase, track_result_id: int, text: str, found: in
                                 "WHERE track_result_id = ?", (track_result_id,)).fetchone()[0]
         db.execute_sql(
             "INSERT INTO queries (track_result_id, session_id, number, type, text, elapsed_ms, "
-            "network_ms, parse_ms, candidates, from_cache, attempts, http_status, "
+            "network_ms, parse_ms, candidate_count, from_cache, attempts, http_status, "
             "rate_limited, error, throttle_wait_ms) VALUES (?, ?, ?, 'manual', ?, ?, ?, 0, ?, "
             "?, ?, ?, ?, ?, ?)",
             (track_result_id, row["session_id"], number, text, elapsed_ms,
@@ -913,7 +918,7 @@ def final_matches(db: SqliteDatabase, session_id: int) -> list[Row]:
              "status": row["status"], "confidence": row["confidence"],
              "review_state": _REVIEW_STATE_OF[decision["state"]] if decision else "auto",
              "rekordbox": rekordbox_from(row),
-             "final": _final_choice(row, decision)}
+             "final": _final_choice(row, Pack(row["packed_candidates"]), decision)}
             for row in rows for decision in [decisions.get(row["id"])]]
 
 
@@ -938,6 +943,8 @@ def _candidates_by_id(db: SqliteDatabase, ids: list[int]) -> dict[int, Row]:
     for start in range(0, len(ids), 500):  # SQLite caps the number of bound parameters
         chunk = ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
-        for row in _rows(db, f"SELECT * FROM candidates WHERE id IN ({marks})", chunk):
+        for row in _rows(db, "SELECT c.*, t.packed_candidates FROM candidates c "
+                             "JOIN track_results t ON t.id = c.track_result_id "
+                             f"WHERE c.id IN ({marks})", chunk):
             found[row["id"]] = row
     return found

@@ -151,16 +151,23 @@ def _cli_into(damaged: Path, command: str, target: Path) -> bool:
 
 
 def _row_by_row(damaged: Path, target: Path) -> bool:
-    """Without the sqlite3 command line: the newest schema, then every row SQLite can still
-    read, table by table, stepping over the rowids a damaged page holds."""
+    """Without the sqlite3 command line: the damaged file's schema (the newest when it
+    cannot tell), then every row SQLite can still read, table by table, stepping over the
+    rowids a damaged page holds. Opening the copy then migrates it as any older history:
+    rows of a version before 5 are copied whole and packed then, not cut to version 5's
+    columns."""
     from peewee import SqliteDatabase
 
-    from cuepoint_tray.store.migrations import migrate
+    from cuepoint_tray.store.migrations import STEPS, migrate
 
-    fresh = SqliteDatabase(str(target))
-    migrate(fresh, None)
-    fresh.close()
     source = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True)
+    try:
+        fresh = SqliteDatabase(str(target))
+        migrate(fresh, None, steps=STEPS[:_version(source) or len(STEPS)])
+        fresh.close()
+    except BaseException:
+        source.close()
+        raise
     copy = sqlite3.connect(target)
     try:
         for table in _TABLES:
@@ -171,6 +178,15 @@ def _row_by_row(damaged: Path, target: Path) -> bool:
         source.close()
         copy.close()
     return True
+
+
+def _version(source: sqlite3.Connection) -> int | None:
+    """The schema version a damaged file says it has, when it can still say."""
+    try:
+        found = source.execute("SELECT version FROM schema_version WHERE id = 1").fetchone()
+    except sqlite3.Error:
+        return None
+    return int(found[0]) if found and isinstance(found[0], int) and found[0] > 0 else None
 
 
 def _copy_rows(source: sqlite3.Connection, copy: sqlite3.Connection, table: str,

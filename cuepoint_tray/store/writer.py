@@ -50,7 +50,6 @@ from cuepoint_tray.store.models import (
     Session,
     SessionError,
     TrackResult,
-    candidate_columns,
     kept_candidates,
     query_columns,
     review_rank,
@@ -95,8 +94,11 @@ def settings_snapshot(settings: Settings) -> dict[str, Any]:
 class HistoryWriter:
     """Owns every write to the history but one (`queries.set_review`); use as a listener."""
 
+    # Half a second per transaction: at 20-30 tracks a second a batch of 0.1 s held two or
+    # three tracks, and each commit rewrote the same ten index and table pages into the WAL
+    # (scripts/bench_session_memory.py); the dashboard's live view polls every 0.7 s.
     def __init__(self, db_path: str | os.PathLike[str], *, batch_size: int = 200,
-                 batch_seconds: float = 0.1,
+                 batch_seconds: float = 0.5,
                  on_error: Callable[[BaseException], None] | None = None):
         self.path = Path(db_path)
         self.db = open_history(self.path)
@@ -380,19 +382,18 @@ class HistoryWriter:
 def _write_track(db: SqliteDatabase, session_id: int, done: TrackDone) -> bool:
     """Insert a track with its queries and candidates; True when it replaced an older row."""
     job, result = done.job, done.result
-    replaced = (TrackResult.delete()
-                .where((TrackResult.session == session_id)
-                       & (TrackResult.playlist == job.playlist)
-                       & (TrackResult.position == job.position))
-                .execute(db)) > 0
+    replaced = db.execute_sql(
+        "DELETE FROM track_results WHERE session_id = ? AND playlist = ? AND position = ?",
+        (session_id, job.playlist, job.position)).rowcount > 0
+    kept = kept_candidates(result)
     track_id = _insert_one(db, TrackResult,
-                           track_columns(session_id, job.playlist, job.position, result))
+                           track_columns(session_id, job.playlist, job.position, result, kept))
     _insert_many(db, QueryRow,
                  [{**query_columns(query, number), "track_result": track_id, "session": session_id}
                   for number, query in enumerate(result.queries, start=1)])
     _insert_many(db, CandidateRow,
-                 [{**candidate_columns(candidate, rank), "track_result": track_id}
-                  for rank, candidate in kept_candidates(result)])
+                 [{"track_result": track_id, "rank": rank, "bp_id": candidate.track.id}
+                  for rank, candidate in kept])
     _link_review_candidate(db, track_id, review_rank(result))
     if result.error:
         SessionError.insert(session=session_id, at=time.time(), message=result.error,
@@ -445,20 +446,20 @@ def _db_value(column: Field, row: dict[str, Any]) -> Any:
 def _link_review_candidate(db: SqliteDatabase, track_id: int, rank: int | None) -> None:
     if rank is None:
         return
-    candidate = (CandidateRow.select(CandidateRow.id)
-                 .where((CandidateRow.track_result == track_id) & (CandidateRow.rank == rank)))
-    TrackResult.update(review_candidate_id=candidate).where(
-        TrackResult.id == track_id).execute(db)
+    db.execute_sql("UPDATE track_results SET review_candidate_id = (SELECT id FROM candidates "
+                   "WHERE track_result_id = ? AND rank = ?) WHERE id = ?",
+                   (track_id, rank, track_id))
+
+
+_ADD_TOTALS = ("UPDATE sessions SET " + ", ".join(f"{name} = {name} + ?" for name in _TOTALS)
+               + ", wall_ms = ?, wall_at = ? WHERE id = ?")
 
 
 def _add_totals(db: SqliteDatabase, session_id: int, summary: SessionSummary,
                 wall_ms: float) -> None:
     """Add a batch's tracks to the session's totals, in the batch's transaction."""
-    changes: dict[Any, Any] = {getattr(Session, name): getattr(Session, name)
-                               + getattr(summary, name) for name in _TOTALS}
-    changes[Session.wall_ms] = wall_ms
-    changes[Session.wall_at] = time.time()
-    Session.update(changes).where(Session.id == session_id).execute(db)
+    db.execute_sql(_ADD_TOTALS, (*(getattr(summary, name) for name in _TOTALS), wall_ms,
+                                 time.time(), session_id))
 
 
 def _recount(db: SqliteDatabase, session_id: int) -> None:

@@ -393,7 +393,7 @@ function queryTable(queries) {
     h("td", {dir: "auto", class: "mono wrap-anywhere"}, q.text),
     h("td", {class: "num"}, f.ms(q.elapsed_ms)),
     h("td", {class: "num"}, q.from_cache ? "—" : f.ms(q.network_ms)),
-    h("td", {class: "num"}, f.count(q.candidates)),
+    h("td", {class: "num"}, f.count(q.candidate_count)),
     h("td", {}, q.from_cache === null ? "—" : q.from_cache ? "hit" : "miss"),
     h("td", {class: "num"}, q.attempts ?? "—"),
     h("td", {class: "num"}, q.http_status ?? "—"),

@@ -1,0 +1,364 @@
+"""The history's compact values: a Beatport track's fields, and a track's candidate scores.
+
+A session stores ten candidates per track, each with its Beatport track and eight score
+components whose details repeat the DJ's side ten times. Kept as columns and JSON text that
+was 12.8 KB per track (issue 17); packed here it is about a tenth. Two values are packed:
+
+  - a Beatport track's fields but its id (`pack_beatport`), one row per Beatport track in
+    `beatport_tracks`, shared by every session that found it;
+  - a track's candidate scores (`pack_scores`): for each kept candidate its rank, score,
+    components, vetoes, why it lost and the query that found it, plus which one the track's
+    breakdown is, in one value on the track's row.
+
+Each is compact JSON (arrays, not objects), deflated with a preset dictionary of the words
+these values share (component names, key names, genres, mix names, the store's URL), behind
+a format byte. The dictionary is part of the format: a value written with format 1 is read
+with format 1's dictionary for ever, so change it only as a new format byte, never in place.
+Unpacking gives back exactly the values packed (the tests compare them field by field).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from typing import Any
+
+from cuepoint_tray.domain import BeatportTrack, Candidate, Component
+
+FORMAT = 1
+_TAG = bytes([FORMAT])
+
+# Words the packed values share, most frequent last (deflate reaches the end cheapest).
+_DICTIONARY = "".join((
+    "Trance (Main Floor)Drum & BassBreaks / Breakbeat / UK BassDubstepHard DanceMainstage",
+    "Minimal / Deep TechOrganic House / DowntempoIndie DanceElectronicaNu DiscoFunky House",
+    "Progressive HouseAfro HouseDeep HouseMelodic House & TechnoTechno (Raw / Deep / Hypnotic)",
+    "Techno (Peak Time / Driving)Hard TechnoTech HouseHouse",
+    "Radio EditClub MixDub MixVocal MixInstrumental MixExtended Remix Remix EditExtended Mix",
+    "Original Mix",
+    "Ab MinorEb MinorBb MinorF MinorC MinorG MinorD MinorA MinorE MinorB MinorF# MinorDb Minor",
+    "Ab MajorEb MajorBb MajorF MajorC MajorG MajorD MajorA MajorE MajorB MajorF# MajorDb Major",
+    "1A2A3A4A5A6A7A8A9A10A11A12A1B2B3B4B5B6B7B8B9B10B11B12B",
+    "https://www.beatport.com/track/https://www.beatport.com/release/",
+    '"another title","other artists","a remix by ",", not by ","not the remix by ',
+    "same recording, lower score than best, but not sure enough to accept",
+    '"lower score (0.',' vs 1.00)"',
+    '"title_artist","isrc","title","full",',
+    '["release",1.0,0.5,"',
+    '["label",1.0,1.0,"',
+    '["year",1.0,0.75,"',
+    '["key",1.0,0.5,"',
+    '["bpm",1.0,1.0,"',
+    '["duration",1.0,2.5,"',
+    '["version",1.0,2.0,"original vs original"],',
+    '["artists",1.0,3.0,"',
+    '[["title",1.0,3.0,"\'',
+    "' vs '",
+)).encode("utf-8")
+
+
+def pack_value(value: Any) -> bytes:
+    """Any JSON value packed as the history keeps its packed values (for tools and tests
+    that edit a stored value: `unpack_value`, change, `pack_value`)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    # An 8 KB window holds the dictionary and a track's values (about 4 KB of text).
+    packer = zlib.compressobj(9, zlib.DEFLATED, -13, 8, zlib.Z_DEFAULT_STRATEGY, _DICTIONARY)
+    return _TAG + packer.compress(text) + packer.flush()
+
+
+def unpack_value(packed: bytes) -> Any:
+    """The JSON value `pack_value` packed."""
+    if not packed or packed[0] != FORMAT:
+        raise ValueError(f"unknown packed value format {packed[:1]!r}")
+    unpacker = zlib.decompressobj(-15, _DICTIONARY)
+    return json.loads(unpacker.decompress(memoryview(packed)[1:]) + unpacker.flush())
+
+
+
+# --- a track's candidates ---------------------------------------------------------------
+
+_BEATPORT_FIELDS = tuple(name for name in BeatportTrack.__slots__ if name != "id")
+BEATPORT_FIELDS = _BEATPORT_FIELDS  # the order of `beatport_values`
+_AT = {name: index for index, name in enumerate(_BEATPORT_FIELDS)}
+
+
+def _slug(text: str) -> str:
+    """Beatport's slug of a title, as the providers make it (frozen here with format 1)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "track"
+
+
+def _url_in(url: str, title: str, beatport_id: int) -> str | list[str]:
+    """A track page's URL `<site>/track/<slug>/<id>` as [site] (the slug is the title's) or
+    [site, slug]; any other URL as it is."""
+    site, found, rest = url.rpartition("/track/")
+    slug, _, number = rest.partition("/")
+    if not found or number != str(beatport_id) or "/" in number:
+        return url
+    return [site] if slug == _slug(title) else [site, slug]
+
+
+def _url_out(url: Any, title: str, beatport_id: int) -> Any:
+    if not isinstance(url, list):
+        return url  # as it was (None in a track row an early CuePoint wrote)
+    slug = url[1] if len(url) > 1 else _slug(title)
+    return f"{url[0]}/track/{slug}/{beatport_id}"
+
+
+# Beatport's key names by Camelot code (frozen with format 1): a key name that is its
+# Camelot code's is stored as 0.
+_KEY_NAMES = dict(zip(
+    [f"{number}{letter}" for letter in "AB" for number in range(1, 13)],
+    [f"{note} Minor" for note in ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#",
+                                  "Db")]
+    + [f"{note} Major" for note in ("B", "F#", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D",
+                                    "A", "E")], strict=True))
+
+
+def beatport_values(track: BeatportTrack) -> list[Any]:
+    """A Beatport track's fields but its id, in order, as JSON-ready values."""
+    t = track
+    values = [t.title, t.mix_name, list(t.artists), list(t.remixers), t.bpm, t.key_name,
+              t.camelot, t.genre, t.sub_genre, t.label, t.release, t.release_date,
+              t.length_ms, t.isrc, t.url]
+    if isinstance(t.url, str) and isinstance(t.title, str):
+        values[_AT["url"]] = _url_in(t.url, t.title, t.id)
+    if t.key_name and _KEY_NAMES.get(t.camelot) == t.key_name:
+        values[_AT["key_name"]] = 0
+    return values
+
+
+def beatport_fields(beatport_id: int, values: list[Any]) -> dict[str, Any]:
+    """The fields but id of the Beatport track of `beatport_values`, by name (lists as
+    lists): what a table needs, without building the track."""
+    fields = dict(zip(_BEATPORT_FIELDS, values, strict=True))
+    fields["url"] = _url_out(fields["url"], fields["title"], beatport_id)
+    if fields["key_name"] == 0:
+        fields["key_name"] = _KEY_NAMES[fields["camelot"]]
+    return fields
+
+
+def beatport_track(beatport_id: int, values: list[Any]) -> BeatportTrack:
+    """The Beatport track of `beatport_values`, with its id."""
+    fields = beatport_fields(beatport_id, values)
+    fields["artists"] = tuple(fields["artists"])
+    fields["remixers"] = tuple(fields["remixers"])
+    return BeatportTrack(id=beatport_id, **fields)
+
+
+def _seconds(values: list[Any]) -> str | None:
+    length = values[_AT["length_ms"]]
+    return f"{length / 1000:.0f} s" if length else None
+
+
+def _bpm(values: list[Any]) -> str | None:
+    bpm = values[_AT["bpm"]]
+    return f"{bpm:g}" if bpm is not None else None
+
+
+# The Beatport side of a component's detail ("<DJ's side> vs <Beatport's side>") as the
+# scoring words it, computed back from the candidate's own fields. Used only where it gives
+# the very text stored (checked when packing); any other detail is kept as it is.
+_SIDES: dict[str, Any] = {
+    "t": lambda v: f"'{v[_AT['title']].lower()}'",
+    "a": lambda v: ", ".join(v[_AT["artists"]]),
+    "d": _seconds,
+    "b": _bpm,
+    "k": lambda v: v[_AT["camelot"]],
+    "y": lambda v: v[_AT["release_date"]][:4],
+    "l": lambda v: v[_AT["label"]].lower(),
+    "r": lambda v: v[_AT["release"]].lower(),
+}
+
+
+# The code of each component's Beatport side; a component not named here, or whose detail
+# its code does not give back, keeps its detail as it is.
+_CODES = {"title": "t", "artists": "a", "duration": "d", "bpm": "b", "key": "k", "year": "y",
+          "label": "l", "release": "r"}
+
+
+def _sides(values: list[Any]) -> dict[str, str | None]:
+    """The candidate's Beatport sides by code (None where its fields give none)."""
+    sides: dict[str, str | None] = {}
+    for code, side in _SIDES.items():
+        try:
+            sides[code] = side(values)
+        except (TypeError, AttributeError, ValueError):  # a field of an unexpected type
+            sides[code] = None
+    return sides
+
+
+def _split(name: str, detail: str, sides: dict[str, str | None]) -> tuple[str, str] | None:
+    """(the DJ's side, the code of the Beatport side) when the code gives the detail back."""
+    code = _CODES.get(name)
+    text = sides.get(code) if code else None
+    if text is not None and detail.endswith(text) and detail[:-len(text)].endswith(" vs "):
+        return detail[:-len(text) - 4], code  # type: ignore[return-value]
+    return None
+
+
+def _header(candidates: list[tuple[Candidate, list[Any]]]) -> list[list[Any]]:
+    """The components' names, weights and DJ's sides as the first candidate has them."""
+    if not candidates:
+        return []
+    first, values = candidates[0]
+    sides = _sides(values)
+    return [[c.name, c.weight, (_split(c.name, c.detail, sides) or ("", ""))[0]]
+            for c in first.components]
+
+
+def _components(components: tuple[Component, ...], values: list[Any],
+                header: list[list[Any]], header_key: list[tuple[str, float]]
+                ) -> tuple[Any, float | None]:
+    """A candidate's components against the header: [similarity, code] where the header's
+    DJ's side, " vs " and the code's Beatport side give the detail back, else
+    [similarity, None, detail]; all of them in full ({"full": [[name, similarity, weight,
+    detail], ...]}) when names or weights differ. Also the score they give (`_weighted`)."""
+    if [(c.name, c.weight) for c in components] != header_key:
+        full = [[c.name, round(c.similarity, 4), c.weight, c.detail] for c in components]
+        return {"full": full}, _weighted([(round(c.similarity, 4), c.weight)
+                                          for c in components])
+    sides = _sides(values)
+    packed = []
+    weighted = total = 0.0
+    for component, (name, weight, dj_side) in zip(components, header, strict=True):
+        similarity = round(component.similarity, 4)
+        weighted += similarity * weight
+        total += weight
+        code = _CODES.get(name)
+        text = sides[code] if code else None
+        if text is not None and component.detail == f"{dj_side} vs {text}":
+            packed.append([similarity, code])
+        else:
+            packed.append([similarity, None, component.detail])
+    return packed, round(weighted / total, 4) if total else None
+
+
+def _weighted(parts: list[tuple[float, float]]) -> float | None:
+    """A candidate's score from its components, as the scoring computes it (frozen here);
+    None when they weigh nothing."""
+    total = sum(weight for _similarity, weight in parts)
+    if not total:
+        return None
+    return round(sum(similarity * weight for similarity, weight in parts) / total, 4)
+
+
+def pack_candidates(kept: list[tuple[int, Candidate]], best_rank: int | None,
+                    match: BeatportTrack | None, *,
+                    breakdown: list[dict[str, Any]] | None = None) -> bytes | None:
+    """A track's kept candidates (rank, candidate), packed in one value; None for none.
+
+    `best_rank` is the rank of the chosen (or doubtful, or best) candidate: its components
+    are the track's breakdown, and its Beatport track the track's match when it is `match`.
+    A match that is no kept candidate, and a `breakdown` that is not the best candidate's
+    components (from an older history), are kept in full."""
+    with_values = [(rank, candidate, beatport_values(candidate.track))
+                   for rank, candidate in kept]
+    header = _header([(candidate, values) for _rank, candidate, values in with_values])
+    header_key = [(name, weight) for name, weight, _side in header]
+    entries = []
+    best: Candidate | None = None
+    for rank, candidate, values in with_values:
+        if rank == best_rank:
+            best = candidate
+        vetoes = list(candidate.vetoes)
+        lost: str | int = candidate.lost_because
+        if vetoes and lost == "; ".join(vetoes):
+            lost = 0  # the matcher's own wording: the vetoes joined
+        components, computed = _components(candidate.components, values, header, header_key)
+        # A score the components give back (the scoring's own) is not stored.
+        score = None if computed is not None and computed == candidate.score \
+            else candidate.score
+        entries.append([rank, score, candidate.found_by, vetoes, lost, components, values])
+    extra: dict[str, Any] = {}
+    if match is not None and (best is None or best.track != match):
+        extra["match"] = beatport_values(match)
+    if breakdown is not None and breakdown != ([] if best is None else [
+            {"name": c.name, "similarity": round(c.similarity, 4), "weight": c.weight,
+             "detail": c.detail} for c in best.components]):
+        extra["breakdown"] = breakdown
+    if not entries and not extra:
+        return None
+    return pack_value([best_rank, header, entries, extra] if extra
+                    else [best_rank, header, entries])
+
+
+_NO_SCORE = {"score": 0.0, "components": [], "vetoes": [], "lost_because": "", "found_by": ""}
+
+
+class Pack:
+    """A track's packed candidates, unpacked: each candidate's Beatport track and score by
+    rank, the track's match and its breakdown."""
+
+    __slots__ = ("best_rank", "header", "by_rank", "extra")
+
+    def __init__(self, packed: bytes | None) -> None:
+        values = unpack_value(packed) if packed else [None, [], []]
+        self.best_rank: int | None = values[0]
+        self.header: list[list[Any]] = values[1]
+        self.by_rank: dict[int, list[Any]] = {entry[0]: entry for entry in values[2]}
+        self.extra: dict[str, Any] = values[3] if len(values) > 3 else {}
+
+    def beatport(self, rank: int, beatport_id: int) -> BeatportTrack | None:
+        """The Beatport track of the candidate at `rank` (None when none is stored there)."""
+        entry = self.by_rank.get(rank)
+        return None if entry is None else beatport_track(beatport_id, entry[6])
+
+    def score(self, rank: int) -> dict[str, Any]:
+        """score, components, vetoes, lost_because and found_by of the candidate at `rank`."""
+        entry = self.by_rank.get(rank)
+        if entry is None:
+            return dict(_NO_SCORE)
+        _rank, score, found_by, vetoes, lost, packed, values = entry
+        components = self._components(packed, values)
+        if score is None:
+            score = _weighted([(c["similarity"], c["weight"]) for c in components])
+        return {"score": score, "components": components,
+                "vetoes": vetoes, "lost_because": "; ".join(vetoes) if lost == 0 else lost,
+                "found_by": found_by}
+
+    def table_row(self, rank: int, beatport_id: int) -> dict[str, Any] | None:
+        """The candidate at `rank` for a table: its score, each component's similarity by
+        name (no details), vetoes, lost_because, found_by, and its Beatport fields by name
+        (`beatport_fields`); None when none is stored there."""
+        entry = self.by_rank.get(rank)
+        if entry is None:
+            return None
+        _rank, score, found_by, vetoes, lost, packed, values = entry
+        if isinstance(packed, dict):
+            parts = [(name, similarity, weight) for name, similarity, weight, _d in packed["full"]]
+        else:
+            parts = [(name, item[0], weight)
+                     for (name, weight, _side), item in zip(self.header, packed, strict=True)]
+        if score is None:
+            score = _weighted([(similarity, weight) for _name, similarity, weight in parts])
+        return {"score": score, "similarities": {name: s for name, s, _weight in parts},
+                "vetoes": vetoes, "lost_because": "; ".join(vetoes) if lost == 0 else lost,
+                "found_by": found_by, "beatport": beatport_fields(beatport_id, values)}
+
+    def match(self, beatport_id: int | None) -> BeatportTrack | None:
+        """The track's match (its bp_id given), from the best candidate or kept in full."""
+        if beatport_id is None:
+            return None
+        if "match" in self.extra:
+            return beatport_track(beatport_id, self.extra["match"])
+        entry = self.by_rank.get(self.best_rank) if self.best_rank is not None else None
+        return None if entry is None else beatport_track(beatport_id, entry[6])
+
+    def breakdown(self) -> list[dict[str, Any]]:
+        """The components of the chosen (or doubtful, or best) candidate: the track's."""
+        if "breakdown" in self.extra:
+            return list(self.extra["breakdown"])
+        entry = self.by_rank.get(self.best_rank) if self.best_rank is not None else None
+        return [] if entry is None else self._components(entry[5], entry[6])
+
+    def _components(self, packed: Any, values: list[Any]) -> list[dict[str, Any]]:
+        if isinstance(packed, dict):
+            return [{"name": name, "similarity": similarity, "weight": weight,
+                     "detail": detail} for name, similarity, weight, detail in packed["full"]]
+        out = []
+        for (name, weight, dj_side), item in zip(self.header, packed, strict=True):
+            detail = item[2] if item[1] is None else f"{dj_side} vs {_SIDES[item[1]](values)}"
+            out.append({"name": name, "similarity": item[0], "weight": weight,
+                        "detail": detail})
+        return out
