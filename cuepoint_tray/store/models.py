@@ -60,7 +60,7 @@ class _Table(Model):
         legacy_table_names = False
 
 
-class Session(_Table):
+class SessionTable(_Table):
     """One matching session over one or more playlists, with its running totals."""
 
     started_at = FloatField()
@@ -124,10 +124,11 @@ def _beatport_columns(prefix: str, *, null: bool) -> dict[str, Any]:
     }
 
 
-class TrackResult(_Table):
+class TrackTable(_Table):
     """One playlist entry's outcome: the Rekordbox track as read and the Beatport track chosen."""
 
-    session = ForeignKeyField(Session, on_delete="CASCADE", column_name="session_id", index=False)
+    session = ForeignKeyField(SessionTable, on_delete="CASCADE", column_name="session_id",
+                              index=False)
     playlist = TextField()
     position = IntegerField()
     rb_track_id = TextField()
@@ -181,13 +182,13 @@ class TrackResult(_Table):
         )
 
 
-class QueryRow(_Table):
+class QueryTable(_Table):
     """One query sent for a track, and what it cost."""
 
-    track_result = ForeignKeyField(TrackResult, on_delete="CASCADE",
+    track_result = ForeignKeyField(TrackTable, on_delete="CASCADE",
                                    column_name="track_result_id", index=False)
     # Denormalised so a session's aggregates read one index range, without a join.
-    session = ForeignKeyField(Session, on_delete="CASCADE", column_name="session_id",
+    session = ForeignKeyField(SessionTable, on_delete="CASCADE", column_name="session_id",
                               index=False)
     number = IntegerField()
     type = TextField()
@@ -209,11 +210,11 @@ class QueryRow(_Table):
         indexes = ((("track_result", "number"), False), (("session", "type"), False))
 
 
-class CandidateRow(_Table):
+class CandidateTable(_Table):
     """A Beatport track considered for a track: its identity (the DJ's review points at its
     id). Its Beatport fields and score are in its track's `packed_candidates`, by rank."""
 
-    track_result = ForeignKeyField(TrackResult, on_delete="CASCADE",
+    track_result = ForeignKeyField(TrackTable, on_delete="CASCADE",
                                    column_name="track_result_id", index=False)
     rank = IntegerField()
     bp_id = IntegerField()
@@ -223,10 +224,10 @@ class CandidateRow(_Table):
         indexes = ((("track_result", "rank"), False),)
 
 
-class SessionError(_Table):
+class ErrorTable(_Table):
     """Something that went wrong during a session, where, and when."""
 
-    session = ForeignKeyField(Session, on_delete="CASCADE", column_name="session_id",
+    session = ForeignKeyField(SessionTable, on_delete="CASCADE", column_name="session_id",
                               index=False)
     at = FloatField()
     where = TextField(default="")
@@ -237,7 +238,7 @@ class SessionError(_Table):
         indexes = ((("session", "at"), False),)
 
 
-class DecisionRow(_Table):
+class DecisionTable(_Table):
     """The DJ's decision on a Rekordbox track of a library, for good (added in version 4):
     accepted (the app's proposal), rejected (no Beatport match) or picked (another Beatport
     track). The Beatport track to write is kept here whole, so the decision outlives the
@@ -256,10 +257,10 @@ class DecisionRow(_Table):
 
 
 for _name, _field in _beatport_columns("bp_", null=True).items():
-    DecisionRow._meta.add_field(_name, _field)
+    DecisionTable._meta.add_field(_name, _field)
 
 
-class SchemaVersion(_Table):
+class SchemaVersionTable(_Table):
     """The single row saying which migration the file has reached."""
 
     version = IntegerField()
@@ -269,8 +270,8 @@ class SchemaVersion(_Table):
         constraints = [SQL("CHECK (id = 1)")]
 
 
-MODELS: tuple[type[Model], ...] = (Session, TrackResult, QueryRow, CandidateRow, SessionError,
-                                   DecisionRow)
+MODELS: tuple[type[Model], ...] = (SessionTable, TrackTable, QueryTable, CandidateTable, ErrorTable,
+                                   DecisionTable)
 
 
 # --- conversions at the edge -------------------------------------------------------------

@@ -45,11 +45,11 @@ from cuepoint_tray.settings import Settings
 from cuepoint_tray.store.database import delete_old_queries, open_history, reads, vacuum
 from cuepoint_tray.store.migrations import HistoryError
 from cuepoint_tray.store.models import (
-    CandidateRow,
-    QueryRow,
-    Session,
-    SessionError,
-    TrackResult,
+    CandidateTable,
+    ErrorTable,
+    QueryTable,
+    SessionTable,
+    TrackTable,
     kept_candidates,
     query_columns,
     review_rank,
@@ -153,7 +153,7 @@ class HistoryWriter:
                "xml_path": str(xml_path), "xml_sha256": xml_sha256, "provider": provider,
                "settings": settings_snapshot(settings), "app_version": app_version,
                "pid": os.getpid(), "hostname": socket.gethostname(), "tracks": total_tracks}
-        session_id = int(self._call(lambda db: Session.insert(**row).execute(db)))
+        session_id = int(self._call(lambda db: SessionTable.insert(**row).execute(db)))
         self._start_run(session_id, 0.0)
         return session_id
 
@@ -169,8 +169,8 @@ class HistoryWriter:
     def running_sessions(self) -> list[int]:
         """Sessions some process is running now (call `mark_interrupted_sessions` first)."""
         self.flush()
-        return [row[0] for row in Session.select(Session.id).where(
-            Session.status == "running").tuples().execute(self.db)]
+        return [row[0] for row in SessionTable.select(SessionTable.id).where(
+            SessionTable.status == "running").tuples().execute(self.db)]
 
     def done_positions(self, session_id: int, *,
                        retry_errors: bool = True) -> set[tuple[str, int]]:
@@ -178,9 +178,9 @@ class HistoryWriter:
         self.flush()
         statuses = ("matched", "review", "unmatched") if retry_errors else (
             "matched", "review", "unmatched", "error")
-        query = (TrackResult.select(TrackResult.playlist, TrackResult.position)
-                 .where((TrackResult.session == session_id)
-                        & TrackResult.status.in_(statuses)).tuples())
+        query = (TrackTable.select(TrackTable.playlist, TrackTable.position)
+                 .where((TrackTable.session == session_id)
+                        & TrackTable.status.in_(statuses)).tuples())
         return {(playlist, position) for playlist, position in query.execute(self.db)}
 
     def unwritten_reason(self, session_id: int) -> str:
@@ -191,9 +191,9 @@ class HistoryWriter:
     def stored_tracks(self, session_id: int) -> list[tuple[str, int, str, str]]:
         """(playlist, position, Rekordbox track id, status) of the session's stored tracks."""
         self.flush()
-        return list(TrackResult.select(TrackResult.playlist, TrackResult.position,
-                                       TrackResult.rb_track_id, TrackResult.status)
-                    .where(TrackResult.session == session_id).tuples().execute(self.db))
+        return list(TrackTable.select(TrackTable.playlist, TrackTable.position,
+                                       TrackTable.rb_track_id, TrackTable.status)
+                    .where(TrackTable.session == session_id).tuples().execute(self.db))
 
     def realign(self, session_id: int, moves: Iterable[tuple[str, int, int]],
                 playlist_tracks: list[int]) -> None:
@@ -203,14 +203,14 @@ class HistoryWriter:
 
     def add_throttle_wait(self, session_id: int, wall_ms: float) -> None:
         """Add a run's wall-clock time waiting for throttle slots to the session's."""
-        self._call(lambda db: Session.update(
-            throttle_wall_ms=fn.coalesce(Session.throttle_wall_ms, 0) + wall_ms)
-            .where(Session.id == session_id).execute(db))
+        self._call(lambda db: SessionTable.update(
+            throttle_wall_ms=fn.coalesce(SessionTable.throttle_wall_ms, 0) + wall_ms)
+            .where(SessionTable.id == session_id).execute(db))
 
     def set_report_path(self, session_id: int, report_path: str) -> None:
         """Remember where the session's report was written."""
-        self._call(lambda db: Session.update(report_path=report_path)
-                   .where(Session.id == session_id).execute(db))
+        self._call(lambda db: SessionTable.update(report_path=report_path)
+                   .where(SessionTable.id == session_id).execute(db))
 
     def delete_old_queries(self, days: float) -> int:
         """Retention: drop per-query rows of sessions older than `days` (see database.py)."""
@@ -386,17 +386,17 @@ def _write_track(db: SqliteDatabase, session_id: int, done: TrackDone) -> bool:
         "DELETE FROM track_results WHERE session_id = ? AND playlist = ? AND position = ?",
         (session_id, job.playlist, job.position)).rowcount > 0
     kept = kept_candidates(result)
-    track_id = _insert_one(db, TrackResult,
+    track_id = _insert_one(db, TrackTable,
                            track_columns(session_id, job.playlist, job.position, result, kept))
-    _insert_many(db, QueryRow,
+    _insert_many(db, QueryTable,
                  [{**query_columns(query, number), "track_result": track_id, "session": session_id}
                   for number, query in enumerate(result.queries, start=1)])
-    _insert_many(db, CandidateRow,
+    _insert_many(db, CandidateTable,
                  [{"track_result": track_id, "rank": rank, "bp_id": candidate.track.id}
                   for rank, candidate in kept])
     _link_review_candidate(db, track_id, review_rank(result))
     if result.error:
-        SessionError.insert(session=session_id, at=time.time(), message=result.error,
+        ErrorTable.insert(session=session_id, at=time.time(), message=result.error,
                             where=f"{job.playlist} #{job.position} "
                                   f"({result.rekordbox.name})").execute(db)
     return replaced
@@ -473,8 +473,8 @@ def _recount(db: SqliteDatabase, session_id: int) -> None:
         "SELECT count(*), coalesce(sum(from_cache = 0), 0), coalesce(sum(from_cache = 1), 0), "
         "coalesce(sum(max(attempts - 1, 0)), 0), coalesce(sum(rate_limited), 0) "
         "FROM queries WHERE session_id = ?", (session_id,)).fetchone()
-    Session.update(dict(zip(_TOTALS, (*tracks, *queries), strict=True))).where(
-        Session.id == session_id).execute(db)
+    SessionTable.update(dict(zip(_TOTALS, (*tracks, *queries), strict=True))).where(
+        SessionTable.id == session_id).execute(db)
 
 
 def _realign(db: SqliteDatabase, session_id: int, moves: list[tuple[str, int, int]],
@@ -487,27 +487,27 @@ def _realign(db: SqliteDatabase, session_id: int, moves: list[tuple[str, int, in
                        "playlist = ? AND position = ?", (new, session_id, playlist, -old))
     db.execute_sql("DELETE FROM track_results WHERE session_id = ? AND position < 0",
                    (session_id,))
-    Session.update(tracks=sum(playlist_tracks), playlist_tracks=playlist_tracks).where(
-        Session.id == session_id).execute(db)
+    SessionTable.update(tracks=sum(playlist_tracks), playlist_tracks=playlist_tracks).where(
+        SessionTable.id == session_id).execute(db)
     _recount(db, session_id)
 
 
 def _write_end(db: SqliteDatabase, session_id: int, ended: SessionEnded,
                wall_ms: float) -> None:
-    Session.update(status=ended.status, reason=ended.reason, ended_at=time.time(),
+    SessionTable.update(status=ended.status, reason=ended.reason, ended_at=time.time(),
                    tracks=ended.summary.tracks, wall_ms=wall_ms, wall_at=time.time()).where(
-        Session.id == session_id).execute(db)
+        SessionTable.id == session_id).execute(db)
 
 
 def _write_other(db: SqliteDatabase, session_id: int, payload: Event | ErrorNote) -> None:
     if isinstance(payload, SessionStarted):
-        Session.update(tracks=payload.total_tracks, status="running").where(
-            Session.id == session_id).execute(db)
+        SessionTable.update(tracks=payload.total_tracks, status="running").where(
+            SessionTable.id == session_id).execute(db)
     elif isinstance(payload, StateChanged):
-        Session.update(status=payload.status, reason=payload.reason).where(
-            Session.id == session_id).execute(db)
+        SessionTable.update(status=payload.status, reason=payload.reason).where(
+            SessionTable.id == session_id).execute(db)
     elif isinstance(payload, ErrorNote):
-        SessionError.insert(session=session_id, at=time.time(), where=payload.where,
+        ErrorTable.insert(session=session_id, at=time.time(), where=payload.where,
                             message=payload.message).execute(db)
 
 
@@ -532,8 +532,9 @@ def unwritten_reason(exc: BaseException) -> str:
 
 def _reopen(db: SqliteDatabase, session_id: int) -> float:
     """Mark a session running again in this process; returns its wall time so far."""
-    found = list(Session.select(Session.status, Session.wall_ms, Session.pid, Session.hostname)
-                 .where(Session.id == session_id).dicts().execute(db))
+    table = SessionTable
+    found = list(table.select(table.status, table.wall_ms, table.pid, table.hostname)
+                 .where(table.id == session_id).dicts().execute(db))
     if not found:
         raise HistoryError(f"There is no session {session_id} in the history.")
     row = found[0]
@@ -541,8 +542,8 @@ def _reopen(db: SqliteDatabase, session_id: int) -> float:
             and row["pid"] != os.getpid() and pid_alive(row["pid"])):
         raise HistoryError(f"Session {session_id} is still running in another CuePoint "
                            f"(process {row['pid']}).")
-    Session.update(status="running", reason="", ended_at=None, pid=os.getpid(),
-                   hostname=socket.gethostname()).where(Session.id == session_id).execute(db)
+    SessionTable.update(status="running", reason="", ended_at=None, pid=os.getpid(),
+                   hostname=socket.gethostname()).where(SessionTable.id == session_id).execute(db)
     return float(row["wall_ms"])
 
 
@@ -562,16 +563,16 @@ def mark_interrupted_sessions(db: SqliteDatabase) -> list[int]:
 
 def _mark_interrupted(db: SqliteDatabase) -> list[int]:
     host = socket.gethostname()
-    rows = (Session.select(Session.id, Session.pid)
-            .where(Session.status.in_(("running", "paused")) & (Session.hostname == host))
+    rows = (SessionTable.select(SessionTable.id, SessionTable.pid)
+            .where(SessionTable.status.in_(("running", "paused")) & (SessionTable.hostname == host))
             .tuples().execute(db))
     history = Path(db.database).resolve()
     gone = [session_id for session_id, pid in rows
             if not pid_alive(pid) or holds_file(pid, history) is False]
     if gone:
-        Session.update(status="interrupted",
+        SessionTable.update(status="interrupted",
                        reason="CuePoint stopped while this session was running").where(
-            Session.id.in_(gone)).execute(db)
+            SessionTable.id.in_(gone)).execute(db)
     return gone
 
 
