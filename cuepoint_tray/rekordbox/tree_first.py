@@ -60,6 +60,7 @@ _SCAN = re.compile(rb'<(?:TRACK(?=[\s/>])(?:\s+(?:TrackID="([^"]{0,%d})"|[^>]*?\
 _SCAN_TAGS = re.compile(rb"<(?:TRACK(?=[\s/>])([^>]{0,%d})>|[^TP/]|/[^TP]|/?PL)"
                         % _MAX_TAG_BYTES)
 _SINGLE_QUOTED = re.compile(rb"=\s*'")
+_UNUSUAL_ID = re.compile(rb"[&<\x00-\x1f]")
 _COLLECTION = re.compile(rb"<COLLECTION(?=[\s/>])")
 _START_TAG = re.compile(rb"""<[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>""")
 _REFERENCE = re.compile(r"&(?:#([0-9]+)|#x([0-9a-fA-F]+)|(lt|gt|amp|quot|apos));|&")
@@ -152,11 +153,13 @@ def _tree(path: Path, data: bytes, stamp: tuple[int, int]) -> ExportPlaylists:
     except RekordboxError:
         raise _Unusual from None  # read_library names the error with the file's own lines
     # Locations are scanned only when an entry names its track by one (KeyType 1).
+    track_ids = _TrackIds()
     if _names_locations(handler.playlists_element):
-        track_ids, locations = _tracks_with_locations(data, layout)
+        locations, owners = _tracks_with_locations(data, layout, track_ids)
     else:
-        track_ids, locations = _track_ids(data, layout), []
-    resolver = EntryResolver(frozenset(track_ids), lambda: locations)
+        _scan_track_ids(data, layout, track_ids)
+        locations, owners = [], []
+    resolver = EntryResolver(track_ids, lambda: zip(locations, owners, strict=True))
     return ExportPlaylists(path, build_root(handler.playlists_element, resolver), stamp, layout)
 
 
@@ -178,26 +181,45 @@ def _layout(data: bytes) -> _Layout:
     return _Layout(tag.end(), end)
 
 
-def _track_ids(data: bytes, layout: _Layout) -> list[str]:
-    """Every collection TRACK's TrackID in order; _Unusual for a collection the scan cannot
-    read as the parser would (and for a missing, empty or repeated TrackID, which
-    read_library refuses in its own words)."""
-    raw: list[bytes] = []
+class _TrackIds:
+    """The collection's TrackIDs, checked as they are added: one bytes object per track is
+    all that lives while the tree is built (no list, no decoded copy), so the tray's heap
+    is left as it was found."""
+
+    def __init__(self) -> None:
+        self._ids: set[bytes] = set()
+
+    def add(self, raw: bytes) -> bytes:
+        """Add a TRACK's TrackID as written; _Unusual for one read_library would refuse
+        (missing, empty, repeated) or would read otherwise (escaped, non-ASCII, controls)."""
+        value = raw.strip()
+        if not value or not raw.isascii() or _UNUSUAL_ID.search(raw) or value in self._ids:
+            raise _Unusual
+        self._ids.add(value)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.isascii() and key.encode("ascii") in self._ids
+
+
+def _scan_track_ids(data: bytes, layout: _Layout, track_ids: _TrackIds) -> None:
+    """Every collection TRACK's TrackID; _Unusual for a collection the scan cannot read as
+    the parser would."""
     for match in _SCAN.finditer(data, layout.start, layout.end):
         value = match.group(1)
         if value is None:
             value = match.group(2)
             if value is None or _SINGLE_QUOTED.search(data, match.start(), match.end()):
                 raise _Unusual
-        raw.append(value)
-    return _checked_ids(raw)
+        track_ids.add(value)
 
 
-def _tracks_with_locations(data: bytes,
-                           layout: _Layout) -> tuple[list[str], list[tuple[str, str]]]:
-    """_track_ids, and (Location, TrackID) of each TRACK with a Location, in order."""
-    raw: list[bytes] = []
-    raw_locations: list[tuple[bytes, int]] = []
+def _tracks_with_locations(data: bytes, layout: _Layout,
+                           track_ids: _TrackIds) -> tuple[list[str], list[str]]:
+    """_scan_track_ids, and the Location and TrackID of each TRACK with a Location, in
+    order (two lists, not 50,000 pairs for the garbage collector to walk)."""
+    locations: list[str] = []
+    owners: list[str] = []
     for match in _SCAN_TAGS.finditer(data, layout.start, layout.end):
         text = match.group(1)
         if text is None or text.count(b'"') % 2 or (
@@ -206,22 +228,12 @@ def _tracks_with_locations(data: bytes,
         track_id = _value_of(text, b'TrackID="')
         if track_id is None or len(track_id) > _MAX_ID_BYTES:
             raise _Unusual
+        track_id = track_ids.add(track_id)
         location = _value_of(text, b'Location="')
         if location:
-            raw_locations.append((location, len(raw)))
-        raw.append(track_id)
-    ids = _checked_ids(raw)
-    return ids, [(_attribute(location), ids[index]) for location, index in raw_locations]
-
-
-def _checked_ids(raw: list[bytes]) -> list[str]:
-    joined = b'"'.join(raw)  # '"' never is inside a double-quoted value
-    if re.search(rb"[&<\t\n\r]", joined):
-        raise _Unusual  # escaped or normalized values: the parser's job
-    ids = [value.strip() for value in _decoded(joined).split('"')] if raw else []
-    if not all(ids) or len(set(ids)) != len(ids):
-        raise _Unusual
-    return ids
+            locations.append(_attribute(location))
+            owners.append(track_id.decode("ascii"))
+    return locations, owners
 
 
 def _names_locations(node: NodeDraft) -> bool:
