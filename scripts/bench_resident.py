@@ -13,8 +13,9 @@ window drawn (the second launch's own interpreter start is not counted).
 CPU is the CPU-seconds the tree consumed (utime + stime of every process from /proc, threads
 included) divided by the wall time, so a machine shared with other work still gives the
 app's own figure; the load average is printed beside it. Memory is RSS summed over the tree
-(counts shared pages twice) and PSS (shares them out). Wake-ups are each thread's context
-switches per second; the busiest threads are listed, with their names.
+(counts shared pages twice) and PSS (shares them out). Wake-ups are each thread's voluntary
+context switches per second (the times it went to sleep and so woke again; not the times a
+loaded machine's scheduler preempted it); the busiest threads are listed, with their names.
 
 `--source DIR` runs the tray from another copy of the project (e.g. an unchanged checkout, for
 a "before" figure), with this virtual environment.
@@ -84,9 +85,11 @@ def _threads_of(pid: int) -> dict[str, int]:
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status if ":" in line)
-        count = (int(fields["voluntary_ctxt_switches"])
-                 + int(fields["nonvoluntary_ctxt_switches"]))
-        switches[f"{pid}/{tid} {fields['Name'].strip()}"] = count
+        # Voluntary switches only: each is the thread going to sleep, so each is followed by
+        # a wake-up. Involuntary ones are the scheduler taking the CPU from a running thread,
+        # which counts how loaded the machine is, not how often the thread wakes.
+        switches[f"{pid}/{tid} {fields['Name'].strip()}"] = int(
+            fields["voluntary_ctxt_switches"])
     return switches
 
 

@@ -225,7 +225,7 @@ class TrayApp:
 
     def _keep_updated(self) -> None:
         while not self._stopped.is_set():
-            self._wake.wait(POLL_S)
+            woken = self._wake.wait(POLL_S)
             self._wake.clear()
             if self._stopped.is_set():
                 return
@@ -233,7 +233,8 @@ class TrayApp:
                 self._refresh()
             except Exception:  # a bad moment (a half-written XML): try again next time
                 log.exception("refreshing the tray failed")
-            time.sleep(MIN_UPDATE_S)
+            if woken:  # a burst of events: at most one refresh every MIN_UPDATE_S
+                time.sleep(MIN_UPDATE_S)
 
     def _refresh(self) -> None:
         """Look at the settings, the XML and the history again, then show the state."""
