@@ -219,7 +219,8 @@ def test_damage_inside_the_collection_stops_the_match_as_the_whole_read_does(
     assert (str(matched.value), matched.value.line) == (str(whole.value), whole.value.line)
 
 
-def test_a_tag_of_many_megabytes_is_refused_when_matched(tmp_path: Path) -> None:
+def test_a_tag_of_many_megabytes_is_refused_as_the_whole_read_refuses_it(
+        tmp_path: Path) -> None:
     path = tmp_path / "rekordbox.xml"
     with path.open("w", encoding="utf-8") as out:
         out.write(export(track("1") + '<TRACK TrackID="2" Name="', playlist("P", "1"))
@@ -228,9 +229,9 @@ def test_a_tag_of_many_megabytes_is_refused_when_matched(tmp_path: Path) -> None
             out.write("a" * (1 << 20))
         out.write('"/>\n  </COLLECTION>\n  <PLAYLISTS>\n' + folder("ROOT", playlist("P", "1"))
                   + "  </PLAYLISTS>\n</DJ_PLAYLISTS>\n")
-    tree = open_playlists(path)
+    assert read_tree(path) is None
     with pytest.raises(RekordboxError, match="over 16 MB"):
-        tree.tracks_of(tree.playlists()[0])
+        open_playlists(path)
 
 
 def test_an_export_changed_after_its_tree_was_read_is_not_matched_from_it(

@@ -43,8 +43,9 @@ from cuepoint_tray.rekordbox.reader import MAX_BYTES_WITHOUT_A_TAG, parse_into, 
 from cuepoint_tray.rekordbox.tree import EntryResolver, MissingEntry, build_root
 from cuepoint_tray.rekordbox.xml_handler import ExportHandler, NodeDraft, track_from_attributes
 
-# Bigger exports are streamed by read_library: this reader holds the file in memory.
-MAX_FILE_BYTES = 1 << 30
+# Bigger exports are streamed by read_library: this reader holds the file in memory while it
+# reads (a 50,000-track export is 77 MB).
+MAX_FILE_BYTES = 512 << 20
 _SLICE = 4 << 20  # bytes per C call over the file's content
 _MAX_ID_BYTES = 256
 _MAX_TAG_BYTES = 1 << 16
@@ -146,6 +147,8 @@ def read_tree(path: Path) -> ExportPlaylists | None:
 def _tree(path: Path, data: bytes, stamp: tuple[int, int]) -> ExportPlaylists:
     if declared_encoding(data[:512])[0] not in _UTF8:
         raise _Unusual
+    if _longest_without_a_tag(data) > MAX_BYTES_WITHOUT_A_TAG:
+        raise _Unusual  # read_library refuses it, in its words
     layout = _layout(data)
     handler = ExportHandler(path)
     try:
