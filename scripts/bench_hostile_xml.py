@@ -78,8 +78,12 @@ def deep_nesting(path: Path) -> None:
 
 
 def invalid_utf8(path: Path) -> None:
+    """With a playlist holding the track: the tree-first read lists it and refuses it when the
+    playlist's tracks are read, as a match does (the collection is scanned, not decoded)."""
     path.write_bytes(HEADER.encode() + ROOT_OPEN.encode()
-                     + b'<TRACK TrackID="1" Name="caf\xe9 \xff\xfe"/>' + ROOT_CLOSE.encode())
+                     + b'<TRACK TrackID="1" Name="caf\xe9 \xff\xfe"/></COLLECTION>'
+                     + b'<PLAYLISTS><NODE Type="0" Name="ROOT"><NODE Name="P" Type="1">'
+                     + b'<TRACK Key="1"/></NODE></NODE></PLAYLISTS></DJ_PLAYLISTS>\n')
 
 
 def wrong_root(path: Path) -> None:
