@@ -28,11 +28,8 @@ the others (the tray's GTK main loop) run every few milliseconds.
 
 from __future__ import annotations
 
-import mmap
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,9 +69,6 @@ _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _UTF8 = ("utf-8", "utf-8-sig")
 CHANGED = ("The Rekordbox XML changed on disk while CuePoint was reading it: wait until "
            "the export is written, then try again")
-
-
-Content = mmap.mmap  # the file's bytes while it is read (see _read)
 
 
 class _Unusual(Exception):
@@ -119,13 +113,13 @@ class ExportPlaylists(ExportTree):
             return [self._tracks[key] for key in playlist.track_ids]
 
     def _read_tracks(self, wanted: set[str]) -> dict[str, RekordboxTrack]:
+        data = _read_unchanged(self.path, self._stamp)
         try:
-            with _read_unchanged(self.path, self._stamp) as data:
-                if not self._checked:
-                    if not _well_formed(data):
-                        raise _Unusual
-                    self._checked = True
-                return _parse_tracks(_start_tags(data, self._layout, wanted))
+            if not self._checked:
+                if not _well_formed(data):
+                    raise _Unusual
+                self._checked = True
+            return _parse_tracks(_start_tags(data, self._layout, wanted))
         except _Unusual:
             # read_library says what is wrong, in the DJ's words, with the line.
             library = read_library(self.path)
@@ -140,17 +134,17 @@ def read_tree(path: Path) -> ExportPlaylists | None:
         stamp = _stamp(path)
         if not 0 < stamp[0] <= MAX_FILE_BYTES:
             return None
-        with _read(path, stamp[0]) as data:
-            if _stamp(path) != stamp:
-                raise RekordboxError(CHANGED, path=str(path))
-            return _tree(path, data, stamp)
+        data = _read(path)
+        if _stamp(path) != stamp:
+            raise RekordboxError(CHANGED, path=str(path))
+        return _tree(path, data, stamp)
     except _Unusual:
         return None
     except OSError:
         return None  # read_library says why the file cannot be opened or read
 
 
-def _tree(path: Path, data: Content, stamp: tuple[int, int]) -> ExportPlaylists:
+def _tree(path: Path, data: bytes, stamp: tuple[int, int]) -> ExportPlaylists:
     if declared_encoding(data[:512])[0] not in _UTF8:
         raise _Unusual
     if _longest_without_a_tag(data) > MAX_BYTES_WITHOUT_A_TAG:
@@ -172,7 +166,7 @@ def _tree(path: Path, data: Content, stamp: tuple[int, int]) -> ExportPlaylists:
     return ExportPlaylists(path, build_root(handler.playlists_element, resolver), stamp, layout)
 
 
-def _layout(data: Content) -> _Layout:
+def _layout(data: bytes) -> _Layout:
     """Where the collection's content starts and ends; _Unusual when anything before it could
     hide or fake its start tag (a comment, a processing instruction), or it is empty."""
     found = _COLLECTION.search(data)
@@ -211,7 +205,7 @@ class _TrackIds:
         return isinstance(key, str) and key.isascii() and key.encode("ascii") in self._ids
 
 
-def _scan_track_ids(data: Content, layout: _Layout, track_ids: _TrackIds) -> None:
+def _scan_track_ids(data: bytes, layout: _Layout, track_ids: _TrackIds) -> None:
     """Every collection TRACK's TrackID; _Unusual for a collection the scan cannot read as
     the parser would."""
     for match in _SCAN.finditer(data, layout.start, layout.end):
@@ -223,7 +217,7 @@ def _scan_track_ids(data: Content, layout: _Layout, track_ids: _TrackIds) -> Non
         track_ids.add(value)
 
 
-def _tracks_with_locations(data: Content, layout: _Layout,
+def _tracks_with_locations(data: bytes, layout: _Layout,
                            track_ids: _TrackIds) -> tuple[list[str], list[str]]:
     """_scan_track_ids, and the Location and TrackID of each TRACK with a Location, in
     order (two lists, not 50,000 pairs for the garbage collector to walk)."""
@@ -265,22 +259,19 @@ def _value_of(text: bytes, name_quote: bytes) -> bytes | None:
 
 # --- a playlist's tracks ---------------------------------------------------------------------
 
-@contextmanager
-def _read_unchanged(path: Path, stamp: tuple[int, int]) -> Iterator[Content]:
-    """The file's content, when it is still the file the tree was read from."""
+def _read_unchanged(path: Path, stamp: tuple[int, int]) -> bytes:
     try:
-        if _stamp(path) != stamp:
-            raise RekordboxError(CHANGED, path=str(path))
-        with _read(path, stamp[0]) as data:
-            if _stamp(path) != stamp:
-                raise RekordboxError(CHANGED, path=str(path))
-            yield data
+        if _stamp(path) == stamp:
+            data = _read(path)
+            if _stamp(path) == stamp:
+                return data
     except OSError as exc:
         raise RekordboxError(f"The Rekordbox XML could not be read ({exc.strerror or exc}): "
                              "check the disk and export again", path=str(path)) from exc
+    raise RekordboxError(CHANGED, path=str(path))
 
 
-def _well_formed(data: Content) -> bool:
+def _well_formed(data: bytes) -> bool:
     """Whether expat reads the whole file without an error, a DOCTYPE, an entity declaration
     or a tag longer than read_library takes. No Python runs per element: the C parser does
     it all, a slice at a time."""
@@ -303,7 +294,7 @@ def _well_formed(data: Content) -> bool:
     return True
 
 
-def _longest_without_a_tag(data: Content) -> int:
+def _longest_without_a_tag(data: bytes) -> int:
     """The longest run of bytes without a '<' (a tag's own bytes hold none)."""
     longest, last = 0, -1
     for start in range(0, len(data), _SLICE):
@@ -316,7 +307,7 @@ def _longest_without_a_tag(data: Content) -> int:
     return max(longest, len(data) - last)
 
 
-def _start_tags(data: Content, layout: _Layout, wanted: set[str]) -> dict[str, bytes]:
+def _start_tags(data: bytes, layout: _Layout, wanted: set[str]) -> dict[str, bytes]:
     """The start tag of each wanted collection TRACK, by TrackID."""
     tags: dict[str, bytes] = {}
     for match in _SCAN.finditer(data, layout.start, layout.end):
@@ -358,11 +349,11 @@ class _Spliced:
     """The file without its collection's content, as a stream for the parser: the handler's
     line numbers are moved on by the lines left out once the parser is past them."""
 
-    def __init__(self, data: Content, layout: _Layout, handler: ExportHandler) -> None:
+    def __init__(self, data: bytes, layout: _Layout, handler: ExportHandler) -> None:
         self._parts = iter([(data, 0, layout.start, 0),
                             (data, layout.end, len(data), _lines(data, layout))])
         self._handler = handler
-        self._part: tuple[Content, int, int, int] | None = None
+        self._part: tuple[bytes, int, int, int] | None = None
 
     def read(self, size: int = -1, /) -> bytes:
         if size == 0:
@@ -379,17 +370,16 @@ class _Spliced:
         return data[start:stop]
 
 
-def _lines(data: Content, layout: _Layout) -> int:
+def _lines(data: bytes, layout: _Layout) -> int:
     """Line breaks between the collection's start and end, counted as expat does (\\n, \\r\\n
     and a lone \\r are one each)."""
     count = 0
     for start in range(layout.start, layout.end, _SLICE):
         end = min(start + _SLICE, layout.end)
-        piece = data[start:end]
-        count += piece.count(b"\n")
-        if b"\r" in piece:
+        count += data.count(b"\n", start, end)
+        if data.find(b"\r", start, end) >= 0:
             # A \r\n across two slices is counted once: as the \n of the next one.
-            count += piece.count(b"\r") - piece.count(b"\r\n") - (
+            count += data.count(b"\r", start, end) - data.count(b"\r\n", start, end) - (
                 data[end - 1:end + 1] == b"\r\n")
     return count
 
@@ -424,26 +414,9 @@ def _decoded(raw: bytes) -> str:
         raise _Unusual from None
 
 
-@contextmanager
-def _read(path: Path, size: int) -> Iterator[Content]:
-    """The file's `size` bytes, in memory of their own (anonymous pages) that is handed back
-    to the system a slice at a time when done: freeing 77 MB at once takes the kernel tens of
-    milliseconds, all that time holding the GIL, so GTK's main loop would stall."""
-    content = mmap.mmap(-1, size)
-    try:
-        with path.open("rb", buffering=0) as stream:
-            view, done = memoryview(content), 0
-            while done < size and (count := stream.readinto(view[done:])):
-                done += count
-            view.release()
-        if done != size:
-            raise RekordboxError(CHANGED, path=str(path))
-        yield content
-    finally:
-        if hasattr(content, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
-            for start in range(0, size, _SLICE):
-                content.madvise(mmap.MADV_DONTNEED, start, min(_SLICE, size - start))
-        content.close()
+def _read(path: Path) -> bytes:
+    with path.open("rb") as stream:
+        return stream.read()
 
 
 def _stamp(path: Path) -> tuple[int, int]:
