@@ -282,9 +282,9 @@ def _add_library_option(command: argparse.ArgumentParser, *, required: bool = Fa
 
 
 def cmd_playlists(args: argparse.Namespace, context: Context) -> int:
-    from cuepoint_tray.rekordbox import format_tree, open_library
+    from cuepoint_tray.rekordbox import format_tree, open_playlists
 
-    library = open_library(_library_path(args, context))
+    library = open_playlists(_library_path(args, context))
     for line in format_tree(library.root):
         print(line)
     return 0
@@ -417,9 +417,9 @@ def _register_match(commands: argparse._SubParsersAction[argparse.ArgumentParser
 
 
 def cmd_match(args: argparse.Namespace, context: Context) -> int:
-    from cuepoint_tray.rekordbox import open_library
+    from cuepoint_tray.rekordbox import open_playlists
 
-    library = open_library(_library_path(args, context))
+    library = open_playlists(_library_path(args, context))
     names = args.playlist or [context.settings.default_playlist]
     if not any(names):
         raise CuepointError("Which playlist? Pass --playlist 'Folder/Playlist' or set "

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Feed the Rekordbox reader hostile files; print each one's message, time and peak memory.
 
-Each file is generated into a temporary folder and read by `read_library` in a fresh Python
-process, so the peak RSS printed is the reader's alone. Exits 1 when a hostile file is not
-refused or a file makes the reader peak above the memory budget.
+Each file is generated into a temporary folder and read in a fresh Python process, so the
+peak RSS printed is the reader's alone: whole by `read_library`, and tree first by
+`open_playlists` followed by every playlist's tracks (as listing, then matching, does).
+Exits 1 when a hostile file is not refused or a file makes the reader peak above the memory
+budget.
 
     .venv/bin/python scripts/bench_hostile_xml.py
 """
@@ -26,11 +28,16 @@ ROOT_CLOSE = "</COLLECTION></DJ_PLAYLISTS>\n"
 CHILD = """
 import json, resource, sys, time
 from cuepoint_tray.errors import CuepointError
-from cuepoint_tray.rekordbox import read_library
+from cuepoint_tray.rekordbox import open_playlists, read_library
 started = time.perf_counter()
 try:
-    library = read_library(sys.argv[1])
-    outcome = f"read: {len(library.tracks)} tracks"
+    if sys.argv[2] == "whole":
+        library = read_library(sys.argv[1])
+        outcome = f"read: {len(library.tracks)} tracks"
+    else:  # the tree first, then every playlist's tracks, as a match would
+        library = open_playlists(sys.argv[1])
+        tracks = sum(len(library.tracks_of(p)) for p in library.playlists() if p.track_ids)
+        outcome = f"read: {len(library.playlists())} playlists, {tracks} entries"
     refused = False
 except CuepointError as exc:
     outcome, refused = str(exc), True
@@ -71,8 +78,12 @@ def deep_nesting(path: Path) -> None:
 
 
 def invalid_utf8(path: Path) -> None:
+    """With a playlist holding the track: the tree-first read lists it and refuses it when the
+    playlist's tracks are read, as a match does (the collection is scanned, not decoded)."""
     path.write_bytes(HEADER.encode() + ROOT_OPEN.encode()
-                     + b'<TRACK TrackID="1" Name="caf\xe9 \xff\xfe"/>' + ROOT_CLOSE.encode())
+                     + b'<TRACK TrackID="1" Name="caf\xe9 \xff\xfe"/></COLLECTION>'
+                     + b'<PLAYLISTS><NODE Type="0" Name="ROOT"><NODE Name="P" Type="1">'
+                     + b'<TRACK Key="1"/></NODE></NODE></PLAYLISTS></DJ_PLAYLISTS>\n')
 
 
 def wrong_root(path: Path) -> None:
@@ -99,24 +110,26 @@ CASES: list[tuple[str, Callable[[Path], None], bool]] = [
 
 def main() -> int:
     failures = 0
-    print(f"{'file':<28}{'size':>10}{'time':>9}{'peak RSS':>11}  outcome")
+    print(f"{'file':<28}{'size':>10}{'time':>9}{'peak RSS':>11}  {'read':<10}  outcome")
     with tempfile.TemporaryDirectory(prefix="cuepoint-hostile-") as scratch:
         for name, make, should_refuse in CASES:
             path = Path(scratch) / "rekordbox.xml"
             make(path)
             size_mb = path.stat().st_size / 1e6
-            found = _read_in_child(path)
+            for how in ("whole", "tree first"):
+                found = _read_in_child(path, how)
+                wrong = found["refused"] != should_refuse or found["peak_rss_mb"] > MAX_RSS_MB
+                failures += wrong
+                outcome = found["outcome"].split(" (/")[0]  # the message without the temp path
+                print(f"{name:<28}{size_mb:>8.1f}MB{found['seconds']:>8.2f}s"
+                      f"{found['peak_rss_mb']:>9.1f}MB  {how:<10}  "
+                      f"{'FAIL ' if wrong else ''}{outcome[:100]}")
             path.unlink()
-            wrong = found["refused"] != should_refuse or found["peak_rss_mb"] > MAX_RSS_MB
-            failures += wrong
-            outcome = found["outcome"].split(" (/")[0]  # the message without the temp path
-            print(f"{name:<28}{size_mb:>8.1f}MB{found['seconds']:>8.2f}s"
-                  f"{found['peak_rss_mb']:>9.1f}MB  {'FAIL ' if wrong else ''}{outcome[:110]}")
     return 1 if failures else 0
 
 
-def _read_in_child(path: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(path)], check=True,
+def _read_in_child(path: Path, how: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", CHILD, str(path), how], check=True,
                           capture_output=True, text=True)
     return json.loads(done.stdout)
 

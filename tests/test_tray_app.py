@@ -251,12 +251,16 @@ def test_the_menu_offers_sign_in_until_the_dj_signs_in(paths: AppPaths, toolkit:
 
 
 @pytest.mark.slow
-def test_a_big_library_is_read_in_a_child_process_with_the_same_view(tmp_path: Path) -> None:
-    """The tray's own CurrentLibrary stays empty (the tray process never holds the big
-    library), and the menu gets what an in-process read gives, errors included."""
+def test_a_big_library_is_read_in_the_tray_without_its_collection_or_whole_in_a_child(
+        tmp_path: Path) -> None:
+    """An export as Rekordbox writes it: its tree is read in the tray process (the
+    collection scanned, not parsed). One that must be read whole: in a child process (the
+    tray's CurrentLibrary stays empty). The menu gets what a whole read gives, errors
+    included."""
     import subprocess
     import sys
 
+    from cuepoint_tray.rekordbox.tree_first import ExportPlaylists
     from cuepoint_tray.tray.library_reader import CHILD_FROM_BYTES, library_view
 
     xml = tmp_path / "big.xml"
@@ -268,14 +272,23 @@ def test_a_big_library_is_read_in_a_child_process_with_the_same_view(tmp_path: P
     settings = Settings(rekordbox_library=str(xml), default_playlist=name)
     tray_library = CurrentLibrary()
     view = library_view(settings, tray_library)
-    assert tray_library._library is None, "read in the tray process itself"
-    assert view == library_now(settings, CurrentLibrary())
+    assert isinstance(tray_library._library, ExportPlaylists), "the tree read in the tray"
+    whole = library_now(settings, CurrentLibrary())
+    assert view == whole
     assert view.current_name == name and view.tree is not None and not view.playlist_error
 
     gone = library_view(with_values(settings, {"default_playlist": "No/Such"}, source="t"),
                         tray_library)
     assert gone.current_path is None and "No/Such" in gone.playlist_error
-    xml.write_bytes(xml.read_bytes()[: CHILD_FROM_BYTES + 10])  # cut short, as a bad copy is
+
+    # A comment in the collection: a scan could misread it, so it is read whole, elsewhere.
+    text = xml.read_bytes()
+    xml.write_bytes(text.replace(b"<TEMPO ", b"<!-- a note --><TEMPO ", 1))
+    child_library = CurrentLibrary()
+    assert library_view(settings, child_library) == whole
+    assert child_library._library is None, "read whole in the tray process itself"
+
+    xml.write_bytes(text[: CHILD_FROM_BYTES + 10])  # cut short, as a bad copy is
     broken = library_view(settings, tray_library)
     assert broken.xml_set and broken.xml_error and broken.tree is None
 

@@ -2,9 +2,9 @@
 interface: the playlist tree, finding a playlist, a playlist's tracks."""
 
 from cuepoint_tray.rekordbox.library import Library, PlaylistTree
-from cuepoint_tray.rekordbox.locate import choose_library, open_library
+from cuepoint_tray.rekordbox.locate import choose_library, open_library, open_playlists
 from cuepoint_tray.rekordbox.reader import read_library
 from cuepoint_tray.rekordbox.tree import format_tree
 
 __all__ = ["Library", "PlaylistTree", "choose_library", "format_tree", "open_library",
-           "read_library"]
+           "open_playlists", "read_library"]

@@ -1,5 +1,5 @@
 """The DJ's Rekordbox library as it is now: read once, read again when the file (or, for a
-master.db, its WAL) changes on disk."""
+master.db, its WAL) changes on disk; an export's playlist tree without its collection."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from cuepoint_tray.rekordbox.locate import (
     LibraryChoice,
     choose_library,
     library_stamp,
-    open_library,
+    open_playlists,
 )
 
 NO_XML_MESSAGE = NO_LIBRARY_MESSAGE  # the name callers knew
@@ -41,13 +41,15 @@ class CurrentLibrary:
         return choose_library(None, setting, platform=self.platform, home=self.home,
                               environ=self.environ)
 
-    def get(self, path: str | os.PathLike[str]) -> PlaylistTree:
+    def get(self, path: str | os.PathLike[str], *, whole_read: bool = True) -> PlaylistTree:
         """The library at `path` (or, when empty, the one `choose` finds); raises SettingsError
-        when there is none and RekordboxError when it cannot be read."""
+        when there is none and RekordboxError when it cannot be read. An export's tree is
+        read without its collection (see open_playlists; `whole_read` as there)."""
         location = self.choose(str(path)).path
         with self._lock:
             key = (str(location.resolve()), *library_stamp(location))
             if self._library is None or key[1] is None or key != self._key:
-                self._library = open_library(location)  # says what is wrong with the file
+                # says what is wrong with the file
+                self._library = open_playlists(location, whole_read=whole_read)
                 self._key = key
             return self._library

@@ -1,5 +1,6 @@
-"""A Rekordbox library: the playlist tree every kind of library has (`PlaylistTree`), and the
-library read from an XML export (`Library`: all its tracks and the tree)."""
+"""A Rekordbox library: the playlist tree every kind of library has (`PlaylistTree`), the
+tree of an XML export (`ExportTree`), and an export read whole (`Library`: all its tracks
+and the tree)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,11 @@ class PlaylistTree:
     def tracks_of(self, playlist: Playlist) -> list[RekordboxTrack]:
         raise NotImplementedError
 
+    def check_matchable(self, playlist: Playlist) -> None:
+        """Raise RekordboxError, as `tracks_of` would, when the playlist cannot be matched
+        (empty, refused, entries pointing at nothing); reads no more than it must."""
+        self.tracks_of(playlist)
+
     def recently_changed(self) -> RekordboxPlaylist | None:
         """The playlist the DJ changed last, when the library knows (an export does not)."""
         return None
@@ -51,24 +57,15 @@ class PlaylistTree:
         """Raise when the playlist cannot be matched as the library has it."""
 
 
-@dataclass(frozen=True)
-class Library(PlaylistTree):
-    """The tracks by TrackID in collection order, and the ROOT folder of the playlists."""
+class ExportTree(PlaylistTree):
+    """The tree of an XML export: each entry was checked against the collection when the
+    tree was read, so whether a playlist can be matched is known without its tracks."""
 
-    path: Path
-    tracks: dict[str, RekordboxTrack]
-    root: PlaylistFolder
-
-    def tracks_of(self, playlist: Playlist) -> list[RekordboxTrack]:
-        """The playlist's tracks in playlist order; raises when it is empty or has bad entries."""
+    def check_matchable(self, playlist: Playlist) -> None:
         self._check_entries(playlist)
         if not playlist.track_ids:
             raise RekordboxError(f"Playlist '{playlist.path_text}' is empty: add tracks in "
                                  "Rekordbox and export again", path=str(self.path))
-        unknown = [key for key in playlist.track_ids if key not in self.tracks]
-        if unknown:
-            raise self._missing_error(playlist, [MissingEntry(unknown[0], "0", None)])
-        return [self.tracks[track_id] for track_id in playlist.track_ids]
 
     def _check_entries(self, playlist: Playlist) -> None:
         # A Playlist the caller built has no record of bad entries: the library's own has.
@@ -90,3 +87,20 @@ class Library(PlaylistTree):
             f"Playlist '{playlist.path_text}' has an entry pointing at no track in the "
             f"collection: {first.described}{more}; {REEXPORT}",
             path=str(self.path), line=first.line)
+
+
+@dataclass(frozen=True)
+class Library(ExportTree):
+    """The tracks by TrackID in collection order, and the ROOT folder of the playlists."""
+
+    path: Path
+    tracks: dict[str, RekordboxTrack]
+    root: PlaylistFolder
+
+    def tracks_of(self, playlist: Playlist) -> list[RekordboxTrack]:
+        """The playlist's tracks in playlist order; raises when it is empty or has bad entries."""
+        self.check_matchable(playlist)
+        unknown = [key for key in playlist.track_ids if key not in self.tracks]
+        if unknown:
+            raise self._missing_error(playlist, [MissingEntry(unknown[0], "0", None)])
+        return [self.tracks[track_id] for track_id in playlist.track_ids]

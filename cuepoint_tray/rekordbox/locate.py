@@ -14,6 +14,7 @@ from cuepoint_tray.errors import SettingsError
 from cuepoint_tray.rekordbox.library import PlaylistTree
 from cuepoint_tray.rekordbox.masterdb import SQLITE_HEADER, read_master_db
 from cuepoint_tray.rekordbox.reader import read_library
+from cuepoint_tray.rekordbox.tree_first import read_tree
 
 Format = Literal["xml", "sqlite", "sqlcipher"]
 _XML_STARTS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"<")
@@ -49,6 +50,29 @@ def open_library(path: str | os.PathLike[str]) -> PlaylistTree:
     if kind == "xml":
         return read_library(location)
     return read_master_db(location, encrypted=kind == "sqlcipher")
+
+
+class WholeReadNeeded(Exception):
+    """The export is not as Rekordbox writes it, so only reading it whole tells its tree
+    (see tree_first); raised by open_playlists when the caller would rather do that
+    elsewhere. Not a CuepointError: it says nothing to the DJ."""
+
+
+def open_playlists(path: str | os.PathLike[str], *, whole_read: bool = True) -> PlaylistTree:
+    """The library at `path` for listing and matching its playlists: an XML export's tree
+    read without parsing its collection (a playlist's tracks are read when it is matched),
+    or a master.db. An export that is not as Rekordbox writes it is read whole, unless
+    `whole_read` is False: then WholeReadNeeded is raised."""
+    location = Path(path).expanduser()
+    kind = library_format(location)
+    if kind != "xml":
+        return read_master_db(location, encrypted=kind == "sqlcipher")
+    tree = read_tree(location)
+    if tree is not None:
+        return tree
+    if not whole_read:
+        raise WholeReadNeeded(str(location))
+    return read_library(location)
 
 
 def library_stamp(path: str | os.PathLike[str]) -> tuple[object, ...]:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 from xml.sax import SAXParseException
 from xml.sax.handler import feature_external_ges, feature_external_pes, property_lexical_handler
 
@@ -36,7 +36,7 @@ def read_library(path: str | os.PathLike[str]) -> Library:
     file_path = Path(path)
     with _opened(file_path) as stream:
         handler = _parse(stream, file_path)
-    root = build_root(handler.playlists_element, EntryResolver(handler.tracks))
+    root = build_root(handler.playlists_element, EntryResolver.of_tracks(handler.tracks))
     return Library(path=file_path, tracks=handler.tracks, root=root)
 
 
@@ -61,6 +61,17 @@ def _parse(stream: BinaryIO, path: Path) -> ExportHandler:
     handler = ExportHandler(path)
     if os.fstat(stream.fileno()).st_size == 0:
         raise parse_errors.empty_file(path)
+    parse_into(handler, stream, path)
+    return handler
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def parse_into(handler: ExportHandler, stream: Readable, path: Path) -> None:
+    """Parse the export's bytes from stream into handler with the hardened parser; every
+    problem raises RekordboxError, naming path."""
     parser = _safe_parser(handler)
     try:
         parser.parse(_TagWatch(stream, handler))
@@ -76,14 +87,13 @@ def _parse(stream: BinaryIO, path: Path) -> ExportHandler:
         raise RekordboxError(f"The Rekordbox XML could not be read ({exc.strerror or exc}): "
                              "check the disk and export again", path=str(path)) from exc
     handler.finish()
-    return handler
 
 
 class _TagWatch:
     """The file as the parser reads it, refusing a single tag or text of many megabytes (a
     200 MB attribute would otherwise be held in memory several times over)."""
 
-    def __init__(self, stream: BinaryIO, handler: ExportHandler) -> None:
+    def __init__(self, stream: Readable, handler: ExportHandler) -> None:
         self.stream = stream
         self.handler = handler
         self._seen = -1
@@ -102,7 +112,9 @@ class _TagWatch:
         return chunk
 
     def close(self) -> None:
-        self.stream.close()
+        close = getattr(self.stream, "close", None)
+        if close is not None:
+            close()
 
 
 def _safe_parser(handler: ExportHandler) -> DefusedExpatParser:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -38,19 +38,33 @@ class RekordboxPlaylist(Playlist):
     changed_at: float | None = None  # seconds since 1970; master.db only
 
 
-class EntryResolver:
-    """Maps playlist entry keys to TrackIDs: KeyType 0 by TrackID, KeyType 1 by Location."""
+Locations = Callable[[], Iterable[tuple[str, str]]]
 
-    def __init__(self, tracks: Mapping[str, RekordboxTrack]) -> None:
-        self._tracks = tracks
+
+class EntryResolver:
+    """Maps playlist entry keys to TrackIDs: KeyType 0 by TrackID, KeyType 1 by Location.
+
+    `track_ids` holds the collection's TrackIDs; `locations()` gives (Location, TrackID) for
+    each track that has a Location, in collection order, and is called only when an entry
+    is a Location."""
+
+    def __init__(self, track_ids: Container[str], locations: Locations) -> None:
+        self._track_ids = track_ids
+        self._locations_of_tracks = locations
         self._by_location: dict[str, str] | None = None
         self._by_unquoted_location: dict[str, str] | None = None
+
+    @classmethod
+    def of_tracks(cls, tracks: Mapping[str, RekordboxTrack]) -> EntryResolver:
+        """The resolver for a collection read whole."""
+        return cls(tracks, lambda: ((track.location, track.track_id)
+                                    for track in tracks.values() if track.location))
 
     def track_id(self, key: str, key_type: str) -> str | None:
         """The TrackID the entry points at, or None when it points at no track."""
         if key_type == "0":
             key = key.strip()
-            return key if key in self._tracks else None
+            return key if key in self._track_ids else None
         return self._by_exact_location().get(key) or self._by_unquoted().get(unquote(key))
 
     # Both maps are built on first use: most exports use KeyType 0 only, and Rekordbox's own
@@ -68,9 +82,8 @@ class EntryResolver:
 
     def _locations(self, spelling: Callable[[str], str]) -> dict[str, str]:
         by_location: dict[str, str] = {}
-        for track in self._tracks.values():
-            if track.location:
-                by_location.setdefault(spelling(track.location), track.track_id)
+        for location, track_id in self._locations_of_tracks():
+            by_location.setdefault(spelling(location), track_id)
         return by_location
 
 

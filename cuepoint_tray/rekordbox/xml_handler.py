@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 from xml.sax.handler import ContentHandler, LexicalHandler
 from xml.sax.xmlreader import AttributesImpl, Locator
 
@@ -56,6 +56,9 @@ class ExportHandler(ContentHandler, LexicalHandler):
         self._open_nodes: list[NodeDraft] = []
         self._section = ""
         self._locator: Locator | None = None
+        # Lines of the file the parser was not given (the collection, when only the playlist
+        # tree is read): added to the parser's line numbers once it is past them.
+        self.lines_skipped = 0
         self.depth = 0
         self.elements_seen = 0  # the reader's guard watches it move
         self._starts: dict[str, Callable[[AttributesImpl], None]] = {
@@ -68,7 +71,8 @@ class ExportHandler(ContentHandler, LexicalHandler):
     @property
     def line(self) -> int | None:
         """The line the parser is at, for messages."""
-        return self._locator.getLineNumber() if self._locator else None
+        line = self._locator.getLineNumber() if self._locator else None
+        return None if line is None else line + self.lines_skipped
 
     def fail(self, message: str) -> RekordboxError:
         """An error at the current line of this file."""
@@ -180,7 +184,11 @@ class ExportHandler(ContentHandler, LexicalHandler):
         return NodeDraft(name, kind, key_type, self.line)
 
 
-def track_from_attributes(track_id: str, attrs: AttributesImpl) -> RekordboxTrack:
+class Attributes(Protocol):
+    def get(self, name: str, default: str, /) -> str: ...
+
+
+def track_from_attributes(track_id: str, attrs: Attributes) -> RekordboxTrack:
     """A RekordboxTrack from a COLLECTION TRACK's attributes; missing ones read as empty."""
     text = attrs.get
     return RekordboxTrack(

@@ -4,10 +4,12 @@ Threads and processes:
 
     main thread ─────── pystray's loop (GTK on Linux): draws the icon, pops the menu
     tray-intents ────── carries out what the menu posted, one intent at a time
-    tray-update ─────── recomputes `TrayState` (settings, XML, history) every 2 s and on
-                        every controller change, then refreshes menu, icon and tooltip; a
-                        big library is re-read in a short-lived child process
-                        (library_reader.py)
+    tray-update ─────── recomputes `TrayState` (settings, XML, history) every 2 s, on
+                        every controller change and when the library file changes, then
+                        refreshes menu, icon and tooltip (library_reader.py says where a
+                        big library is read)
+    library-watch ───── sleeps until the library file changes (inotify), then wakes
+                        tray-update (library_watch.py)
     session (+ pool) ── the controller's worker: matching; its listener wakes tray-update
     dashboard-server ── the local HTTP server the window loads
     single-instance ─── answers a second launch's "show"
@@ -45,6 +47,7 @@ from cuepoint_tray.startup import command_line_settings, data_folder, log_to_fil
 from cuepoint_tray.store.recovery import take_notices
 from cuepoint_tray.tray.intents import Intent
 from cuepoint_tray.tray.library_reader import library_view
+from cuepoint_tray.tray.library_watch import LibraryWatch
 from cuepoint_tray.tray.look import IconLook, draw_icon, icon_look, load_base_icon
 from cuepoint_tray.tray.menu import MenuEntry, build_menu, status_text
 from cuepoint_tray.tray.notification import Notification, could_not, session_ended
@@ -94,6 +97,7 @@ class TrayApp:
         self._shown: tuple[tuple[MenuEntry, ...], IconLook, str] | None = None
         self._library_key: tuple[object, ...] | None = None
         self._library_cache = LibraryView()
+        self._library_watch = LibraryWatch(self._wake.set)  # a change shows without waiting
         self.icon = toolkit.Icon(PRGNAME, draw_icon(self._base_icon, IconLook()), APP_NAME)
 
     # --- running ------------------------------------------------------------------------
@@ -197,6 +201,7 @@ class TrayApp:
             log.info("quit: session %s; closing the window", self.controller.state().phase)
             self.window.close()
             self.server.stop()
+            self._library_watch.stop()
         finally:  # whatever failed above, the app must still end
             self._stopped.set()
             self._wake.set()
@@ -222,7 +227,7 @@ class TrayApp:
 
     def _keep_updated(self) -> None:
         while not self._stopped.is_set():
-            self._wake.wait(POLL_S)
+            woken = self._wake.wait(POLL_S)
             self._wake.clear()
             if self._stopped.is_set():
                 return
@@ -230,7 +235,8 @@ class TrayApp:
                 self._refresh()
             except Exception:  # a bad moment (a half-written XML): try again next time
                 log.exception("refreshing the tray failed")
-            time.sleep(MIN_UPDATE_S)
+            if woken:  # a burst of events: at most one refresh every MIN_UPDATE_S
+                time.sleep(MIN_UPDATE_S)
 
     def _refresh(self) -> None:
         """Look at the settings, the XML and the history again, then show the state."""
@@ -282,7 +288,9 @@ class TrayApp:
         try:
             chosen = self.controller.library.choose(setting)
         except CuepointError:
+            self._library_watch.watch(None)
             return ()
+        self._library_watch.watch(Path(chosen.path).expanduser().absolute())
         return (str(chosen.path), *library_stamp(chosen.path))
 
     def _apply(self) -> None:

@@ -1,10 +1,16 @@
-"""The tray's look at a big Rekordbox library, taken in a short-lived process of its own.
+"""The tray's look at the Rekordbox library, taken where it costs the tray least.
 
-Reading a 50,000-track export builds millions of Python objects. On one of the tray's
-threads that holds the GIL for long stretches, so GTK's main loop (the main thread) stalls
-while it runs, and the tray's memory grows with each re-read (the freed objects leave its
-heap fragmented). A child process reads the library and hands back only what the menu shows
-(`LibraryView`: the playlist tree and the current playlist); its memory goes with it.
+An XML export's playlist tree is read without parsing its collection (rekordbox/tree_first.py):
+a 50,000-track export takes a few tenths of a CPU-second on the tray's update thread, in
+slices short enough for GTK's main loop (the main thread) to run between them, and leaves
+nothing behind but the tree. That is how a change on disk reaches the menu within a second.
+
+An export that is not as Rekordbox writes it must be read whole, which builds millions of
+Python objects: on a tray thread that holds the GIL for long stretches (GTK's main loop
+stalls), and the tray's memory grows with each re-read (the freed objects leave its heap
+fragmented). A big one, like a big master.db, is therefore read in a short-lived child
+process that hands back only what the menu shows (`LibraryView`: the playlist tree and the
+current playlist); its memory goes with it.
 
 A small library is read in the tray itself: starting a process would cost more than it saves.
 """
@@ -18,20 +24,30 @@ from pathlib import Path
 
 from cuepoint_tray.errors import CuepointError
 from cuepoint_tray.rekordbox.current import CurrentLibrary
+from cuepoint_tray.rekordbox.locate import WholeReadNeeded, library_format
 from cuepoint_tray.settings import Settings
 from cuepoint_tray.tray.state import LibraryView, library_now
 
 log = logging.getLogger(__name__)
 
-# Above this a library is read in a child process (an XML export of some 3,000 tracks).
+# Above this a library read whole is read in a child process (an XML export of some 3,000
+# tracks).
 CHILD_FROM_BYTES = 4_000_000
 READ_TIMEOUT_S = 300.0
 
 
 def library_view(settings: Settings, current: CurrentLibrary) -> LibraryView:
-    """The library as the menu needs it, read in a child process when it is big."""
-    if not _is_big(settings, current):
+    """The library as the menu needs it; read in a child process when it is big and must be
+    read whole."""
+    path = _library_path(settings, current)
+    if path is None or not _is_big(path):
         return library_now(settings, current)
+    if library_format(path) == "xml":
+        try:
+            return library_now(settings, current, whole_read=False)
+        except WholeReadNeeded:
+            log.info("%s is not as Rekordbox writes it: reading it whole in a child process",
+                     path)
     try:
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
             where = (current.platform, current.home,
@@ -42,11 +58,17 @@ def library_view(settings: Settings, current: CurrentLibrary) -> LibraryView:
         return library_now(settings, current)
 
 
-def _is_big(settings: Settings, current: CurrentLibrary) -> bool:
+def _library_path(settings: Settings, current: CurrentLibrary) -> Path | None:
     try:
-        path = current.choose(settings.rekordbox_library).path
-        return Path(path).stat().st_size > CHILD_FROM_BYTES
-    except (CuepointError, OSError):
+        return Path(current.choose(settings.rekordbox_library).path)
+    except CuepointError:
+        return None
+
+
+def _is_big(path: Path) -> bool:
+    try:
+        return path.stat().st_size > CHILD_FROM_BYTES
+    except OSError:
         return False
 
 

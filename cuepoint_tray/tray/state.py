@@ -121,9 +121,11 @@ class TrayState:
         return last.status == "failed" or (last.status == "paused" and last.reason != QUIT_REASON)
 
 
-def library_now(settings: Settings, current: CurrentLibrary) -> LibraryView:
+def library_now(settings: Settings, current: CurrentLibrary, *,
+                whole_read: bool = True) -> LibraryView:
     """Read (or reuse) the library and find the current playlist in it: the one chosen last,
-    else (master.db) the one the DJ changed last in Rekordbox."""
+    else (master.db) the one the DJ changed last in Rekordbox. `whole_read` as in
+    open_playlists."""
     remembered = settings.default_playlist
     try:
         choice = current.choose(settings.rekordbox_library)
@@ -131,7 +133,7 @@ def library_now(settings: Settings, current: CurrentLibrary) -> LibraryView:
         return LibraryView(current_playlist=remembered)
     found_at = str(choice.path) if choice.how == "found" else ""
     try:
-        library = current.get(str(choice.path))
+        library = current.get(str(choice.path), whole_read=whole_read)
     except CuepointError as exc:
         return LibraryView(xml_set=True, xml_error=str(exc), current_playlist=remembered,
                            found_at=found_at)
@@ -147,7 +149,7 @@ def library_now(settings: Settings, current: CurrentLibrary) -> LibraryView:
     except CuepointError as exc:
         return replace(view, playlist_error=str(exc))
     try:
-        library.tracks_of(found)  # an empty or broken playlist says so before a match is tried
+        library.check_matchable(found)  # an empty or broken playlist says so before a match
     except CuepointError as exc:
         return replace(view, current_path=found.path, playlist_error=str(exc))
     return replace(view, current_path=found.path)

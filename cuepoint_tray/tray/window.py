@@ -6,11 +6,15 @@ the tray keeps this process's main thread and the window gets a fresh interprete
 
     tray → window   ("show", url | None)   show the window, on this page when a url is given
                     ("quit", None)          close for good
-    window → tray   ("shown" | "hidden" | "loaded" | "failed", detail)
+    window → tray   ("shown" | "hidden" | "loaded" | "ready" | "failed", detail)
 
 Closing the window hides it; the tray stays, and "show" brings it back at once. A window
-left hidden for `HIDDEN_CLOSE_S` is closed for good, its process and WebKit's with it (they
-hold hundreds of MB and wake up on their own); the next "show" starts it again.
+left hidden for `HIDDEN_CLOSE_S` is closed, its process and WebKit's with it (WebKit's page
+and network processes hold most of the memory, and wake up on their own). In its place a
+window process starts that only loads Python, pywebview, GTK and WebKit's libraries, then
+sleeps until it is asked to show a page ("ready"): the next "show" creates the window in it,
+which takes a second or so, where starting all of that anew took several. The DJ who never
+opens the window never pays for it; Quit ends it.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ log = logging.getLogger(__name__)
 
 PRGNAME = "cuepoint-tray"  # the X class of the app's windows and menus (GLib's prgname)
 WIDTH, HEIGHT = 1100, 720
-HIDDEN_CLOSE_S = 20.0
+HIDDEN_CLOSE_S = 15.0
 # How often a thread waiting on a queue looks whether the other side is still there: the
 # queues wake them for every message, so this only bounds how long a dead peer goes unseen.
 CHECK_S = 5.0
@@ -55,35 +59,42 @@ class DashboardWindow:
         self._lock = threading.Lock()
         self._process: BaseProcess | None = None
         self._commands: Any = None
+        self._waiting = False  # the process waits for its first page (no window yet)
         self._shown_once = False
+        self._wanted_url = ""  # what the last "show" asked for: the browser's, if all fails
 
     def show(self, url: str | None, *, start_url: str) -> None:
         """Show the window (on `url` when given); start it on `start_url` if it is not open."""
         with self._lock:
             self._asked += 1
             self._cancel_closing()
+            self._wanted_url = url or start_url
             if self._process is not None and self._process.is_alive():
-                self._commands.put(("show", url))
+                # A waiting process has no page yet: it needs one.
+                self._commands.put(("show", url or (start_url if self._waiting else None)))
+                self._waiting = False
                 return
             self._start(url or start_url)
 
     @property
     def running(self) -> bool:
-        """Whether the window's process is there (shown or hidden)."""
+        """Whether the window's process is there (shown, hidden, or waiting to show)."""
         process = self._process
         return process is not None and process.is_alive()
 
-    def _start(self, url: str) -> None:
+    def _start(self, url: str | None) -> None:
+        """Start a window process on `url`, or (None) one that waits for its first page."""
         commands, events = self._context.Queue(), self._context.Queue()
         process = self._context.Process(target=run_window, args=(url, self.title, commands,
                                                                  events),
                                         name="dashboard-window", daemon=True)
         process.start()
         self._process, self._commands, self._shown_once = process, commands, False
-        threading.Thread(target=self._watch, args=(process, events, url),
+        self._waiting = url is None
+        threading.Thread(target=self._watch, args=(process, events),
                          name="window-events", daemon=True).start()
 
-    def _watch(self, process: BaseProcess, events: Any, url: str) -> None:
+    def _watch(self, process: BaseProcess, events: Any) -> None:
         """Relay the window's events until its process ends; fall back to the browser when
         the window could not open at all (no GTK/WebKit, a broken install)."""
         while process.is_alive() or not events.empty():
@@ -94,11 +105,13 @@ class DashboardWindow:
             except (EOFError, OSError):
                 break
             self._on_event(kind, detail)
+        if process is not self._process:
+            return  # closed on purpose, and maybe replaced
         self.visible = False
-        if not self._shown_once and process.exitcode not in (0, None):
+        if not self._shown_once and process.exitcode not in (0, None) and not self._waiting:
             log.warning("the window process failed (exit %s): opening the browser instead",
                         process.exitcode)
-            webbrowser.open(url)
+            webbrowser.open(self._wanted_url)
 
     def _on_event(self, kind: str, detail: str) -> None:
         if kind in ("shown", "loaded"):
@@ -130,9 +143,10 @@ class DashboardWindow:
         with self._lock:
             if self.visible or asked != self._asked:
                 return  # shown again meanwhile
-            log.info("the window was hidden for %.0f s: closing its process",
-                     self.hidden_close_s)
+            log.info("the window was hidden for %.0f s: closing its process; a new one "
+                     "waits to show it again", self.hidden_close_s)
             self._close_locked(5.0)
+            self._start(None)
 
     def close(self, timeout: float = 5.0) -> None:
         """Close the window for good and wait for its process."""
@@ -161,14 +175,23 @@ def page_of(url: str) -> str:
 
 # --- the child process ------------------------------------------------------------------------
 
-def run_window(url: str, title: str, commands: Any, events: Any) -> None:
-    """The window process's main: one window on `url`, driven by `commands`."""
+def run_window(url: str | None, title: str, commands: Any, events: Any) -> None:
+    """The window process's main: one window on `url`, driven by `commands`. Without a url,
+    load what a window needs and wait for the first "show" to say which page."""
     _set_prgname()
     try:
         import webview
-    except ImportError as exc:  # reported to the tray, which opens the browser instead
+
+        if sys.platform.startswith("linux"):
+            from webview.platforms import gtk  # noqa: F401  GTK and WebKit, loaded now
+    except (ImportError, ValueError) as exc:  # reported to the tray, which opens the browser
         events.put(("failed", f"pywebview cannot be imported: {exc}"))
         raise SystemExit(1) from exc
+    if url is None:
+        events.put(("ready", ""))
+        url = _first_page(commands)
+        if url is None:
+            return
 
     from cuepoint_tray.tray.saving import WindowFiles, attach
 
@@ -192,6 +215,24 @@ def run_window(url: str, title: str, commands: Any, events: Any) -> None:
         _obey(window, commands, events, hide_instead_of_closing)
 
     webview.start(obey, gui="gtk" if sys.platform.startswith("linux") else None)
+
+
+def _first_page(commands: Any) -> str | None:
+    """Sleep until the tray asks to show a page (its url), or to quit, or is gone (None)."""
+    parent = multiprocessing.parent_process()
+    while True:
+        try:
+            command, argument = commands.get(timeout=CHECK_S)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                return None
+            continue
+        except (EOFError, OSError):
+            return None
+        if command == "quit":
+            return None
+        if command == "show" and argument:
+            return str(argument)
 
 
 def _obey(window: Any, commands: Any, events: Any, on_closing: Callable[[], bool]) -> None:
