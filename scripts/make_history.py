@@ -236,9 +236,11 @@ def generate(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.exists():
         sys.exit(f"{out} exists; remove it first")
-    version_3 = SqliteDatabase(str(out), pragmas={"journal_mode": "wal"})
-    migrate(version_3, None, steps=STEPS[:3])  # the rows below have version 3's columns
-    version_3.close()
+    older = SqliteDatabase(str(out), pragmas={"journal_mode": "wal"})
+    # The rows below have version 3's columns (version 4 only adds the decisions table and
+    # columns with defaults); version 5 then packs their candidates as the app would.
+    migrate(older, None, steps=STEPS[:4])
+    older.close()
     rng = random.Random(args.seed)
     library = make_library(rng, args.library)
     generator = Generator(args, rng, library)
