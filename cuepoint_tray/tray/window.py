@@ -217,18 +217,25 @@ def run_window(url: str | None, title: str, commands: Any, events: Any) -> None:
     webview.start(obey, gui="gtk" if sys.platform.startswith("linux") else None)
 
 
-def _first_page(commands: Any) -> str | None:
-    """Sleep until the tray asks to show a page (its url), or to quit, or is gone (None)."""
+def _next_command(commands: Any) -> tuple[str, Any]:
+    """The tray's next command (name, argument); "quit" once the tray is gone or its queue
+    broken, since the window goes with it."""
     parent = multiprocessing.parent_process()
     while True:
         try:
             command, argument = commands.get(timeout=CHECK_S)
+            return str(command), argument
         except queue.Empty:
             if parent is not None and not parent.is_alive():
-                return None
-            continue
+                return "quit", None
         except (EOFError, OSError):
-            return None
+            return "quit", None
+
+
+def _first_page(commands: Any) -> str | None:
+    """Sleep until the tray asks to show a page (its url), or to quit, or is gone (None)."""
+    while True:
+        command, argument = _next_command(commands)
         if command == "quit":
             return None
         if command == "show" and argument:
@@ -236,17 +243,8 @@ def _first_page(commands: Any) -> str | None:
 
 
 def _obey(window: Any, commands: Any, events: Any, on_closing: Callable[[], bool]) -> None:
-    parent = multiprocessing.parent_process()
     while True:
-        try:
-            command, argument = commands.get(timeout=CHECK_S)
-        except queue.Empty:
-            if parent is not None and not parent.is_alive():
-                command, argument = "quit", None  # the tray is gone: so is its window
-            else:
-                continue
-        except (EOFError, OSError):
-            command, argument = "quit", None
+        command, argument = _next_command(commands)
         if command == "quit":
             window.events.closing -= on_closing
             window.destroy()
