@@ -209,7 +209,7 @@ def tray_first_run(desktop: Any, program: Path, data: Path, *, cwd: Path, env: d
                 grab = image.convert("RGB")
             return grab if len(grab.getcolors(4096) or range(4097)) > 8 else None
 
-        docked = wait_until(grabbed, 10, "the icon to be painted")
+        docked = wait_until(grabbed, 30, "the icon to be painted")
         x, y, w, h = desktop.geometry(icon)
         desktop.screenshot(f"{name}-icon", crop=(max(x - 24, 0), 0, w + 30, y + h + 4))
         window = wait_until(lambda: desktop.visible_window("CuePoint Tray"), 60, "the window")

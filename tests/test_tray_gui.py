@@ -347,7 +347,7 @@ def test_quit_during_a_session_pauses_it_so_it_can_resume(tray: Tray) -> None:
     tray.close_menu()
 
     tray.pick("Pause")
-    wait_until(lambda: tray.entry("Paused at"), 10, "the session to pause")
+    wait_until(lambda: tray.entry("Paused at"), 30, "the session to pause")
     wait_until(lambda: [s for s in tray.sessions() if s["status"] == "paused"], 10,
                "the history to say paused")
     _shot_tray(tray.desktop, "paused")

@@ -30,7 +30,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from peewee import AutoField, Field, Model, OperationalError, SqliteDatabase, fn
+from peewee import AutoField, DatabaseError, Field, Model, OperationalError, SqliteDatabase, fn
 
 from cuepoint_tray.events import (
     Event,
@@ -202,10 +202,16 @@ class HistoryWriter:
         self._call(lambda db: _realign(db, session_id, list(moves), playlist_tracks))
 
     def add_throttle_wait(self, session_id: int, wall_ms: float) -> None:
-        """Add a run's wall-clock time waiting for throttle slots to the session's."""
-        self._call(lambda db: SessionTable.update(
-            throttle_wall_ms=fn.coalesce(SessionTable.throttle_wall_ms, 0) + wall_ms)
-            .where(SessionTable.id == session_id).execute(db))
+        """Add a run's wall-clock time waiting for throttle slots to the session's. A figure
+        for the dashboard: when it cannot be stored (a full disk, which the session's own
+        state already reports), it is logged and the session ends as it would."""
+        try:
+            self._call(lambda db: SessionTable.update(
+                throttle_wall_ms=fn.coalesce(SessionTable.throttle_wall_ms, 0) + wall_ms)
+                .where(SessionTable.id == session_id).execute(db))
+        except DatabaseError as exc:
+            log.warning("session %s: its wait for the rate limit was not stored: %s",
+                        session_id, exc)
 
     def set_report_path(self, session_id: int, report_path: str) -> None:
         """Remember where the session's report was written."""
