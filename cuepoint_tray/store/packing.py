@@ -81,6 +81,7 @@ def unpack_value(packed: bytes) -> Any:
 _BEATPORT_FIELDS = tuple(name for name in BeatportTrack.__slots__ if name != "id")
 BEATPORT_FIELDS = _BEATPORT_FIELDS  # the order of `beatport_values`
 _AT = {name: index for index, name in enumerate(_BEATPORT_FIELDS)}
+_URL, _TITLE, _KEY_NAME, _CAMELOT = (_AT[name] for name in ("url", "title", "key_name", "camelot"))
 
 
 def _slug(text: str) -> str:
@@ -335,6 +336,34 @@ class Pack:
         return {"score": score, "similarities": {name: s for name, s, _weight in parts},
                 "vetoes": vetoes, "lost_because": "; ".join(vetoes) if lost == 0 else lost,
                 "found_by": found_by, "beatport": beatport_fields(beatport_id, values)}
+
+    def table_cells(self, rank: int, beatport_id: int, similarity_names: tuple[str, ...]
+                    ) -> list[Any] | None:
+        """`table_row`'s values as cells, without its dicts (candidates.csv's 40,000 rows
+        for a long session): score, the similarity of each of `similarity_names` ("" for
+        one it lacks), vetoes joined with "; ", lost_because, found_by, beatport_id, then
+        the Beatport fields but id in `BEATPORT_FIELDS` order, lists joined with ", "."""
+        entry = self.by_rank.get(rank)
+        if entry is None:
+            return None
+        _rank, score, found_by, vetoes, lost, packed, values = entry
+        if isinstance(packed, dict):
+            parts = [(name, similarity, weight) for name, similarity, weight, _d in packed["full"]]
+        else:
+            parts = [(name, item[0], weight)
+                     for (name, weight, _side), item in zip(self.header, packed, strict=True)]
+        if score is None:
+            score = _weighted([(similarity, weight) for _name, similarity, weight in parts])
+        similarities = {name: s for name, s, _weight in parts}
+        cells = [score, *[similarities.get(name, "") for name in similarity_names],
+                 "; ".join(vetoes), "; ".join(vetoes) if lost == 0 else lost, found_by,
+                 beatport_id]
+        fields = list(values)
+        fields[_URL] = _url_out(values[_URL], values[_TITLE], beatport_id)
+        if values[_KEY_NAME] == 0:
+            fields[_KEY_NAME] = _KEY_NAMES[values[_CAMELOT]]
+        cells += [", ".join(value) if isinstance(value, list) else value for value in fields]
+        return cells
 
     def match(self, beatport_id: int | None) -> BeatportTrack | None:
         """The track's match (its bp_id given), from the best candidate or kept in full."""
