@@ -82,7 +82,6 @@ def _results(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
 
 
 _SIMILARITIES = tuple(WEIGHTS)
-_BEATPORT_FIELDS = tuple(name for name in _BEATPORT if name != "id")
 
 
 def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[list[Any]]:
@@ -90,25 +89,17 @@ def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[list[Any]]:
     session: no dict per row)."""
     pack, packed_of = Pack(None), -1
     blank = [""] * (len(CANDIDATE_COLUMNS) - 4)
-    for row in _stream(db, "SELECT c.id, c.track_result_id, c.rank, c.bp_id, t.playlist, "
-                           "t.position, t.rb_track_id, t.packed_candidates "
-                           "FROM candidates c JOIN track_results t ON t.id = c.track_result_id "
-                           "WHERE t.session_id = ? ORDER BY t.id, c.rank", (session_id,)):
-        if row["track_result_id"] != packed_of:  # a track's candidates come together
-            pack, packed_of = Pack(row["packed_candidates"]), row["track_result_id"]
-        found = pack.table_row(row["rank"], row["bp_id"])
-        cells = [row["playlist"], row["position"], row["rb_track_id"], row["rank"]]
-        if found is None:
-            yield cells + blank
-            continue
-        similarities = found["similarities"]
-        fields = found["beatport"]
-        cells += [found["score"], *(similarities.get(name, "") for name in _SIMILARITIES),
-                  "; ".join(found["vetoes"]), found["lost_because"], found["found_by"],
-                  row["bp_id"]]
-        cells += [", ".join(value) if isinstance(value := fields[name], list) else value
-                  for name in _BEATPORT_FIELDS]  # as `flat` writes a Beatport track
-        yield cells
+    cursor = db.execute_sql("SELECT c.track_result_id, c.rank, c.bp_id, t.playlist, "
+                            "t.position, t.rb_track_id, t.packed_candidates "
+                            "FROM candidates c JOIN track_results t "
+                            "ON t.id = c.track_result_id "
+                            "WHERE t.session_id = ? ORDER BY t.id, c.rank", (session_id,))
+    while batch := cursor.fetchmany(500):  # a few hundred rows at a time
+        for track_id, rank, bp_id, playlist, position, rb_track_id, packed in batch:
+            if track_id != packed_of:  # a track's candidates come together
+                pack, packed_of = Pack(packed), track_id
+            found = pack.table_cells(rank, bp_id, _SIMILARITIES)
+            yield [playlist, position, rb_track_id, rank, *(blank if found is None else found)]
 
 
 def _queries(db: SqliteDatabase, session_id: int) -> Iterator[Row]:

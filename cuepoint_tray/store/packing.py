@@ -81,11 +81,15 @@ def unpack_value(packed: bytes) -> Any:
 _BEATPORT_FIELDS = tuple(name for name in BeatportTrack.__slots__ if name != "id")
 BEATPORT_FIELDS = _BEATPORT_FIELDS  # the order of `beatport_values`
 _AT = {name: index for index, name in enumerate(_BEATPORT_FIELDS)}
+_URL, _TITLE, _KEY_NAME, _CAMELOT = (_AT[name] for name in ("url", "title", "key_name", "camelot"))
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def _slug(text: str) -> str:
     """Beatport's slug of a title, as the providers make it (frozen here with format 1)."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "track"
+    return _NOT_SLUG.sub("-", text.lower()).strip("-") or "track"
 
 
 def _url_in(url: str, title: str, beatport_id: int) -> str | list[str]:
@@ -160,14 +164,14 @@ def _bpm(values: list[Any]) -> str | None:
 # scoring words it, computed back from the candidate's own fields. Used only where it gives
 # the very text stored (checked when packing); any other detail is kept as it is.
 _SIDES: dict[str, Any] = {
-    "t": lambda v: f"'{v[_AT['title']].lower()}'",
-    "a": lambda v: ", ".join(v[_AT["artists"]]),
+    "t": lambda v, at=_AT["title"]: f"'{v[at].lower()}'",
+    "a": lambda v, at=_AT["artists"]: ", ".join(v[at]),
     "d": _seconds,
     "b": _bpm,
-    "k": lambda v: v[_AT["camelot"]],
-    "y": lambda v: v[_AT["release_date"]][:4],
-    "l": lambda v: v[_AT["label"]].lower(),
-    "r": lambda v: v[_AT["release"]].lower(),
+    "k": lambda v, at=_AT["camelot"]: v[at],
+    "y": lambda v, at=_AT["release_date"]: v[at][:4],
+    "l": lambda v, at=_AT["label"]: v[at].lower(),
+    "r": lambda v, at=_AT["release"]: v[at].lower(),
 }
 
 
@@ -207,11 +211,17 @@ def _header(candidates: list[tuple[Candidate, list[Any]]]) -> list[list[Any]]:
             for c in first.components]
 
 
+def _expected(header: list[list[Any]]) -> list[tuple[float, str | None, str]]:
+    """Each header component's weight, Beatport side's code and the detail's start (the
+    DJ's side and " vs "), worked out once for a track's candidates."""
+    return [(weight, _CODES.get(name), f"{dj_side} vs ") for name, weight, dj_side in header]
+
+
 def _components(components: tuple[Component, ...], values: list[Any],
-                header: list[list[Any]], header_key: list[tuple[str, float]]
-                ) -> tuple[Any, float | None]:
-    """A candidate's components against the header: [similarity, code] where the header's
-    DJ's side, " vs " and the code's Beatport side give the detail back, else
+                header_key: list[tuple[str, float]],
+                expected: list[tuple[float, str | None, str]]) -> tuple[Any, float | None]:
+    """A candidate's components against the header (`_expected`): [similarity, code] where
+    the header's DJ's side, " vs " and the code's Beatport side give the detail back, else
     [similarity, None, detail]; all of them in full ({"full": [[name, similarity, weight,
     detail], ...]}) when names or weights differ. Also the score they give (`_weighted`)."""
     if [(c.name, c.weight) for c in components] != header_key:
@@ -221,13 +231,12 @@ def _components(components: tuple[Component, ...], values: list[Any],
     sides = _sides(values)
     packed = []
     weighted = total = 0.0
-    for component, (name, weight, dj_side) in zip(components, header, strict=True):
+    for component, (weight, code, start) in zip(components, expected, strict=True):
         similarity = round(component.similarity, 4)
         weighted += similarity * weight
         total += weight
-        code = _CODES.get(name)
         text = sides[code] if code else None
-        if text is not None and component.detail == f"{dj_side} vs {text}":
+        if text is not None and component.detail == f"{start}{text}":
             packed.append([similarity, code])
         else:
             packed.append([similarity, None, component.detail])
@@ -256,6 +265,7 @@ def pack_candidates(kept: list[tuple[int, Candidate]], best_rank: int | None,
                    for rank, candidate in kept]
     header = _header([(candidate, values) for _rank, candidate, values in with_values])
     header_key = [(name, weight) for name, weight, _side in header]
+    expected = _expected(header)
     entries = []
     best: Candidate | None = None
     for rank, candidate, values in with_values:
@@ -265,7 +275,8 @@ def pack_candidates(kept: list[tuple[int, Candidate]], best_rank: int | None,
         lost: str | int = candidate.lost_because
         if vetoes and lost == "; ".join(vetoes):
             lost = 0  # the matcher's own wording: the vetoes joined
-        components, computed = _components(candidate.components, values, header, header_key)
+        components, computed = _components(candidate.components, values, header_key,
+                                           expected)
         # A score the components give back (the scoring's own) is not stored.
         score = None if computed is not None and computed == candidate.score \
             else candidate.score
@@ -335,6 +346,34 @@ class Pack:
         return {"score": score, "similarities": {name: s for name, s, _weight in parts},
                 "vetoes": vetoes, "lost_because": "; ".join(vetoes) if lost == 0 else lost,
                 "found_by": found_by, "beatport": beatport_fields(beatport_id, values)}
+
+    def table_cells(self, rank: int, beatport_id: int, similarity_names: tuple[str, ...]
+                    ) -> list[Any] | None:
+        """`table_row`'s values as cells, without its dicts (candidates.csv's 40,000 rows
+        for a long session): score, the similarity of each of `similarity_names` ("" for
+        one it lacks), vetoes joined with "; ", lost_because, found_by, beatport_id, then
+        the Beatport fields but id in `BEATPORT_FIELDS` order, lists joined with ", "."""
+        entry = self.by_rank.get(rank)
+        if entry is None:
+            return None
+        _rank, score, found_by, vetoes, lost, packed, values = entry
+        if isinstance(packed, dict):
+            parts = [(name, similarity, weight) for name, similarity, weight, _d in packed["full"]]
+        else:
+            parts = [(name, item[0], weight)
+                     for (name, weight, _side), item in zip(self.header, packed, strict=True)]
+        if score is None:
+            score = _weighted([(similarity, weight) for _name, similarity, weight in parts])
+        similarities = {name: s for name, s, _weight in parts}
+        cells = [score, *[similarities.get(name, "") for name in similarity_names],
+                 "; ".join(vetoes), "; ".join(vetoes) if lost == 0 else lost, found_by,
+                 beatport_id]
+        fields = list(values)
+        fields[_URL] = _url_out(values[_URL], values[_TITLE], beatport_id)
+        if values[_KEY_NAME] == 0:
+            fields[_KEY_NAME] = _KEY_NAMES[values[_CAMELOT]]
+        cells += [", ".join(value) if isinstance(value, list) else value for value in fields]
+        return cells
 
     def match(self, beatport_id: int | None) -> BeatportTrack | None:
         """The track's match (its bp_id given), from the best candidate or kept in full."""

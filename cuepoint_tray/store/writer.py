@@ -30,7 +30,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from peewee import AutoField, DatabaseError, Field, Model, OperationalError, SqliteDatabase, fn
+from peewee import AutoField, DatabaseError, Model, OperationalError, SqliteDatabase, fn
 
 from cuepoint_tray.events import (
     Event,
@@ -411,8 +411,7 @@ def _write_track(db: SqliteDatabase, session_id: int, done: TrackDone) -> bool:
 def _insert_one(db: SqliteDatabase, model: type[Model], row: dict[str, Any]) -> int:
     """Insert one row (see `_insert_many`); returns its id."""
     sql, columns = _insert_statement(model, tuple(row))
-    return int(db.execute_sql(sql, tuple(_db_value(column, row) for column in columns))
-               .lastrowid)
+    return int(db.execute_sql(sql, _db_values(columns, row)).lastrowid)
 
 
 def _insert_many(db: SqliteDatabase, model: type[Model], rows: list[dict[str, Any]]) -> None:
@@ -423,14 +422,14 @@ def _insert_many(db: SqliteDatabase, model: type[Model], rows: list[dict[str, An
     GIL the matching threads need (scripts/bench_persistence.py, worst case)."""
     if rows:
         sql, columns = _insert_statement(model, tuple(rows[0]))
-        db.cursor().executemany(
-            sql, [tuple(_db_value(column, row) for column in columns) for row in rows])
+        db.cursor().executemany(sql, [_db_values(columns, row) for row in rows])
 
 
 @functools.cache
 def _insert_statement(model: type[Model],
-                      names: tuple[str, ...]) -> tuple[str, tuple[Field, ...]]:
-    """The INSERT of the columns named, plus those with a default, and those columns.
+                      names: tuple[str, ...]) -> tuple[str, _Columns]:
+    """The INSERT of the columns named, plus those with a default, and those columns (each
+    as its name, its `db_value` and its default: no attribute look-up per value)
 
     As in peewee, a column neither named nor with a default is left to SQLite's DEFAULT."""
     columns = tuple(column for column in model._meta.sorted_fields
@@ -438,15 +437,19 @@ def _insert_statement(model: type[Model],
                     and (column.name in names or column.default is not None))
     quoted = ", ".join(f'"{column.column_name}"' for column in columns)
     marks = ", ".join("?" * len(columns))
-    return f'INSERT INTO "{model._meta.table_name}" ({quoted}) VALUES ({marks})', columns
+    return (f'INSERT INTO "{model._meta.table_name}" ({quoted}) VALUES ({marks})',
+            tuple((column.name, column.db_value, column.default) for column in columns))
 
 
-def _db_value(column: Field, row: dict[str, Any]) -> Any:
-    """A row's value for a column in SQLite's terms; the column's default when it is absent."""
-    if column.name in row:
-        return column.db_value(row[column.name])
-    default = column.default
-    return column.db_value(default() if callable(default) else default)
+_Columns = tuple[tuple[str, Callable[[Any], Any], Any], ...]
+
+
+def _db_values(columns: _Columns, row: dict[str, Any]) -> tuple[Any, ...]:
+    """A row's values for the columns in SQLite's terms; a column's default when it is
+    absent from the row."""
+    return tuple([db_value(row[name]) if name in row
+                  else db_value(default() if callable(default) else default)
+                  for name, db_value, default in columns])
 
 
 def _link_review_candidate(db: SqliteDatabase, track_id: int, rank: int | None) -> None:
