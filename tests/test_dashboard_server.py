@@ -140,6 +140,20 @@ def test_pages_and_answers_carry_the_security_headers(server: DashboardServer) -
     assert get(server, "/api/status", **bearer()).headers["Cache-Control"] == "no-store"
 
 
+def test_only_the_trays_window_page_may_build_functions_from_text(
+        server: DashboardServer) -> None:
+    """pywebview's bridge (the window's Save dialog) needs `new Function`; browsers do not."""
+    strict = get(server, "/").headers["Content-Security-Policy"]
+    window = get(server, "/?window=1").headers["Content-Security-Policy"]
+    assert "'unsafe-eval'" not in strict and "script-src 'self' 'unsafe-eval'" in window
+    assert window.replace(" 'unsafe-eval'", "") == strict
+    assert "/?window=1#/live?token=" in server.page_url("live", window=True)
+    assert "window=1" not in server.page_url("live")
+    for other in ("/js/app.js?window=1", "/api/status?window=1"):
+        policy = get(server, other, **bearer()).headers["Content-Security-Policy"]
+        assert "'unsafe-eval'" not in policy, other
+
+
 def test_errors_come_back_as_json_in_plain_words(server: DashboardServer) -> None:
     missing = get(server, "/api/sessions/999", **bearer())
     assert missing.status_code == 404 and "no session 999" in missing.json()["error"]

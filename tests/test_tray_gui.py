@@ -219,6 +219,8 @@ def test_window_opens_hides_on_close_and_a_second_launch_shows_it(tray: Tray) ->
     wait_until(lambda: "window loaded live" in tray.log(), 20, "the live page to load")
     wait_until(lambda: tray.desktop.painted(window), 60, "the dashboard to be drawn")
     tray.desktop.screenshot("window")
+    # pywebview's bridge (the Save dialog for exports) was built: the page's policy allowed it.
+    assert "Refused to evaluate" not in (tray.data_dir / "app.out").read_text(errors="replace")
 
     def closed() -> bool:  # as a DJ would, click [x] again if the first click went unseen
         if tray.window() is None:

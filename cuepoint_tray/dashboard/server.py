@@ -55,6 +55,10 @@ MAX_BULK = 5000  # tracks decided in one request (a 64 KiB body holds about this
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
        "form-action 'none'; frame-ancestors 'none'")
+# The tray's window, and only it, loads the page as /?window=1: pywebview's bridge (the
+# window's `js_api`, which saves exports where the DJ says) builds its functions with
+# `new Function`, which "script-src 'self'" refuses. No script of ours evaluates text.
+WINDOW_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-eval'")
 _ERRORS: tuple[tuple[type[Exception], int], ...] = (
     (NotFoundError, 404), (SettingsError, 400), (HistoryError, 400), (SignInError, 400),
     (CuepointError, 409),
@@ -82,10 +86,11 @@ class DashboardServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def page_url(self, page: str = "live") -> str:
+    def page_url(self, page: str = "live", *, window: bool = False) -> str:
         """The address the app opens: the token rides in the fragment, never sent to a
-        server, and the page moves it out of the address bar."""
-        return f"{self.url}/#/{page}?token={self.token}"
+        server, and the page moves it out of the address bar. `window`: for the tray's own
+        window (its bridge needs WINDOW_CSP)."""
+        return f"{self.url}/{'?window=1' if window else ''}#/{page}?token={self.token}"
 
     def start(self) -> DashboardServer:
         self._thread = threading.Thread(target=self.serve_forever, name="dashboard-server",
@@ -277,7 +282,7 @@ def _routes(api: DashboardAPI, web_root: Path) -> bottle.Bottle:
         lambda session_id: api.rekordbox_export(session_id, write_bpm=_arg("bpm") == "1",
                                                 changes=True, options=_export_options(api))))
     get("/plotly.min.js")(_plotly)
-    get("/")(lambda: _static("index.html", web_root))
+    get("/")(lambda: _index(web_root))
     get("/<path:path>")(lambda path: _static(path, web_root))
     app.error(403)(lambda _error: _error_body("Access denied."))
     app.error(404)(lambda _error: _error_body("Not found."))
@@ -427,6 +432,13 @@ def _static(path: str, web_root: Path) -> Any:
     sent = bottle.static_file(path, root=str(web_root))
     sent.set_header("Cache-Control", "no-cache")
     _secure(sent)
+    return sent
+
+
+def _index(web_root: Path) -> Any:
+    sent = _static("index.html", web_root)
+    if bottle.request.query.get("window") == "1":
+        sent.set_header("Content-Security-Policy", WINDOW_CSP)
     return sent
 
 

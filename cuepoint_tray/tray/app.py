@@ -182,12 +182,12 @@ class TrayApp:
 
     def _open_page(self, page: str) -> None:
         self._set(seen_last=True)
-        url = self.server.page_url(page)
+        url = self.server.page_url(page, window=True)
         self.window.show(url, start_url=url)
 
     def _show_window(self) -> None:
         page = "settings" if self.state().needs_setup else "live"
-        self.window.show(None, start_url=self.server.page_url(page))
+        self.window.show(None, start_url=self.server.page_url(page, window=True))
 
     def _quit(self) -> None:
         """Pause a running session (to resume later), close the window and the server, stop."""
