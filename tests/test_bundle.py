@@ -23,6 +23,7 @@ from conftest import PROJECT_ROOT
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.serial,
     pytest.mark.timeout(1200),  # the first test also builds the bundle (2-4 minutes)
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the bundle is built and "
                        "tried on Linux here; macOS and Windows build it on their own machines"),

@@ -27,7 +27,7 @@ from installed_app import DashboardProcess, crawl_dashboard, fetch, served_wrong
 from conftest import PROJECT_ROOT
 
 # The first test also builds and installs the wheel (10-60 s; more on a cold pip cache).
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.slow, pytest.mark.serial, pytest.mark.timeout(900)]
 
 # Read before any test moves HOME and XDG_CACHE_HOME: pip's cache makes installing the
 # dependencies (PyGObject is built from source) a matter of seconds.
