@@ -183,8 +183,10 @@ class CatalogServer:
                 serving, self._serving_httpd = self._serving_httpd, None
             self._close(self._httpd, serving)
             # Keep the port bound but not listening: connections are still refused, and no
-            # outgoing connection can be handed this port while the server is away.
-            self._httpd = _bind(self.port, self, listen=False)
+            # outgoing connection can be handed this port while the server is away. (If it
+            # was taken in the instant between, come_back() binds it afresh.)
+            with contextlib.suppress(CuepointError):
+                self._httpd = _bind(self.port, self, listen=False)
             self._listening = False
         log.info("catalog server on %s is down", self.url)
 
@@ -195,7 +197,10 @@ class CatalogServer:
         with self._outage_lock, self._lock:
             if self._stopped or not self._down:
                 return
-            self._httpd.server_activate()
+            try:
+                self._httpd.server_activate()
+            except OSError:  # the port could not be kept while down
+                self._httpd = _bind(self.port, self)
             self._down = False
             self._listening = True
         log.info("catalog server on %s is back", self.url)
