@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+# Never the developer's real keychain, from the first import on: keyring picks its backend
+# once per process, and a module-scoped fixture (which runs before `isolated_dirs`) could
+# otherwise be the first to ask, leaving a real backend to every later test in that worker.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared"
 DEV_SET = SHARED / "eval" / "dev"
