@@ -339,10 +339,11 @@ def test_quit_during_a_session_pauses_it_so_it_can_resume(tray: Tray) -> None:
                         default_playlist="Demo/Friday Warm-up")
     icon = tray.start()
     wait_until(lambda: tray.entry("Ready"), 10, "the menu to be built")
-    # Slow enough that the session still runs when the window has opened (some 20 s).
-    tray.catalog.faults = Faults(latency_ms=1500)
+    # Slow enough that the session still runs when the test pauses it, a busy machine's
+    # half-minute later (at 1.5 s a request it once ended first).
+    tray.catalog.faults = Faults(latency_ms=4000)
     tray.desktop.click(icon, button=1)
-    wait_until(lambda: any(s["done"] >= 2 for s in tray.sessions()), 20, "tracks to be matched")
+    wait_until(lambda: any(s["done"] >= 2 for s in tray.sessions()), 40, "tracks to be matched")
     wait_until(lambda: tray.entry("Quit (pauses the session)"), 10, "the running menu")
     tray.open_menu()
     tray.desktop.screenshot("menu-running")
