@@ -328,31 +328,13 @@ class Pack:
                 "vetoes": vetoes, "lost_because": "; ".join(vetoes) if lost == 0 else lost,
                 "found_by": found_by}
 
-    def table_row(self, rank: int, beatport_id: int) -> dict[str, Any] | None:
-        """The candidate at `rank` for a table: its score, each component's similarity by
-        name (no details), vetoes, lost_because, found_by, and its Beatport fields by name
-        (`beatport_fields`); None when none is stored there."""
-        entry = self.by_rank.get(rank)
-        if entry is None:
-            return None
-        _rank, score, found_by, vetoes, lost, packed, values = entry
-        if isinstance(packed, dict):
-            parts = [(name, similarity, weight) for name, similarity, weight, _d in packed["full"]]
-        else:
-            parts = [(name, item[0], weight)
-                     for (name, weight, _side), item in zip(self.header, packed, strict=True)]
-        if score is None:
-            score = _weighted([(similarity, weight) for _name, similarity, weight in parts])
-        return {"score": score, "similarities": {name: s for name, s, _weight in parts},
-                "vetoes": vetoes, "lost_because": "; ".join(vetoes) if lost == 0 else lost,
-                "found_by": found_by, "beatport": beatport_fields(beatport_id, values)}
-
     def table_cells(self, rank: int, beatport_id: int, similarity_names: tuple[str, ...]
                     ) -> list[Any] | None:
-        """`table_row`'s values as cells, without its dicts (candidates.csv's 40,000 rows
-        for a long session): score, the similarity of each of `similarity_names` ("" for
-        one it lacks), vetoes joined with "; ", lost_because, found_by, beatport_id, then
-        the Beatport fields but id in `BEATPORT_FIELDS` order, lists joined with ", "."""
+        """The candidate at `rank` as table cells, without dicts (candidates.csv's 40,000
+        rows for a long session), or None when none is stored there: score, the similarity
+        of each of `similarity_names` ("" for one it lacks), vetoes joined with "; ",
+        lost_because, found_by, beatport_id, then the Beatport fields but id in
+        `BEATPORT_FIELDS` order, lists joined with ", "."""
         entry = self.by_rank.get(rank)
         if entry is None:
             return None
