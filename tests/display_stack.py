@@ -1,5 +1,5 @@
 """A virtual desktop for GUI tests: Xvfb, a D-Bus session bus, dunst and trayer, plus the
-xdotool / xwininfo / ImageMagick calls that drive and photograph the tray app.
+xdotool / python-xlib / ImageMagick calls that drive and photograph the tray app.
 
     with DisplayStack(tmp / "logs").start() as desktop:
         app = subprocess.Popen([...], env={**os.environ, **desktop.env})
@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-TOOLS = ("Xvfb", "dbus-daemon", "dbus-send", "dunst", "trayer", "xdotool", "xwininfo",
+TOOLS = ("Xvfb", "dbus-daemon", "dbus-send", "dunst", "trayer", "xdotool",
          "xprop", "import")
 SHOTS = Path("/tmp/shots")
 T = TypeVar("T")
