@@ -86,20 +86,31 @@ _SIMILARITIES = tuple(WEIGHTS)
 
 def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[list[Any]]:
     """candidates.csv's rows as lists in CANDIDATE_COLUMNS' order (40,000 rows for a long
-    session: no dict per row)."""
-    pack, packed_of = Pack(None), -1
+    session: no dict per row). The tracks and their candidates are read side by side, both
+    in track order, so each track's packed value is read and unpacked once, not once per
+    candidate."""
     blank = [""] * (len(CANDIDATE_COLUMNS) - 4)
-    cursor = db.execute_sql("SELECT c.track_result_id, c.rank, c.bp_id, t.playlist, "
-                            "t.position, t.rb_track_id, t.packed_candidates "
-                            "FROM candidates c JOIN track_results t "
-                            "ON t.id = c.track_result_id "
-                            "WHERE t.session_id = ? ORDER BY t.id, c.rank", (session_id,))
-    while batch := cursor.fetchmany(500):  # a few hundred rows at a time
-        for track_id, rank, bp_id, playlist, position, rb_track_id, packed in batch:
-            if track_id != packed_of:  # a track's candidates come together
-                pack, packed_of = Pack(packed), track_id
-            found = pack.table_cells(rank, bp_id, _SIMILARITIES)
-            yield [playlist, position, rb_track_id, rank, *(blank if found is None else found)]
+    tracks = _batches(db.execute_sql(
+        "SELECT id, playlist, position, rb_track_id, packed_candidates FROM track_results "
+        "WHERE session_id = ? ORDER BY id", (session_id,)))
+    track_id = -1
+    playlist = position = rb_track_id = None
+    pack = Pack(None)
+    for of_track, rank, bp_id in _batches(db.execute_sql(
+            "SELECT c.track_result_id, c.rank, c.bp_id FROM candidates c "
+            "JOIN track_results t ON t.id = c.track_result_id "
+            "WHERE t.session_id = ? ORDER BY c.track_result_id, c.rank", (session_id,))):
+        while track_id != of_track:  # a track's candidates come together, in track order
+            track_id, playlist, position, rb_track_id, packed = next(tracks)
+            pack = Pack(packed) if track_id == of_track else pack
+        found = pack.table_cells(rank, bp_id, _SIMILARITIES)
+        yield [playlist, position, rb_track_id, rank, *(blank if found is None else found)]
+
+
+def _batches(cursor: Any) -> Iterator[tuple[Any, ...]]:
+    """A cursor's rows, fetched a few hundred at a time."""
+    while batch := cursor.fetchmany(500):
+        yield from batch
 
 
 def _queries(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
@@ -111,12 +122,11 @@ def _queries(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
 
 
 def _stream(db: SqliteDatabase, sql: str, params: tuple[Any, ...]) -> Iterator[Row]:
-    """The rows of `sql`, a few hundred at a time."""
+    """The rows of `sql` as dicts, a few hundred at a time."""
     cursor = db.execute_sql(sql, params)
     names = [column[0] for column in cursor.description]
-    while batch := cursor.fetchmany(500):
-        for values in batch:
-            yield dict(zip(names, values, strict=True))
+    for values in _batches(cursor):
+        yield dict(zip(names, values, strict=True))
 
 
 Table = tuple[tuple[str, ...],

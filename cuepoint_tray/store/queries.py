@@ -126,10 +126,16 @@ def track_shape(row: Row, candidates: dict[int, Row], decision: Row | None = Non
     is the decisions row of its Rekordbox track, if any."""
     pack = Pack(row["packed_candidates"])
     rekordbox = dict_of(rekordbox_from(row))
-    final = dict_of(_final_choice(row, pack, decision))
-    proposal = pack.match(row["bp_id"])
+    # The app's choice, read once: it is also the proposal, and what is written without a
+    # decision (each its own dict: a caller may change one).
+    beatport = pack.match_fields(row["bp_id"])
+    if decision is None:
+        final = None if beatport is None else dict(beatport)
+    else:
+        final = dict_of(_decided_track(decision))
+    proposal = None if beatport is None else dict(beatport)
     if proposal is None and row["review_candidate_id"] in candidates:
-        proposal = _packed_track(pack, candidates[row["review_candidate_id"]])
+        proposal = dict_of(_packed_track(pack, candidates[row["review_candidate_id"]]))
     assert rekordbox is not None
     return {
         "id": row["id"], "session_id": row["session_id"], "playlist": row["playlist"],
@@ -146,8 +152,8 @@ def track_shape(row: Row, candidates: dict[int, Row], decision: Row | None = Non
         "candidates_kept": min(row["candidates"], CANDIDATES_KEPT),
         "early_exit_at": row["early_exit_at"], "breakdown": pack.breakdown(),
         "rekordbox": rekordbox,
-        "beatport": dict_of(pack.match(row["bp_id"])),
-        "proposal": dict_of(proposal),
+        "beatport": beatport,
+        "proposal": proposal,
         "final": final,
         "decision": _decision_out(decision, row),
         "decision_used": row.get("decision_used") or "",
@@ -703,11 +709,8 @@ def dict_of(value: Any) -> Row | None:
             for name in value.__slots__}
 
 
-def _final_choice(row: Row, pack: Pack, decision: Row | None) -> BeatportTrack | None:
-    """The Beatport track to export for this row: the DJ's decision's, else the app's;
-    `pack` is the row's packed candidates, unpacked."""
-    if decision is None:
-        return pack.match(row["bp_id"])
+def _decided_track(decision: Row) -> BeatportTrack | None:
+    """The Beatport track to export for a track the DJ decided: none when rejected."""
     return beatport_of_columns(decision) if decision["state"] != "rejected" else None
 
 
@@ -918,7 +921,8 @@ def final_matches(db: SqliteDatabase, session_id: int) -> list[Row]:
              "status": row["status"], "confidence": row["confidence"],
              "review_state": _REVIEW_STATE_OF[decision["state"]] if decision else "auto",
              "rekordbox": rekordbox_from(row),
-             "final": _final_choice(row, Pack(row["packed_candidates"]), decision)}
+             "final": Pack(row["packed_candidates"]).match(row["bp_id"]) if decision is None
+             else _decided_track(decision)}
             for row in rows for decision in [decisions.get(row["id"])]]
 
 
