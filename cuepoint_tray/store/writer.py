@@ -30,7 +30,19 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from peewee import AutoField, DatabaseError, Model, OperationalError, SqliteDatabase, fn
+import peewee
+from peewee import (
+    AutoField,
+    BlobField,
+    DatabaseError,
+    FloatField,
+    IntegerField,
+    Model,
+    OperationalError,
+    SqliteDatabase,
+    TextField,
+    fn,
+)
 
 from cuepoint_tray.events import (
     Event,
@@ -346,14 +358,15 @@ class HistoryWriter:
 
     def _write(self, items: list[_Item]) -> None:
         added: dict[int, SessionSummary] = {}
-        recount: set[int] = set()
+        done = [(session_id, payload) for session_id, payload in items
+                if isinstance(payload, TrackDone)]
+        recount = _write_tracks(self.db, done)
+        for session_id, track in done:
+            added.setdefault(session_id, SessionSummary()).add(track.result)
         for session_id, payload in items:
             if isinstance(payload, TrackDone):
-                summary = added.setdefault(session_id, SessionSummary())
-                if _write_track(self.db, session_id, payload):
-                    recount.add(session_id)
-                summary.add(payload.result)
-            elif isinstance(payload, SessionEnded):
+                continue  # written above
+            if isinstance(payload, SessionEnded):
                 # The runner's own clock for this run, when it gives one, plus earlier runs.
                 ran_ms = payload.summary.wall_ms
                 wall_ms = self._wall_base_ms + ran_ms if ran_ms else self._wall_ms()
@@ -385,33 +398,62 @@ class HistoryWriter:
 
 # --- writes, each inside the caller's transaction --------------------------------------
 
-def _write_track(db: SqliteDatabase, session_id: int, done: TrackDone) -> bool:
-    """Insert a track with its queries and candidates; True when it replaced an older row."""
-    job, result = done.job, done.result
-    replaced = db.execute_sql(
-        "DELETE FROM track_results WHERE session_id = ? AND playlist = ? AND position = ?",
-        (session_id, job.playlist, job.position)).rowcount > 0
-    kept = kept_candidates(result)
-    track_id = _insert_one(db, TrackTable,
-                           track_columns(session_id, job.playlist, job.position, result, kept))
-    _insert_many(db, QueryTable,
-                 [{**query_columns(query, number), "track_result": track_id, "session": session_id}
-                  for number, query in enumerate(result.queries, start=1)])
-    _insert_many(db, CandidateTable,
-                 [{"track_result": track_id, "rank": rank, "bp_id": candidate.track.id}
-                  for rank, candidate in kept])
-    _link_review_candidate(db, track_id, review_rank(result))
-    if result.error:
-        ErrorTable.insert(session=session_id, at=time.time(), message=result.error,
-                            where=f"{job.playlist} #{job.position} "
-                                  f"({result.rekordbox.name})").execute(db)
-    return replaced
+def _write_tracks(db: SqliteDatabase, done: list[tuple[int, TrackDone]]) -> set[int]:
+    """Insert a batch's tracks with their queries and candidates; the sessions where a track
+    replaced an older row (their totals must be recounted).
+
+    A statement per table for the whole batch, not per track: each statement lets the
+    matching threads take the interpreter, and on two cores every such switch made the
+    writer's own work dearer (scripts/bench_session_memory.py). The tracks' ids are given
+    here, as SQLite would give them (one past the highest), so that their queries and
+    candidates can name them before they are inserted."""
+    latest = {(session_id, track.job.playlist, track.job.position): (session_id, track)
+              for session_id, track in done}  # a track done twice in a batch: the last
+    recount = {session_id for session_id, _track in done} if len(latest) < len(done) else set()
+    if not latest:
+        return recount
+    if _execute_many(db, "DELETE FROM track_results WHERE session_id = ? AND playlist = ? "
+                         "AND position = ?", list(latest)) > 0:
+        recount.update(session_id for session_id, _playlist, _position in latest)
+    first_id = db.execute_sql("SELECT coalesce(max(id), 0) + 1 FROM track_results").fetchone()[0]
+    tracks, queries, candidates, errors, reviews = [], [], [], [], []
+    for track_id, (session_id, track) in enumerate(latest.values(), start=first_id):
+        job, result = track.job, track.result
+        kept = kept_candidates(result)
+        tracks.append({"id": track_id, **track_columns(session_id, job.playlist, job.position,
+                                                       result, kept)})
+        queries += [{**query_columns(query, number), "track_result": track_id,
+                     "session": session_id}
+                    for number, query in enumerate(result.queries, start=1)]
+        candidates += [{"track_result": track_id, "rank": rank, "bp_id": candidate.track.id}
+                       for rank, candidate in kept]
+        if (rank := review_rank(result)) is not None:
+            reviews.append((track_id, rank, track_id))
+        if result.error:
+            errors.append({"session": session_id, "at": time.time(), "message": result.error,
+                           "where": f"{job.playlist} #{job.position} ({result.rekordbox.name})"})
+    for model, rows in ((TrackTable, tracks), (QueryTable, queries),
+                        (CandidateTable, candidates), (ErrorTable, errors)):
+        _insert_many(db, model, rows)
+    _execute_many(db, "UPDATE track_results SET review_candidate_id = (SELECT id FROM "
+                      "candidates WHERE track_result_id = ? AND rank = ?) WHERE id = ?", reviews)
+    return recount
 
 
-def _insert_one(db: SqliteDatabase, model: type[Model], row: dict[str, Any]) -> int:
-    """Insert one row (see `_insert_many`); returns its id."""
-    sql, columns = _insert_statement(model, tuple(row))
-    return int(db.execute_sql(sql, _db_values(columns, row)).lastrowid)
+# Turns sqlite3's errors into peewee's, as execute_sql does (peewee's stubs omit its table).
+_AS_PEEWEE_ERRORS = peewee.ExceptionWrapper(peewee.EXCEPTIONS)  # type: ignore[attr-defined]
+
+
+def _execute_many(db: SqliteDatabase, sql: str, rows: list[tuple[Any, ...]]) -> int:
+    """`sql` run for each row, through one prepared statement; the rows it changed. Errors
+    are raised as peewee's, as `execute_sql` raises them (the writer tells a locked file from
+    a refused row by them)."""
+    if not rows:
+        return 0
+    with _AS_PEEWEE_ERRORS:
+        cursor = db.cursor()
+        cursor.executemany(sql, rows)
+        return int(cursor.rowcount)
 
 
 def _insert_many(db: SqliteDatabase, model: type[Model], rows: list[dict[str, Any]]) -> None:
@@ -422,42 +464,47 @@ def _insert_many(db: SqliteDatabase, model: type[Model], rows: list[dict[str, An
     GIL the matching threads need (scripts/bench_persistence.py, worst case)."""
     if rows:
         sql, columns = _insert_statement(model, tuple(rows[0]))
-        db.cursor().executemany(sql, [_db_values(columns, row) for row in rows])
+        _execute_many(db, sql, [_db_values(columns, row) for row in rows])
 
 
 @functools.cache
 def _insert_statement(model: type[Model],
                       names: tuple[str, ...]) -> tuple[str, _Columns]:
-    """The INSERT of the columns named, plus those with a default, and those columns (each
-    as its name, its `db_value` and its default: no attribute look-up per value)
+    """The INSERT of the columns named (the id too, when named), plus those with a default,
+    and those columns (each as its name, its `db_value` and its default: no attribute
+    look-up per value)
 
     As in peewee, a column neither named nor with a default is left to SQLite's DEFAULT."""
     columns = tuple(column for column in model._meta.sorted_fields
-                    if not isinstance(column, AutoField)
-                    and (column.name in names or column.default is not None))
+                    if column.name in names
+                    or (not isinstance(column, AutoField) and column.default is not None))
     quoted = ", ".join(f'"{column.column_name}"' for column in columns)
     marks = ", ".join("?" * len(columns))
     return (f'INSERT INTO "{model._meta.table_name}" ({quoted}) VALUES ({marks})',
-            tuple((column.name, column.db_value, column.default) for column in columns))
+            tuple((column.name, column.db_value, column.default,
+                   _SQLITE_TYPE.get(type(column), _NO_TYPE)) for column in columns))
 
 
-_Columns = tuple[tuple[str, Callable[[Any], Any], Any], ...]
+# The Python type each kind of column hands to SQLite as it is (peewee's db_value would
+# give SQLite the same value): such a value, or None, skips the conversion. Other values, and
+# every value of other kinds of column (JSON, booleans, foreign keys), go through it.
+_SQLITE_TYPE = {IntegerField: int, FloatField: float, TextField: str, BlobField: bytes}
+_NO_TYPE = type("_NoType", (), {})
+_Columns = tuple[tuple[str, Callable[[Any], Any], Any, type], ...]
 
 
 def _db_values(columns: _Columns, row: dict[str, Any]) -> tuple[Any, ...]:
     """A row's values for the columns in SQLite's terms; a column's default when it is
     absent from the row."""
-    return tuple([db_value(row[name]) if name in row
-                  else db_value(default() if callable(default) else default)
-                  for name, db_value, default in columns])
-
-
-def _link_review_candidate(db: SqliteDatabase, track_id: int, rank: int | None) -> None:
-    if rank is None:
-        return
-    db.execute_sql("UPDATE track_results SET review_candidate_id = (SELECT id FROM candidates "
-                   "WHERE track_result_id = ? AND rank = ?) WHERE id = ?",
-                   (track_id, rank, track_id))
+    values = []
+    for name, db_value, default, stored in columns:
+        if name not in row:
+            values.append(db_value(default() if callable(default) else default))
+        elif (value := row[name]) is None or value.__class__ is stored:
+            values.append(value)
+        else:
+            values.append(db_value(value))
+    return tuple(values)
 
 
 _ADD_TOTALS = ("UPDATE sessions SET " + ", ".join(f"{name} = {name} + ?" for name in _TOTALS)
