@@ -4,6 +4,7 @@ flats and sharps written as b/#, ♭/♯ or in words."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -48,8 +49,12 @@ class MusicalKey:
         return f"{(number - 8) % 12 + 1}{'m' if self.minor else 'd'}"
 
 
+@functools.lru_cache(maxsize=1024)  # a library spells its keys a few dozen ways
 def parse_key(text: str | None) -> MusicalKey | None:
-    """Read a key in any musical, Beatport, Camelot or Open Key spelling; None if unreadable."""
+    """Read a key in any musical, Beatport, Camelot or Open Key spelling; None if unreadable.
+
+    Read four times per track when a session is stored and reported (its key, Beatport's
+    key name and Camelot code), so kept: the keys are frozen values."""
     if not text:
         return None
     camelot = _CAMELOT.match(text)

@@ -49,25 +49,24 @@ QUERY_COLUMNS = (
 )
 
 
-def flat(prefix: str, values: Row | None, names: Iterable[str]) -> Row:
-    """`values` under "prefix.name" columns; lists joined with ", "; empty when None."""
-    if values is None:
-        return {f"{prefix}.{name}": "" for name in names}
-    return {f"{prefix}.{name}": ", ".join(value) if isinstance(value := values[name], list)
-            else value for name in names}
-
-
-def result_row(track: Row) -> Row:
-    """One shaped track (`queries.track_shape`) as a results.csv row."""
-    row = {name: track[name] for name in RESULT_COLUMNS[:13]}
+def result_row(track: Row) -> list[Any]:
+    """One shaped track (`queries.track_shape`) as a results.csv row, in RESULT_COLUMNS'
+    order: lists joined with ", ", an absent track's fields empty."""
     decision = track["decision"] or {}
-    row.update({f"decision.{name}": decision.get(name, "")
-                for name in ("state", "beatport_id", "session_id")})
-    row["decision_used"] = track["decision_used"]
-    row.update(flat("rekordbox", track["rekordbox"], RekordboxTrack.__slots__))
-    row.update(flat("beatport", track["beatport"], _BEATPORT))
-    row.update(flat("final", track["final"], _BEATPORT))
-    return row
+    return [
+        *(track[name] for name in RESULT_COLUMNS[:13]),
+        *(decision.get(name, "") for name in ("state", "beatport_id", "session_id")),
+        track["decision_used"],
+        *_flat(track["rekordbox"], RekordboxTrack.__slots__),
+        *_flat(track["beatport"], _BEATPORT), *_flat(track["final"], _BEATPORT),
+    ]
+
+
+def _flat(values: Row | None, names: tuple[str, ...]) -> list[Any]:
+    if values is None:
+        return [""] * len(names)
+    return [", ".join(value) if isinstance(value := values[name], list) else value
+            for name in names]
 
 
 def results_csv(tracks: Iterable[Row]) -> bytes:
@@ -77,7 +76,7 @@ def results_csv(tracks: Iterable[Row]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _results(db: SqliteDatabase, session_id: int) -> Iterator[Row]:
+def _results(db: SqliteDatabase, session_id: int) -> Iterator[list[Any]]:
     return (result_row(track) for track in queries.all_tracks(db, session_id))
 
 
