@@ -228,37 +228,45 @@ def _header(candidates: list[tuple[Candidate, list[Any]]]) -> list[list[Any]]:
             for c in first.components]
 
 
-def _expected(header: list[list[Any]]) -> list[tuple[str, float, str | None, str]]:
-    """Each header component's name, weight, Beatport side's code and the detail's start
-    (the DJ's side and " vs "), worked out once for a track's candidates."""
-    return [(name, weight, _CODES.get(name), f"{dj_side} vs ")
-            for name, weight, dj_side in header]
+_Expected = list[tuple[str, float, str | None, Any, str]]
+
+
+def _expected(header: list[list[Any]]) -> _Expected:
+    """Each header component's name, weight, Beatport side's code and its function, and the
+    detail's start (the DJ's side and " vs "), worked out once for a track's candidates."""
+    return [(name, weight, code, _SIDES[code] if code else None, f"{dj_side} vs ")
+            for name, weight, dj_side in header for code in [_CODES.get(name)]]
 
 
 def _components(components: tuple[Component, ...], values: list[Any],
-                expected: list[tuple[str, float, str | None, str]]) -> tuple[Any, float | None]:
+                expected: _Expected) -> tuple[Any, float | None]:
     """A candidate's components against the header (`_expected`): [similarity, code] where
     the header's DJ's side, " vs " and the code's Beatport side give the detail back, else
     [similarity, None, detail]; all of them in full ({"full": [[name, similarity, weight,
     detail], ...]}) when names or weights differ. Also the score they give (`_weighted`).
 
     Called for each of a long session's 40,000 candidates on the writer's thread, so in one
-    pass, each Beatport side worked out only when its component has a code."""
+    pass, a Beatport side worked out only when the detail starts as expected."""
     packed: list[list[Any]] = []
     weighted = total = 0.0
     if len(components) == len(expected):
-        for component, (name, weight, code, start) in zip(components, expected, strict=True):
+        for component, (name, weight, code, side, start) in zip(components, expected,
+                                                                strict=True):
             if component.name != name or component.weight != weight:
-                break
+                break  # not the header's components: kept in full, below
             similarity = round(component.similarity, 4)
             weighted += similarity * weight
             total += weight
             detail = component.detail
-            if code is not None and detail.startswith(start) \
-                    and detail[len(start):] == _side(code, values):
-                packed.append([similarity, code])
-            else:
-                packed.append([similarity, None, detail])
+            if side is not None and detail.startswith(start):
+                try:
+                    computed = side(values) == detail[len(start):]
+                except (TypeError, AttributeError, ValueError):  # a field of another type
+                    computed = False
+                if computed:
+                    packed.append([similarity, code])
+                    continue
+            packed.append([similarity, None, detail])
         else:
             return packed, round(weighted / total, 4) if total else None
     full = [[c.name, round(c.similarity, 4), c.weight, c.detail] for c in components]
