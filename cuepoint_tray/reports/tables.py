@@ -99,9 +99,13 @@ def _candidates(db: SqliteDatabase, session_id: int) -> Iterator[list[Any]]:
             "SELECT c.track_result_id, c.rank, c.bp_id FROM candidates c "
             "JOIN track_results t ON t.id = c.track_result_id "
             "WHERE t.session_id = ? ORDER BY c.track_result_id, c.rank", (session_id,))):
-        while track_id != of_track:  # a track's candidates come together, in track order
-            track_id, playlist, position, rb_track_id, packed = next(tracks)
-            pack = Pack(packed) if track_id == of_track else pack
+        # A track's candidates come together, tracks in id order: move on to its track.
+        while track_id < of_track and (row := next(tracks, None)) is not None:
+            track_id, playlist, position, rb_track_id, packed = row
+            if track_id == of_track:
+                pack = Pack(packed)
+        if track_id != of_track:
+            continue  # a track the other read did not see (stored between the two)
         found = pack.table_cells(rank, bp_id, _SIMILARITIES)
         yield [playlist, position, rb_track_id, rank, *(blank if found is None else found)]
 
