@@ -24,10 +24,16 @@ found by `tracks_of`: the session does not start, and the DJ hears what `read_li
 
 The scan's C calls each cover a few megabytes at most, so a thread reading a big export lets
 the others (the tray's GTK main loop) run every few milliseconds.
+
+What the scan found is kept for the last collection scanned, under a SHA-256 of its bytes
+(hashed without holding the GIL): an export whose collection is byte for byte the same as the
+last one (playlists renamed, moved or filled, nothing else touched) is not scanned again, so
+a re-read costs the tray a fifth of the CPU and the other threads run throughout.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from dataclasses import dataclass
@@ -150,20 +156,65 @@ def _tree(path: Path, data: bytes, stamp: tuple[int, int]) -> ExportPlaylists:
     if _longest_without_a_tag(data) > MAX_BYTES_WITHOUT_A_TAG:
         raise _Unusual  # read_library refuses it, in its words
     layout = _layout(data)
+    scanned = _Scanned.of(data, layout)
     handler = ExportHandler(path)
     try:
-        parse_into(handler, _Spliced(data, layout, handler), path)
+        parse_into(handler, _Spliced(data, layout, handler, scanned.lines), path)
     except RekordboxError:
         raise _Unusual from None  # read_library names the error with the file's own lines
     # Locations are scanned only when an entry names its track by one (KeyType 1).
-    track_ids = _TrackIds()
-    if _names_locations(handler.playlists_element):
-        locations, owners = _tracks_with_locations(data, layout, track_ids)
-    else:
-        _scan_track_ids(data, layout, track_ids)
-        locations, owners = [], []
-    resolver = EntryResolver(track_ids, lambda: zip(locations, owners, strict=True))
+    scanned = scanned.with_scan(data, layout, locations=_names_locations(
+        handler.playlists_element))
+    locations, owners = scanned.locations or ([], [])
+    resolver = EntryResolver(scanned.track_ids, lambda: zip(locations, owners, strict=True))
     return ExportPlaylists(path, build_root(handler.playlists_element, resolver), stamp, layout)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scanned:
+    """What the collection's bytes tell, without parsing them: its line breaks, its
+    TrackIDs and (when asked) its tracks' Locations. Kept for the last collection scanned."""
+
+    digest: bytes
+    lines: int
+    track_ids: _TrackIds | None = None
+    locations: tuple[list[str], list[str]] | None = None
+
+    @classmethod
+    def of(cls, data: bytes, layout: _Layout) -> _Scanned:
+        """The last scan when the collection is the same, byte for byte; else only its
+        lines, counted now."""
+        # hashlib lets go of the GIL while it hashes a big buffer.
+        digest = hashlib.sha256(memoryview(data)[layout.start:layout.end]).digest()
+        with _last_lock:
+            last = _last[0]
+        if last is not None and last.digest == digest:
+            return last
+        return cls(digest, _lines(data, layout))
+
+    def with_scan(self, data: bytes, layout: _Layout, *, locations: bool) -> _Scanned:
+        """This, scanned for TrackIDs (and Locations when `locations`) unless it already
+        is; kept as the last scan. _Unusual as the scans raise it."""
+        if self.track_ids is not None and (self.locations is not None or not locations):
+            return self
+        track_ids = _TrackIds()
+        if locations:
+            found: tuple[list[str], list[str]] | None = _tracks_with_locations(
+                data, layout, track_ids)
+        else:
+            _scan_track_ids(data, layout, track_ids)
+            found = None
+        scanned = _Scanned(self.digest, self.lines, track_ids, found)
+        global collection_scans
+        with _last_lock:
+            _last[0] = scanned
+            collection_scans += 1
+        return scanned
+
+
+_last: list[_Scanned | None] = [None]
+_last_lock = threading.Lock()
+collection_scans = 0  # how many times a collection was scanned (read by the tests)
 
 
 def _layout(data: bytes) -> _Layout:
@@ -349,9 +400,9 @@ class _Spliced:
     """The file without its collection's content, as a stream for the parser: the handler's
     line numbers are moved on by the lines left out once the parser is past them."""
 
-    def __init__(self, data: bytes, layout: _Layout, handler: ExportHandler) -> None:
-        self._parts = iter([(data, 0, layout.start, 0),
-                            (data, layout.end, len(data), _lines(data, layout))])
+    def __init__(self, data: bytes, layout: _Layout, handler: ExportHandler,
+                 lines: int) -> None:
+        self._parts = iter([(data, 0, layout.start, 0), (data, layout.end, len(data), lines)])
         self._handler = handler
         self._part: tuple[bytes, int, int, int] | None = None
 
