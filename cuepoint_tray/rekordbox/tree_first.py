@@ -166,6 +166,7 @@ def _tree(path: Path, data: bytes, stamp: tuple[int, int]) -> ExportPlaylists:
     scanned = scanned.with_scan(data, layout, locations=_names_locations(
         handler.playlists_element))
     locations, owners = scanned.locations or ([], [])
+    assert scanned.track_ids is not None  # with_scan scanned them
     resolver = EntryResolver(scanned.track_ids, lambda: zip(locations, owners, strict=True))
     return ExportPlaylists(path, build_root(handler.playlists_element, resolver), stamp, layout)
 
