@@ -2,7 +2,8 @@
 
 Threads and processes:
 
-    main thread ─────── pystray's loop (GTK on Linux): draws the icon, pops the menu
+    main thread ─────── pystray's loop (GTK on Linux): draws the icon, pops the menu, builds
+                        a new GTK menu a slice at a time (pystray_menu.py)
     tray-intents ────── carries out what the menu posted, one intent at a time
     tray-update ─────── recomputes `TrayState` (settings, XML, history) every 2 s, on
                         every controller change and when the library file changes, then
@@ -75,8 +76,11 @@ class TrayApp:
     """The tray icon, the dashboard server and window, and the controller, wired together."""
 
     def __init__(self, paths: AppPaths, settings: Callable[[], Settings], *,
-                 toolkit: Any = None) -> None:
-        """`toolkit` is the pystray module (tests pass a stand-in with Icon, Menu, MenuItem)."""
+                 toolkit: Any = None, own_process: bool = False) -> None:
+        """`toolkit` is the pystray module (tests pass a stand-in with Icon, Menu, MenuItem);
+        `own_process`: the process is the tray's alone (`main`), so `run` may tune its
+        garbage collector and GIL for GTK's main loop."""
+        self._own_process = own_process
         from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
 
         if toolkit is None:
@@ -122,11 +126,12 @@ class TrayApp:
         # the app's life: kept out of the garbage collector's full passes, which would
         # otherwise walk it all, holding the GIL (and stalling GTK's main loop) for 50 ms
         # and more when a re-read's allocations start one.
-        gc.collect()
-        gc.freeze()
-        # A thread reading the library gives the GIL back 1 ms after GTK's main loop asks for
-        # it (5 ms by default, and the loop asks several times per turn).
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        if self._own_process:
+            gc.collect()
+            gc.freeze()
+            # A thread reading the library gives the GIL back 1 ms after GTK's main loop asks
+            # for it (5 ms by default, and the loop asks several times per turn).
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
         threads = [threading.Thread(target=self._take_intents, name="tray-intents", daemon=True),
                    threading.Thread(target=self._keep_updated, name="tray-update", daemon=True)]
         for thread in threads:
@@ -434,7 +439,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _set_prgname()
         try:
             settings = settings_reader(paths, command_line_settings(args.beatport_url))
-            app = TrayApp(paths, settings)
+            app = TrayApp(paths, settings, own_process=True)
         except (ImportError, ValueError) as exc:  # pystray finds no display or tray to use
             print(f"{APP_NAME} needs a desktop session with a system tray: {exc}",
                   file=sys.stderr)
