@@ -132,6 +132,7 @@ class TrayApp:
             # A thread reading the library gives the GIL back 1 ms after GTK's main loop asks
             # for it (5 ms by default, and the loop asks several times per turn).
             sys.setswitchinterval(SWITCH_INTERVAL_S)
+            _fixed_mmap_threshold()
         threads = [threading.Thread(target=self._take_intents, name="tray-intents", daemon=True),
                    threading.Thread(target=self._keep_updated, name="tray-update", daemon=True)]
         for thread in threads:
@@ -378,6 +379,26 @@ MENU_DUMP_ENV = "CUEPOINT_TRAY_MENU_DUMP"
 STALL_LOG_ENV = "CUEPOINT_TRAY_STALL_LOG"
 STALL_PROBE_MS = 10
 STALL_MS = 20
+
+
+def _fixed_mmap_threshold() -> None:
+    """glibc: blocks of 128 KB and more always come from (and go back to) the kernel. By
+    default glibc raises that threshold to the size of the biggest such block freed (up to
+    32 MB): after a re-read's multi-megabyte buffers are freed, later ones come from the
+    heap and leave it fragmented, and the tray's RSS creeps up with each re-read."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+
+
+M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+MMAP_THRESHOLD_BYTES = 128 * 1024
 
 
 def _watch_stalls(target: str | None) -> None:
