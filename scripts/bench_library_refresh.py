@@ -3,15 +3,26 @@ how long GTK's main loop stalls meanwhile, and whether the tray's memory grows p
 then `cuepoint playlists` and the dashboard's playlist list on the same file.
 
     python scripts/bench_library_refresh.py [--tracks 50000] [--xml FILE] [--rereads 3]
-                                            [--source DIR]
+                                            [--collection] [--source DIR]
+    python scripts/bench_library_refresh.py --masterdb FILE|--masterdb-tracks 50000
+                                            [--rereads 3] [--source DIR]
 
 The tray runs on Xvfb (as in the GUI tests) with two testing-mode variables: the menu as shown
 is written to a JSON file (CUEPOINT_TRAY_MENU_DUMP), and every delay of GTK's main loop over
 20 ms is logged (CUEPOINT_TRAY_STALL_LOG; a 10 ms tick on the main thread). Each re-read
 renames a playlist in the XML (written whole and moved into place, as an export does) and
-times the rename's arrival in the menu from the moment the file was replaced. Stalls are
-counted over 5 s from the change, and over 5 s with nothing happening (what the machine's
-load alone does). RSS is the tray process's own (VmRSS), read 5 s after each change.
+times the rename's arrival in the menu from the moment the file was replaced (the new
+file's content is made before the count starts; writing it is counted). With --collection,
+each re-read also renames a track in the collection, so the collection's scan cannot be
+reused. Stalls are counted over 5 s from the change, and over 5 s with nothing happening
+(what the machine's load alone does). RSS is the tray process's own (VmRSS), read 5 s after
+each change; CPU-s are the tray's, its ended children's included.
+
+With --masterdb (a Rekordbox 6/7 master.db, copied first) or --masterdb-tracks (one made by
+bench_masterdb.py's generator: Rekordbox's own file filled with that many tracks, 250
+playlists in 25 folders, one of 5,000 tracks, 100 histories), each re-read renames the
+5,000-track playlist as Rekordbox does: through SQLCipher, committed to master.db-wal by a
+connection that stays open.
 `--source DIR` runs another copy of the project (an unchanged checkout, for "before"
 figures) with this virtual environment.
 """
@@ -100,19 +111,40 @@ def main() -> int:
     parser.add_argument("--tracks", type=int, default=50_000)
     parser.add_argument("--xml", type=Path, help="a big export (else one is generated)")
     parser.add_argument("--rereads", type=int, default=3)
+    parser.add_argument("--collection", action="store_true",
+                        help="each re-read also renames a track in the XML's collection")
+    parser.add_argument("--masterdb", type=Path, help="a master.db to use instead of an XML")
+    parser.add_argument("--masterdb-tracks", type=int,
+                        help="generate a master.db with this many tracks instead of an XML")
     parser.add_argument("--source", type=Path, default=ROOT)
     args = parser.parse_args()
     source = args.source.resolve()
 
     with tempfile.TemporaryDirectory(prefix="bench-library-") as folder:
         work = Path(folder)
-        xml = work / "rekordbox.xml"
-        if args.xml:
-            xml.write_bytes(args.xml.read_bytes())
+        change: XmlChange | MasterDbChange
+        if args.masterdb or args.masterdb_tracks:
+            xml = work / "rekordbox" / "master.db"
+            xml.parent.mkdir()
+            if args.masterdb:
+                xml.write_bytes(args.masterdb.read_bytes())
+            else:
+                sys.path.insert(0, str(ROOT / "scripts"))
+                from bench_masterdb import generate
+
+                generate(xml, args.masterdb_tracks)
+            change = MasterDbChange(xml, "Everything 5000")
         else:
-            subprocess.run([sys.executable, str(ROOT / "scripts" / "make_big_rekordbox_xml.py"),
-                            str(xml), "--tracks", str(args.tracks)], check=True)
-        print(f"library: {xml.stat().st_size / 1e6:.0f} MB; load average "
+            xml = work / "rekordbox.xml"
+            if args.xml:
+                xml.write_bytes(args.xml.read_bytes())
+            else:
+                subprocess.run([sys.executable,
+                                str(ROOT / "scripts" / "make_big_rekordbox_xml.py"), str(xml),
+                                "--tracks", str(args.tracks)], check=True)
+            names = re.findall(rb'<NODE Name="([^"]+)" Type="1"', xml.read_bytes()[-400_000:])
+            change = XmlChange(xml, names[0].decode(), args.collection)
+        print(f"library: {xml.name}, {xml.stat().st_size / 1e6:.0f} MB; load average "
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         data, dump, stall_log = work / "data", work / "menu.json", work / "stalls.txt"
         (data / "config").mkdir(parents=True)
@@ -126,8 +158,7 @@ def main() -> int:
                                     str(data)], cwd=source, env=env,
                                    stdout=(work / "app.out").open("wb"), stderr=subprocess.STDOUT)
             try:
-                names = re.findall(rb'<NODE Name="([^"]+)" Type="1"', xml.read_bytes()[-400_000:])
-                name = names[0].decode()
+                name = change.name
                 wait_until(lambda: f'"{name}  (' in _menu_texts(dump), 300, "the first menu")
                 print(f"[start] menu with the library's playlists "
                       f"{time.monotonic() - started:.2f} s after start")
@@ -140,9 +171,10 @@ def main() -> int:
                 print(f"[idle] main-loop stalls over 20 ms in {QUIET_S:.0f} s with nothing "
                       f"happening: {len(idle)} (worst {max(idle, default=0.0):.0f} ms); load "
                       f"average {os.getloadavg()[0]:.2f}")
-                results = [_reread(xml, name, n, dump, stall_log, app.pid, wait_until)
+                results = [_reread(change, n, dump, stall_log, app.pid, wait_until)
                            for n in range(1, args.rereads + 1)]
             finally:
+                change.close()
                 app.send_signal(signal.SIGTERM)
                 try:
                     app.wait(30)
@@ -151,8 +183,11 @@ def main() -> int:
         worst = max(r["stall_ms"] for r in results)
         shown = ", ".join(f"{r['shown_s']:.2f}" for r in results)
         rss = ", ".join(f"{r['rss']:.0f}" for r in results)
-        print(f"[summary] menu after a change: {shown} s; worst main-loop stall {worst:.0f} ms;"
-              f" tray RSS after each re-read {rss} MB")
+        cpu = ", ".join(f"{r['cpu_s']:.2f}" for r in results)
+        print(f"[summary] menu after a change: {shown} s; CPU-s per re-read {cpu}; worst "
+              f"main-loop stall {worst:.0f} ms; stalls over 20 ms per re-read "
+              f"{', '.join(str(int(r['stalls'])) for r in results)}; tray RSS after each "
+              f"re-read {rss} MB")
         print(f"[cli] cuepoint playlists: {_time_cli(source, xml, work / 'cli'):.2f} s")
         times = _time_dashboard(source, xml, work / "dash")
         print(f"[dashboard] playlist list: first {times[0]:.2f} s, then "
@@ -160,23 +195,80 @@ def main() -> int:
     return 0
 
 
-def _reread(xml: Path, name: str, n: int, dump: Path, stall_log: Path, pid: int,
+class XmlChange:
+    """Rename a playlist (and with `collection`, a track) in an export, written whole and
+    moved into place as an export is."""
+
+    def __init__(self, xml: Path, name: str, collection: bool) -> None:
+        self.xml, self.name, self.collection = xml, name, collection
+        self._text = b""
+
+    def prepare(self, n: int) -> None:
+        old = f'Name="{self.name}"' if n == 1 else f'Name="{self.name} v{n - 1}"'
+        text = self.xml.read_bytes()
+        at = text.rindex(old.encode())  # the playlist's NODE: after the collection
+        text = text[:at] + f'Name="{self.name} v{n}"'.encode() + text[at + len(old):]
+        if self.collection:
+            track = text.index(b'<TRACK TrackID="')
+            named = text.index(b' Name="', track) + len(b' Name="')
+            text = text[:named] + f"v{n} ".encode() + text[named:]
+        self._text = text
+
+    def apply(self) -> float:
+        temporary = self.xml.with_suffix(".tmp")
+        temporary.write_bytes(self._text)
+        replaced = time.monotonic()
+        temporary.replace(self.xml)
+        return replaced
+
+    def close(self) -> None:
+        pass
+
+
+class MasterDbChange:
+    """Rename a playlist in a master.db as Rekordbox does: through SQLCipher, committed to
+    its WAL by a connection that stays open."""
+
+    def __init__(self, db: Path, name: str) -> None:
+        from pyrekordbox.masterdb.database import BLOB
+        from pyrekordbox.utils import deobfuscate
+        from sqlcipher3 import dbapi2
+
+        self.name = name
+        self._db = dbapi2.connect(str(db), isolation_level=None)
+        self._db.execute(f"PRAGMA key = '{deobfuscate(BLOB)}'")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("SELECT count(*) FROM djmdPlaylist").fetchall()  # the key, now
+        self._n = 0
+
+    def prepare(self, n: int) -> None:
+        self._n = n
+
+    def apply(self) -> float:
+        old = self.name if self._n == 1 else f"{self.name} v{self._n - 1}"
+        changed = time.monotonic()
+        self._db.execute("UPDATE djmdPlaylist SET Name = ?, updated_at = ? WHERE Name = ?",
+                         (f"{self.name} v{self._n}", time.strftime("%Y-%m-%d %H:%M:%S.000 "
+                                                                   "+00:00"), old))
+        return changed
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _reread(change: XmlChange | MasterDbChange, n: int, dump: Path, stall_log: Path, pid: int,
             wait_until: Any) -> dict[str, float]:
+    name = change.name
+    change.prepare(n)
     before, cpu_before = len(_stalls(stall_log)), _cpu_s(pid)
-    old = f'Name="{name}' if n == 1 else f'Name="{name} v{n - 1}"'
-    text = xml.read_bytes().replace(old.encode() + (b'"' if n == 1 else b""),
-                                    f'Name="{name} v{n}"'.encode(), 1)
-    temporary = xml.with_suffix(".tmp")
-    temporary.write_bytes(text)
-    replaced = time.monotonic()
-    temporary.replace(xml)
+    replaced = change.apply()
     wait_until(lambda: f'"{name} v{n}  (' in _menu_texts(dump), 120, f"re-read {n}",
                interval=0.02)
     shown = time.monotonic() - replaced
     time.sleep(QUIET_S - shown if shown < QUIET_S else 0.0)  # as long as the idle count
     stalls = _stalls(stall_log)[before:]
     result = {"shown_s": shown, "stall_ms": max(stalls, default=0.0), "rss": _rss_mb(pid),
-              "cpu_s": _cpu_s(pid) - cpu_before}
+              "cpu_s": _cpu_s(pid) - cpu_before, "stalls": len(stalls)}
     print(f"[re-read {n}] shown in the menu {shown:.2f} s after the change, costing "
           f"{result['cpu_s']:.2f} CPU-s; main-loop stalls over 20 ms in the "
           f"{max(shown, QUIET_S):.0f} s from the change: {len(stalls)} (worst "

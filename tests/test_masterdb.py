@@ -319,3 +319,23 @@ def test_snapshots_a_killed_cuepoint_left_behind_are_removed(rich: Path) -> None
         assert not old.exists() and recent.exists()
     finally:
         recent.rmdir()
+
+
+def test_the_key_is_derived_once_per_library_and_still_checked(rich: Path,
+                                                                tmp_path: Path) -> None:
+    """Each re-read of the same library opens its new snapshot with the key derived the
+    first time (SQLCipher's own derivation is skipped); the tree is the same. A library with
+    another salt gets its own key, and one with another key is still refused."""
+    from cuepoint_tray.rekordbox import masterdb
+
+    first = open_library(rich)
+    derived = masterdb.key_derivations
+    again = open_library(rich)
+    assert masterdb.key_derivations == derived
+    assert format_tree(again.root) == format_tree(first.root)
+    assert again.tracks_of(again.find_playlist("Sets/Friday")) == first.tracks_of(
+        first.find_playlist("Sets/Friday"))
+    real = open_library(require(REAL / "master_locked.db"))  # another file, another salt
+    assert format_tree(real.root) == ["Trial playlist - Cloud Library Sync  (empty)"]
+    assert masterdb.key_derivations <= derived + 1
+    test_a_master_db_with_another_key(tmp_path)

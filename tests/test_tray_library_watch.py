@@ -160,3 +160,31 @@ def pystray_toolkit(monkeypatch: pytest.MonkeyPatch) -> Any:
     from pystray import _base
 
     return SimpleNamespace(Icon=FakeIcon, Menu=_base.Menu, MenuItem=_base.MenuItem)
+
+
+def test_a_wal_written_without_being_closed_is_told_once_left_alone(
+        tmp_path: Path, told: Told, watch: LibraryWatch) -> None:
+    """Rekordbox commits to master.db-wal and keeps it open: the watch tells once the writes
+    stop, once for a burst; a file other than the library's is not told."""
+    import sqlite3
+
+    db = tmp_path / "master.db"
+    rekordbox = sqlite3.connect(db, isolation_level=None)
+    try:
+        rekordbox.execute("PRAGMA journal_mode = WAL")
+        rekordbox.execute("PRAGMA wal_autocheckpoint = 0")
+        rekordbox.execute("CREATE TABLE djmdPlaylist (ID TEXT, Name TEXT)")
+        watch.watch(db)
+        assert not told.wait(0.5)
+        for number in range(20):  # a burst of commits, the WAL open throughout
+            rekordbox.execute("INSERT INTO djmdPlaylist VALUES (?, 'Friday')", (str(number),))
+        assert told.wait(), "a commit to the WAL was not told"
+        assert not told.wait(0.5), "told more than once for one burst"
+        assert told.count == 1
+        other = sqlite3.connect(tmp_path / "other.db", isolation_level=None)
+        other.execute("PRAGMA journal_mode = WAL")
+        other.execute("CREATE TABLE t (x)")
+        assert not told.wait(0.5), "another database's WAL was told"
+        other.close()
+    finally:
+        rekordbox.close()

@@ -146,3 +146,29 @@ def test_a_match_from_the_tray_reads_the_master_db(paths: AppPaths, toolkit: Any
         assert last is not None and last.status == "completed" and last.matched > 0
     finally:
         app.server.stop()
+
+
+def test_a_big_master_db_is_read_in_the_tray_process(changed_last: Path) -> None:
+    """A master.db over the size where a whole-read export goes to a child process is read
+    on the tray's own thread: the library the session matches from is the one read, and
+    the menu gets what a fresh read gives."""
+    from pyrekordbox.masterdb import MasterDatabase
+
+    from cuepoint_tray.rekordbox.masterdb import MasterDbLibrary
+    from cuepoint_tray.tray.library_reader import CHILD_FROM_BYTES, library_view
+
+    db = MasterDatabase(changed_last, unlock=True)  # Rekordbox's own cue and waveform data
+    db.engine.connect().close()
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE cuepoint_test_padding (data BLOB)")
+        connection.exec_driver_sql(
+            "INSERT INTO cuepoint_test_padding VALUES (randomblob(?))", (CHILD_FROM_BYTES,))
+    db.close()
+    db.engine.dispose()
+    assert changed_last.stat().st_size > CHILD_FROM_BYTES
+    settings = Settings(rekordbox_library=str(changed_last))
+    tray_library = CurrentLibrary()
+    view = library_view(settings, tray_library)
+    assert isinstance(tray_library._library, MasterDbLibrary), "read in the tray process"
+    assert view == library_now(settings, CurrentLibrary())
+    assert view.kind == "master.db" and view.current_path == ("Sets", "Friday")

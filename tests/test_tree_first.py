@@ -253,3 +253,53 @@ def test_tracks_are_read_once_per_tree(tmp_path: Path) -> None:
     assert [t.track_id for t in first] == ["1", "2", "1"]
     path.unlink()  # a second call needs nothing from the file
     assert tree.tracks_of(tree.playlists()[0]) == first
+
+
+# --- a collection scanned once while it stays the same --------------------------------------
+
+def test_playlists_changed_around_the_same_collection_are_read_without_a_new_scan(
+        tmp_path: Path) -> None:
+    """Renaming and refilling playlists leaves the collection's bytes as they were: the
+    re-read reuses its scan, and still gives what the whole read gives."""
+    from cuepoint_tray.rekordbox import tree_first
+
+    tracks = track("1") + track("2") + track("3")
+    path = write(tmp_path, export(tracks, playlist("Friday", "1", "3") + playlist("Gone", "9")))
+    assert_reads_as_a_whole_read(path, scanned=True)
+    scans = tree_first.collection_scans
+    path.write_text(export(tracks, folder("Sets", playlist("Saturday", "3", "2", "7"))),
+                    encoding="utf-8")
+    assert_reads_as_a_whole_read(path, scanned=True)
+    assert format_tree(open_playlists(path).root) == format_tree(read_library(path).root)
+    assert tree_first.collection_scans == scans  # the same collection: not scanned again
+
+
+def test_a_changed_collection_is_scanned_again(tmp_path: Path) -> None:
+    """One track gone from the collection: the entry pointing at it is now refused, as the
+    whole read refuses it, even with the playlists unchanged."""
+    from cuepoint_tray.rekordbox import tree_first
+
+    nodes = playlist("Friday", "1", "3")
+    path = write(tmp_path, export(track("1") + track("2") + track("3"), nodes))
+    tree = open_playlists(path)
+    assert tree.tracks_of(tree.playlists()[0])
+    scans = tree_first.collection_scans
+    path.write_text(export(track("1") + track("2"), nodes), encoding="utf-8")
+    assert_reads_as_a_whole_read(path, scanned=True)
+    with pytest.raises(RekordboxError, match="pointing at no track"):
+        open_playlists(path).find_playlist("Friday")
+    assert tree_first.collection_scans > scans
+
+
+def test_the_same_collection_named_by_location_later_is_scanned_for_its_locations(
+        tmp_path: Path) -> None:
+    """A scan kept without Locations is not enough once a playlist names tracks by file."""
+    tracks = track("1") + track("2")
+    path = write(tmp_path, export(tracks, playlist("P", "1")))
+    assert_reads_as_a_whole_read(path, scanned=True)
+    path.write_text(export(tracks, playlist("P", "1") + playlist(
+        "By file", "file://localhost/Music/2.mp3", "file://localhost/Music/7.mp3",
+        key_type="1")), encoding="utf-8")
+    assert_reads_as_a_whole_read(path, scanned=True)
+    by_file = open_playlists(path).playlists()[1]
+    assert by_file.track_ids[:1] == ("2",)

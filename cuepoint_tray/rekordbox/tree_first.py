@@ -24,13 +24,19 @@ found by `tracks_of`: the session does not start, and the DJ hears what `read_li
 
 The scan's C calls each cover a few megabytes at most, so a thread reading a big export lets
 the others (the tray's GTK main loop) run every few milliseconds.
+
+What the scan found is kept for the last collection scanned, under a SHA-256 of its bytes
+(hashed without holding the GIL): an export whose collection is byte for byte the same as the
+last one (playlists renamed, moved or filled, nothing else touched) is not scanned again, so
+a re-read costs the tray a fifth of the CPU and the other threads run throughout.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from xml.parsers import expat
@@ -150,20 +156,88 @@ def _tree(path: Path, data: bytes, stamp: tuple[int, int]) -> ExportPlaylists:
     if _longest_without_a_tag(data) > MAX_BYTES_WITHOUT_A_TAG:
         raise _Unusual  # read_library refuses it, in its words
     layout = _layout(data)
+    scanned = _Scanned.of(data, layout)
     handler = ExportHandler(path)
     try:
-        parse_into(handler, _Spliced(data, layout, handler), path)
+        parse_into(handler, _Spliced(data, layout, handler, scanned.lines), path)
     except RekordboxError:
         raise _Unusual from None  # read_library names the error with the file's own lines
     # Locations are scanned only when an entry names its track by one (KeyType 1).
-    track_ids = _TrackIds()
-    if _names_locations(handler.playlists_element):
-        locations, owners = _tracks_with_locations(data, layout, track_ids)
-    else:
-        _scan_track_ids(data, layout, track_ids)
-        locations, owners = [], []
+    track_ids, (locations, owners) = scanned.scan(data, layout, locations=_names_locations(
+        handler.playlists_element))
     resolver = EntryResolver(track_ids, lambda: zip(locations, owners, strict=True))
     return ExportPlaylists(path, build_root(handler.playlists_element, resolver), stamp, layout)
+
+
+_SEPARATOR = b"\x00"  # in no TrackID (refused by the scan) nor decoded Location (see keep)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scanned:
+    """What the collection's bytes tell, without parsing them: its line breaks, its
+    TrackIDs and (when asked) its tracks' Locations with their TrackIDs. Kept for the last
+    collection scanned, each list as one NUL-separated bytes object: 100,000 small objects
+    kept from one re-read to the next would leave the heap fragmented and the tray's memory
+    growing; they are made again, in C, for each tree and go with it."""
+
+    digest: bytes
+    lines: int
+    track_ids: bytes | None = None
+    locations: bytes | None = None  # UTF-8
+    owners: bytes | None = None
+
+    @classmethod
+    def of(cls, data: bytes, layout: _Layout) -> _Scanned:
+        """The last scan when the collection is the same, byte for byte; else only its
+        lines, counted now."""
+        # hashlib lets go of the GIL while it hashes a big buffer.
+        digest = hashlib.sha256(memoryview(data)[layout.start:layout.end]).digest()
+        with _last_lock:
+            last = _last[0]
+            if last is not None and last.digest != digest:
+                _last[0] = last = None  # another collection: its scan is of no more use
+        if last is not None:
+            return last
+        return cls(digest, _lines(data, layout))
+
+    def scan(self, data: bytes, layout: _Layout, *,
+             locations: bool) -> tuple[_TrackIds, tuple[list[str], list[str]]]:
+        """The collection's TrackIDs, and with `locations` its Locations and their
+        TrackIDs in order (else two empty lists): from the kept scan when it has them, else
+        scanned now and kept. _Unusual as the scans raise it."""
+        found: tuple[list[str], list[str]] = ([], [])
+        if self.track_ids is not None and (self.locations is not None or not locations):
+            if locations and self.locations is not None and self.owners is not None:
+                found = (_split(self.locations), _split(self.owners))
+            return _TrackIds.of(self.track_ids), found
+        track_ids = _TrackIds()
+        if locations:
+            found = _tracks_with_locations(data, layout, track_ids)
+        else:
+            _scan_track_ids(data, layout, track_ids)
+        self._keep(track_ids, found if locations else None)
+        return track_ids, found
+
+    def _keep(self, track_ids: _TrackIds, found: tuple[list[str], list[str]] | None) -> None:
+        global collection_scans
+        kept = _Scanned(self.digest, self.lines, track_ids.joined())
+        if found is not None:
+            locations = "\x00".join(found[0])
+            if locations.count("\x00") == max(len(found[0]) - 1, 0):  # no NUL of their own
+                kept = replace(kept, locations=locations.encode("utf-8"),
+                               owners="\x00".join(found[1]).encode("ascii"))
+        with _last_lock:
+            _last[0] = kept
+            collection_scans += 1
+
+
+def _split(joined: bytes) -> list[str]:
+    return joined.decode("utf-8").split("\x00") if joined else []
+
+
+_last: list[_Scanned | None] = [None]
+_last_lock = threading.Lock()
+collection_scans = 0  # how many times a collection was scanned (read by the tests)
 
 
 def _layout(data: bytes) -> _Layout:
@@ -191,6 +265,17 @@ class _TrackIds:
 
     def __init__(self) -> None:
         self._ids: set[bytes] = set()
+
+    @classmethod
+    def of(cls, joined: bytes) -> _TrackIds:
+        """The TrackIDs `joined` made (already checked when they were added)."""
+        track_ids = cls()
+        track_ids._ids = set(joined.split(_SEPARATOR)) if joined else set()
+        return track_ids
+
+    def joined(self) -> bytes:
+        """All the TrackIDs in one bytes object, NUL-separated (none holds a NUL)."""
+        return _SEPARATOR.join(self._ids)
 
     def add(self, raw: bytes) -> bytes:
         """Add a TRACK's TrackID as written; _Unusual for one read_library would refuse
@@ -349,9 +434,9 @@ class _Spliced:
     """The file without its collection's content, as a stream for the parser: the handler's
     line numbers are moved on by the lines left out once the parser is past them."""
 
-    def __init__(self, data: bytes, layout: _Layout, handler: ExportHandler) -> None:
-        self._parts = iter([(data, 0, layout.start, 0),
-                            (data, layout.end, len(data), _lines(data, layout))])
+    def __init__(self, data: bytes, layout: _Layout, handler: ExportHandler,
+                 lines: int) -> None:
+        self._parts = iter([(data, 0, layout.start, 0), (data, layout.end, len(data), lines)])
         self._handler = handler
         self._part: tuple[bytes, int, int, int] | None = None
 

@@ -2,7 +2,8 @@
 
 Threads and processes:
 
-    main thread ─────── pystray's loop (GTK on Linux): draws the icon, pops the menu
+    main thread ─────── pystray's loop (GTK on Linux): draws the icon, pops the menu, builds
+                        a new GTK menu a slice at a time (pystray_menu.py)
     tray-intents ────── carries out what the menu posted, one intent at a time
     tray-update ─────── recomputes `TrayState` (settings, XML, history) every 2 s, on
                         every controller change and when the library file changes, then
@@ -21,6 +22,7 @@ Menu actions never block the loop: they post an `Intent` to a queue.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import queue
@@ -52,6 +54,7 @@ from cuepoint_tray.tray.look import IconLook, draw_icon, icon_look, load_base_ic
 from cuepoint_tray.tray.menu import MenuEntry, build_menu, status_text
 from cuepoint_tray.tray.notification import Notification, could_not, session_ended
 from cuepoint_tray.tray.opener import open_with_os
+from cuepoint_tray.tray.pystray_menu import with_sliced_menu
 from cuepoint_tray.tray.single_instance import SingleInstance, ask_running_to_show
 from cuepoint_tray.tray.state import (
     LibraryView,
@@ -66,14 +69,18 @@ log = logging.getLogger("cuepoint.tray")
 POLL_S = 2.0  # how often the XML, the settings and the history are looked at again
 MIN_UPDATE_S = 0.25  # bursts of progress events refresh the menu at most this often
 QUIT_WAIT_S = 30.0
+SWITCH_INTERVAL_S = 0.001
 
 
 class TrayApp:
     """The tray icon, the dashboard server and window, and the controller, wired together."""
 
     def __init__(self, paths: AppPaths, settings: Callable[[], Settings], *,
-                 toolkit: Any = None) -> None:
-        """`toolkit` is the pystray module (tests pass a stand-in with Icon, Menu, MenuItem)."""
+                 toolkit: Any = None, own_process: bool = False) -> None:
+        """`toolkit` is the pystray module (tests pass a stand-in with Icon, Menu, MenuItem);
+        `own_process`: the process is the tray's alone (`main`), so `run` may tune its
+        garbage collector and GIL for GTK's main loop."""
+        self._own_process = own_process
         from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
 
         if toolkit is None:
@@ -98,7 +105,13 @@ class TrayApp:
         self._library_key: tuple[object, ...] | None = None
         self._library_cache = LibraryView()
         self._library_watch = LibraryWatch(self._wake.set)  # a change shows without waiting
-        self.icon = toolkit.Icon(PRGNAME, draw_icon(self._base_icon, IconLook()), APP_NAME)
+        self._latest_menu: tuple[Any, tuple[MenuEntry, ...]] | None = None
+        self._shown_menu: tuple[MenuEntry, ...] = ()
+        self._dump_lock = threading.Lock()
+        icon_class = with_sliced_menu(toolkit.Icon)
+        self.icon = icon_class(PRGNAME, draw_icon(self._base_icon, IconLook()), APP_NAME)
+        if hasattr(self.icon, "menu_shown"):  # GTK: the menu is built on the main loop
+            self.icon.menu_shown = self._on_menu_shown
 
     # --- running ------------------------------------------------------------------------
 
@@ -109,6 +122,17 @@ class TrayApp:
             self._refresh()
         except Exception:  # the icon must come up whatever the disk holds; it says later
             log.exception("the first look at the settings, XML and history failed")
+        # What is loaded by now (the GUI toolkit, the readers, the first library) stays for
+        # the app's life: kept out of the garbage collector's full passes, which would
+        # otherwise walk it all, holding the GIL (and stalling GTK's main loop) for 50 ms
+        # and more when a re-read's allocations start one.
+        if self._own_process:
+            gc.collect()
+            gc.freeze()
+            # A thread reading the library gives the GIL back 1 ms after GTK's main loop asks
+            # for it (5 ms by default, and the loop asks several times per turn).
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
+            _fixed_mmap_threshold()
         threads = [threading.Thread(target=self._take_intents, name="tray-intents", daemon=True),
                    threading.Thread(target=self._keep_updated, name="tray-update", daemon=True)]
         for thread in threads:
@@ -304,11 +328,27 @@ class TrayApp:
                 return
             self._shown = (menu, look, status)
             if previous is None or previous[0] != menu:
-                self.icon.menu = self._to_pystray(menu)
-                _dump_menu(menu)
+                shown = self._to_pystray(menu)
+                self._latest_menu = (shown, menu)
+                self.icon.menu = shown
+                if not hasattr(self.icon, "menu_shown"):
+                    _dump_menu(menu)
             if previous is None or previous[1] != look:
                 self.icon.icon = draw_icon(self._base_icon, look)
             self.icon.title = f"{APP_NAME}: {status}"[:127]
+
+    def _on_menu_shown(self, shown: Any) -> None:
+        """The GTK menu for `shown` (a pystray.Menu) is in place (the main thread)."""
+        latest = self._latest_menu
+        if latest is not None and latest[0] is shown and os.environ.get(MENU_DUMP_ENV):
+            self._shown_menu = latest[1]
+            # Written by another thread: a few hundred entries take GTK's loop 15 ms.
+            threading.Thread(target=self._dump_shown, name="tray-menu-dump",
+                             daemon=True).start()
+
+    def _dump_shown(self) -> None:
+        with self._dump_lock:  # the newest menu shown, whichever thread writes last
+            _dump_menu(self._shown_menu)
 
     def _to_pystray(self, menu: tuple[MenuEntry, ...]) -> Any:
         from cuepoint_tray.tray.pystray_menu import to_pystray_menu
@@ -339,6 +379,26 @@ MENU_DUMP_ENV = "CUEPOINT_TRAY_MENU_DUMP"
 STALL_LOG_ENV = "CUEPOINT_TRAY_STALL_LOG"
 STALL_PROBE_MS = 10
 STALL_MS = 20
+
+
+def _fixed_mmap_threshold() -> None:
+    """glibc: blocks of 128 KB and more always come from (and go back to) the kernel. By
+    default glibc raises that threshold to the size of the biggest such block freed (up to
+    32 MB): after a re-read's multi-megabyte buffers are freed, later ones come from the
+    heap and leave it fragmented, and the tray's RSS creeps up with each re-read."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+
+
+M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+MMAP_THRESHOLD_BYTES = 128 * 1024
 
 
 def _watch_stalls(target: str | None) -> None:
@@ -400,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _set_prgname()
         try:
             settings = settings_reader(paths, command_line_settings(args.beatport_url))
-            app = TrayApp(paths, settings)
+            app = TrayApp(paths, settings, own_process=True)
         except (ImportError, ValueError) as exc:  # pystray finds no display or tray to use
             print(f"{APP_NAME} needs a desktop session with a system tray: {exc}",
                   file=sys.stderr)

@@ -7,8 +7,10 @@ shows the change as soon as the file is read. Elsewhere (and if inotify is unava
 tray's two-second look at the file is what notices.
 
 Only the file's own folder is watched, for events naming the file (or, for a master.db, its
--wal). A file written in place is read when it is closed, not at each write; a master.db's
-WAL, which SQLite writes without closing it, is still noticed by the two-second look.
+-wal). A file written in place is read when it is closed, not at each write. A master.db's
+WAL is written without being closed (Rekordbox commits a change by appending to it): it is
+told once nothing has been written to it for WAL_QUIET_S, so a burst of writes (one commit,
+or several in a row) is read once, after it, instead of two seconds later by the tray's look.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+_IN_MODIFY = 0x002
 _IN_ATTRIB = 0x004
 _IN_CLOSE_WRITE = 0x008
 _IN_MOVED_FROM = 0x040
@@ -36,10 +39,12 @@ _IN_DELETE_SELF = 0x400
 _IN_MOVE_SELF = 0x800
 _IN_CLOEXEC = 0o2000000
 _IN_NONBLOCK = 0o4000
-# Not IN_MODIFY: a file being written in place is read once it is closed, not at every write.
+# IN_MODIFY counts only for a master.db's WAL: a file being written in place is read once
+# it is closed, not at every write.
 _EVENTS = (_IN_ATTRIB | _IN_CLOSE_WRITE | _IN_MOVED_FROM | _IN_MOVED_TO | _IN_CREATE
            | _IN_DELETE | _IN_DELETE_SELF | _IN_MOVE_SELF)
 _HEADER = struct.Struct("iIII")  # wd, mask, cookie, len
+WAL_QUIET_S = 0.1  # a WAL written to is told once it has been left alone this long
 
 
 class LibraryWatch:
@@ -72,7 +77,7 @@ class LibraryWatch:
                 self._descriptor = -1
             self._watched = path
             if path is not None:
-                self._descriptor = inotify.add(path.parent, _EVENTS)
+                self._descriptor = inotify.add(path.parent, _EVENTS | _IN_MODIFY)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="library-watch",
                                                 daemon=True)
@@ -88,18 +93,34 @@ class LibraryWatch:
         poller = select.poll()
         poller.register(self._inotify.fd, select.POLLIN)
         poller.register(self._stop_read, select.POLLIN)
+        wal_written = False  # the WAL was written to, and has not been told yet
         while True:
-            ready = {fd for fd, _ in poller.poll()}  # sleeps until something happens
+            # Sleeps until something happens (or, after a WAL write, until it is quiet).
+            ready = {fd for fd, _ in poller.poll(int(WAL_QUIET_S * 1000) if wal_written
+                                                 else None)}
             if self._stop_read in ready:
                 return
+            if not ready:  # the WAL has been left alone for WAL_QUIET_S
+                wal_written = False
+                self._tell()
+                continue
             events = self._inotify.events()
             with self._lock:
                 watched, descriptor = self._watched, self._descriptor
-            if watched is not None and _concerns(watched, descriptor, events):
-                try:
-                    self.on_change()
-                except Exception:  # the watch must go on whatever the tray does with it
-                    log.exception("telling the tray that the library changed failed")
+            if watched is None:
+                wal_written = False
+                continue
+            if _concerns(watched, descriptor, events):
+                wal_written = False
+                self._tell()
+            elif _wal_written(watched, descriptor, events):
+                wal_written = True
+
+    def _tell(self) -> None:
+        try:
+            self.on_change()
+        except Exception:  # the watch must go on whatever the tray does with it
+            log.exception("telling the tray that the library changed failed")
 
 
 def _concerns(watched: Path, descriptor: int, events: list[tuple[int, int, str]]) -> bool:
@@ -108,6 +129,13 @@ def _concerns(watched: Path, descriptor: int, events: list[tuple[int, int, str]]
     own = (watched.name, watched.name + "-wal")
     return any(wd == descriptor and mask & _EVENTS and (
         name in own or mask & (_IN_DELETE_SELF | _IN_MOVE_SELF)) for wd, mask, name in events)
+
+
+def _wal_written(watched: Path, descriptor: int, events: list[tuple[int, int, str]]) -> bool:
+    """Whether any of the events is a write to the watched file's -wal (a master.db's)."""
+    wal = watched.name + "-wal"
+    return any(wd == descriptor and mask & _IN_MODIFY and name == wal
+               for wd, mask, name in events)
 
 
 class _Inotify:
