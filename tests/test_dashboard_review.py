@@ -73,7 +73,10 @@ class Reviewed:
 
 @pytest.fixture
 def reviewed(tmp_path: Path) -> Iterator[Reviewed]:
-    """A fresh history: one session of both playlists against the full catalog."""
+    """A fresh history: one session of both playlists against the full catalog.
+
+    Tests name it before `pages`, so that their pages close before its server stops: a Live
+    page polling a stopped server logs a refused connection, which `pages` counts."""
     collection = write_collection(tmp_path / "collection")
     paths = resolve_paths(tmp_path / "data").create()
     with CatalogServer(collection.full_catalog).start() as catalog:
@@ -100,7 +103,7 @@ def open_from(page: Page, selector: str) -> Any:
 
 
 def test_the_session_page_opens_on_what_changes_and_what_needs_a_decision(
-        pages: Pages, reviewed: Reviewed) -> None:  # noqa: F811
+        reviewed: Reviewed, pages: Pages) -> None:  # noqa: F811
     page = pages.open(reviewed.url(f"session/{reviewed.session}"))
     overview = reviewed.overview()
     assert overview["to_review"] == 2 and overview["will_change"] > 0
@@ -146,7 +149,7 @@ def test_the_session_page_opens_on_what_changes_and_what_needs_a_decision(
 
 
 def test_a_decision_in_the_dialog_clears_to_review_everywhere_and_a_later_session_keeps_it(
-        pages: Pages, reviewed: Reviewed) -> None:  # noqa: F811
+        reviewed: Reviewed, pages: Pages) -> None:  # noqa: F811
     page = pages.open(reviewed.url("history"))
     cell = page.locator(f"#sessions tr[data-session='{reviewed.session}'] [data-to-review]")
     expect(cell).to_have_text("2")
@@ -208,7 +211,7 @@ def test_a_decision_in_the_dialog_clears_to_review_everywhere_and_a_later_sessio
 
 
 def test_the_keys_decide_walk_the_doubtful_tracks_and_search(
-        pages: Pages, reviewed: Reviewed) -> None:  # noqa: F811
+        reviewed: Reviewed, pages: Pages) -> None:  # noqa: F811
     page = pages.open(reviewed.url(f"session/{reviewed.session}"))
     first, second = (t["id"] for t in reviewed.doubtful())
     dialog = open_from(page, f"#to-decide tr[data-track='{first}'] td.name")
@@ -263,7 +266,7 @@ def test_the_keys_decide_walk_the_doubtful_tracks_and_search(
 
 
 def test_bulk_decisions_for_the_tracks_a_filter_shows_ask_first(
-        pages: Pages, reviewed: Reviewed) -> None:  # noqa: F811
+        reviewed: Reviewed, pages: Pages) -> None:  # noqa: F811
     page = pages.open(reviewed.url(f"session/{reviewed.session}?needs_decision=1"))
     expect(page.locator("#filter-needs-decision")).to_be_checked()
     expect(page.locator("#tracks tbody tr[data-track]")).to_have_count(2)
@@ -283,7 +286,7 @@ def test_bulk_decisions_for_the_tracks_a_filter_shows_ask_first(
 
 
 def test_keys_show_in_the_notation_chosen_in_settings(
-        pages: Pages, reviewed: Reviewed) -> None:  # noqa: F811
+        reviewed: Reviewed, pages: Pages) -> None:  # noqa: F811
     file = reviewed.paths.settings_file
     for notation, key in (("camelot", "8A"), ("open_key", "1m"), ("musical", "Am")):
         save_settings(replace(load_settings(file), key_notation=notation), file)
@@ -303,7 +306,7 @@ SHOTS = Path("/tmp/shots-reviewui14")
 SIZES = ((1280, 800), (900, 600))
 
 
-def test_screenshots_of_the_review_pages(pages: Pages, reviewed: Reviewed) -> None:  # noqa: F811
+def test_screenshots_of_the_review_pages(reviewed: Reviewed, pages: Pages) -> None:  # noqa: F811
     """Written to /tmp/shots-reviewui14/ for a person to look at; the test checks that no
     page is wider than the window."""
     SHOTS.mkdir(exist_ok=True)
