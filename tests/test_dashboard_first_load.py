@@ -3,7 +3,8 @@
 The tray's window loads the page anew each time it opens after a while closed, so what the
 first load costs is part of reopening it: index.html names every module of the page (a
 modulepreload each), so they are fetched at once rather than one level of imports after
-another, each once; plotly.js (3.5 MB) is fetched only by a page that draws a chart.
+another, each once; plotly.js (3.5 MB) is fetched only by a page that draws a chart, and
+Live, whose chart is below the fold of the window, shows itself before it fetches it.
 """
 
 from __future__ import annotations
@@ -108,9 +109,15 @@ def test_pages_without_a_chart_fetch_each_module_once_and_never_plotly(
     assert "/plotly.min.js" not in scripts
 
 
-def test_live_with_a_session_fetches_plotly_once_for_its_chart(
+def test_live_is_ready_before_plotly_is_fetched_and_draws_every_point(
         pages: Pages, with_a_session: DashboardServer) -> None:  # noqa: F811
     page = pages.open(f"{with_a_session.url}/#/live?token={TOKEN}")
-    expect(page.locator("#live-chart .main-svg").first).to_be_attached()
+    chart = page.locator("#live-chart")
+    expect(chart).to_have_attribute("data-chart", "drawn")
+    assert chart.evaluate("(el) => el.data.reduce((sum, t) => sum + t.x.length, 0)") == 18
+    ready = page.evaluate("performance.getEntriesByName('cuepoint-ready')[0].startTime")
+    plotly = page.evaluate("""performance.getEntriesByType('resource')
+        .find((entry) => entry.name.endsWith('/plotly.min.js')).startTime""")
+    assert ready < plotly, "the page was shown without waiting for plotly.js"
     navigate(page, "#/history")  # its trend charts: plotly is there already
     assert fetched(page).count("/plotly.min.js") == 1
