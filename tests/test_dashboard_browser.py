@@ -743,7 +743,7 @@ def done_shown(page: Page) -> int:
 
 
 def live_chart(page: Page) -> Any:
-    """Live's chart, once drawn (the page draws it when idle, after showing its data)."""
+    """Live's chart, once drawn (the page draws it just after showing its data)."""
     chart = page.locator("#live-chart")
     expect(chart).to_have_attribute("data-chart", "drawn")
     return chart

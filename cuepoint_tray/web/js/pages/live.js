@@ -154,12 +154,22 @@ class LiveView {
     fill(this.main, refs.problem, head, refs.startBox,
       this.progressPanel(refs), this.cards(refs), this.queuePanel(refs),
       h("div", {class: "grid-2 row-gap"}, this.chartPanel(refs), this.recentPanel(refs)));
+    const opening = !this.refs;
     this.refs = refs;
-    // Drawn once the page is idle: loading plotly.js (3.5 MB) took longer than all the rest
-    // of opening the window on Live, for a chart below the fold.
     this.stopChart();
     this.chartDrawn = false;
-    this.stopChart = whenIdle(refs.chart, () => this.drawChart(refs.chart));
+    if (opening && !isActive(data)) {
+      // A session over: its chart (below the fold) is drawn once the page is shown. Loading
+      // plotly.js (3.5 MB) took longer than all the rest of opening the window on Live.
+      this.stopChart = whenIdle(refs.chart, () => this.drawChart(refs.chart));
+    } else {
+      // A session running: its chart grows from its first polls, which come every 700 ms
+      // once the page shows, so plotly's loading (a second or so of the page's thread on a
+      // slow machine) comes before rather than between them.
+      refs.chart.dataset.chart = "waiting";
+      await this.drawChart(refs.chart);
+      refs.chart.dataset.chart = "drawn";
+    }
   }
 
   async drawChart(element) {
