@@ -653,7 +653,7 @@ def test_hostile_names_show_literally_everywhere(pages: Pages, history: History)
     recent = page.locator("#recent-tracks")
     for name in hostile:
         expect(recent).to_contain_text(name)
-    traces = page.locator("#live-chart").evaluate("(el) => el.data.map((t) => t.text)")
+    traces = live_chart(page).evaluate("(el) => el.data.map((t) => t.text)")
     trace, point = next((i, j) for i, texts in enumerate(traces) for j, text in enumerate(texts)
                         if "script" in text)
     hover = plotly_hover_text(page, "#live-chart", trace, point)
@@ -742,8 +742,15 @@ def done_shown(page: Page) -> int:
     return int(text.split(" of ")[0].replace(",", ""))
 
 
+def live_chart(page: Page) -> Any:
+    """Live's chart, once drawn (the page draws it just after showing its data)."""
+    chart = page.locator("#live-chart")
+    expect(chart).to_have_attribute("data-chart", "drawn")
+    return chart
+
+
 def points_plotted(page: Page) -> int:
-    return int(page.locator("#live-chart").evaluate(
+    return int(live_chart(page).evaluate(
         "(el) => el.data.reduce((sum, trace) => sum + trace.x.length, 0)"))
 
 

@@ -31,7 +31,7 @@ from cuepoint_tray.controller import QUIT_REASON
 from cuepoint_tray.resources import resource_folder
 from cuepoint_tray.settings import Settings, save_settings, with_values
 from cuepoint_tray.tray.single_instance import ask_running_to_show
-from cuepoint_tray.tray.window import HIDDEN_CLOSE_S
+from cuepoint_tray.tray.window import HIDDEN_CLOSE_S, RENDER_NODES
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEMO = resource_folder("assets", "demo")
@@ -241,9 +241,7 @@ def test_window_opens_hides_on_close_and_a_second_launch_shows_it(tray: Tray) ->
     tray.desktop.screenshot("window-again")
 
 
-def _window_processes(root: int) -> list[str]:
-    """The window's process and WebKit's, among `root`'s descendants (not multiprocessing's
-    resource tracker, which stays for the app's life and costs nothing)."""
+def _descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -257,6 +255,15 @@ def _window_processes(root: int) -> list[str]:
     while todo:
         pid = todo.pop()
         todo.extend(children.get(pid, []))
+        found.append(pid)
+    return found
+
+
+def _window_processes(root: int) -> list[str]:
+    """The window's process and WebKit's, among `root`'s descendants (not multiprocessing's
+    resource tracker, which stays for the app's life and costs nothing)."""
+    found = []
+    for pid in _descendants(root):
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
@@ -302,8 +309,29 @@ def test_a_window_left_hidden_ends_its_processes_and_opens_again_on_show(tray: T
     wait_until(lambda: tray.desktop.painted(window), 60, "the dashboard to be drawn again")
     wait_until(lambda: tray.log().count("window loaded live") == 2, 10, "the live page again")
     assert _window_processes(tray.process.pid)[:1] == waiting, "opened in the waiting process"
+    if not any(RENDER_NODES.glob("renderD*")):  # no GPU: WebKit draws without emulated GL
+        threads = _page_process_threads(tray.process.pid)
+        assert "WebKitWebProces" in threads, "the page process is there"
+        emulated = {name for name in threads if name.startswith("llvmpipe")}
+        assert not emulated and "eadedCompositor" not in threads, threads
     time.sleep(3)  # the Live page's first answer, for the screenshot to show the page
     tray.desktop.screenshot("window-reopened")
+
+
+def _page_process_threads(root: int) -> set[str]:
+    """The names of the threads of WebKit's page processes among `root`'s descendants: with
+    accelerated compositing, a "ThreadedCompositor" ("eadedCompositor", names are cut at 15
+    characters) and, without a GPU, Mesa's "llvmpipe-N" threads emulating OpenGL."""
+    names: set[str] = set()
+    for pid in _descendants(root):
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() != "WebKitWebProces":
+                continue
+            names |= {(task / "comm").read_text().strip()
+                      for task in Path(f"/proc/{pid}/task").iterdir()}
+        except OSError:
+            continue
+    return names
 
 
 def _webkit_processes(root: int) -> list[str]:

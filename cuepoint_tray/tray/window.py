@@ -15,6 +15,12 @@ window process starts that only loads Python, pywebview, GTK and WebKit's librar
 sleeps until it is asked to show a page ("ready"): the next "show" creates the window in it,
 which takes a second or so, where starting all of that anew took several. The DJ who never
 opens the window never pays for it; Quit ends it.
+
+Where there is no GPU (no DRM render node: a virtual machine, a remote desktop, Xvfb), the
+window draws with the CPU rather than through WebKit's accelerated compositing: that would
+be OpenGL emulated on the CPU (Mesa's llvmpipe), whose set-up in the window's process and in
+WebKit's page process took 0.2–1 s of each opening before anything showed, and whose every
+frame costs more than drawing it directly. The dashboard has nothing that needs a GPU.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import queue
 import sys
 import threading
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +50,8 @@ HIDDEN_CLOSE_S = 15.0
 # queues wake them for every message, so this only bounds how long a dead peer goes unseen.
 CHECK_S = 5.0
 Listener = Callable[[str, str], None]
+RENDER_NODES = Path("/dev/dri")  # where Linux lists GPUs that can render: renderD128, ...
+NO_COMPOSITING = "WEBKIT_DISABLE_COMPOSITING_MODE"  # WebKitGTK's own switch
 
 
 class DashboardWindow:
@@ -179,6 +189,7 @@ def run_window(url: str | None, title: str, commands: Any, events: Any) -> None:
     """The window process's main: one window on `url`, driven by `commands`. Without a url,
     load what a window needs and wait for the first "show" to say which page."""
     _set_prgname()
+    os.environ.update(webkit_environment(os.environ))  # read by WebKit, and its processes
     try:
         import webview
 
@@ -215,6 +226,18 @@ def run_window(url: str | None, title: str, commands: Any, events: Any) -> None:
         _obey(window, commands, events, hide_instead_of_closing)
 
     webview.start(obey, gui="gtk" if sys.platform.startswith("linux") else None)
+
+
+def webkit_environment(environ: Mapping[str, str], *, platform: str = sys.platform,
+                       render_nodes: Path = RENDER_NODES) -> dict[str, str]:
+    """What the window process adds to its environment before WebKit loads: accelerated
+    compositing off on Linux where no GPU can render (see the module's docstring). A value
+    the DJ's environment already gives is kept, whichever it is."""
+    if not platform.startswith("linux") or NO_COMPOSITING in environ:
+        return {}
+    if any(render_nodes.glob("renderD*")):
+        return {}
+    return {NO_COMPOSITING: "1"}
 
 
 def _next_command(commands: Any) -> tuple[str, Any]:

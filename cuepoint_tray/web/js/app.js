@@ -2,7 +2,8 @@
 //
 // Routes: #/live, #/history, #/session/<id>, #/compare?ids=a,b, #/settings, #/export/<id>.
 // Each page module exports `render(main, route)`; it resolves when the page's data is on
-// screen and its charts are drawn, and may return a function that stops it (polling). The
+// screen and its charts are drawn (Live's just after the page is shown: its data-chart says when),
+// and may return a function that stops it (polling). The
 // body's data-ready is "1" from then until the next navigation: tests and the benchmark
 // wait for it. Performance marks "cuepoint-route" and "cuepoint-ready" time each page.
 

@@ -2,8 +2,10 @@
 //
 // plotly.js turns some HTML-like tags in text (<b>, <br>, <a href>...) into SVG and decodes
 // entities; names from the DJ's files must show literally, so each one goes through
-// `plotText`. plotly.js itself is loaded on first use, while the page fetches its data.
+// `plotText`. plotly.js itself is loaded on first use, while the page fetches its data; a
+// chart that is not the page's point (Live's) is drawn once the page is shown (`whenIdle`).
 
+const AFTER_PAINT_MS = 500;  // a chart drawn late waits this long after the page's paint
 let loading = null;
 const drawn = new Set();
 
@@ -24,6 +26,29 @@ export function loadPlotly() {
     });
   }
   return loading;
+}
+
+/** Call `draw` (async) once the page has painted what it shows and a moment has passed, so
+ * that loading plotly.js (3.5 MB) and drawing stay off the path to showing the page (its
+ * parsing holds the page's thread for a second on a slow machine). <element data-chart>
+ * says "waiting", then "drawn" once `draw` resolves. Returns a function that calls it off
+ * (the page calls it when it goes). */
+export function whenIdle(element, draw) {
+  element.dataset.chart = "waiting";
+  let cancelled = false;
+  let timer = null;
+  const run = () => {
+    if (cancelled || !element.isConnected) return;
+    draw().then(() => { element.dataset.chart = "drawn"; }, (error) => {
+      element.dataset.chart = "failed";
+      console.warn(error);
+    });
+  };
+  // Two frames: the page's content is painted; then the moment, for the rest of the page.
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    if (!cancelled) timer = setTimeout(run, AFTER_PAINT_MS);
+  }));
+  return () => { cancelled = true; clearTimeout(timer); };
 }
 
 /** Text for plotly with its markup characters as entities, so it shows as written. */

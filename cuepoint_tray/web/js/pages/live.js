@@ -4,7 +4,7 @@
 // polls again at once when shown. When nothing runs, a way to start a match.
 
 import {api, post} from "../api.js";
-import {chart, extend, plotText} from "../charts.js";
+import {chart, extend, plotText, whenIdle} from "../charts.js";
 import {append, card, fill, h, message, names, setText} from "../dom.js";
 import * as f from "../format.js";
 
@@ -17,6 +17,11 @@ const STATUS_COLOURS = {matched: "ok", review: "warn", unmatched: "neutral", err
 const SEARCHING_PHASES = ["starting", "running", "stopping"];
 // An unfinished session the app can continue from its first unmatched track.
 const RESUMABLE = ["paused", "interrupted", "cancelled", "failed"];
+
+/** One list of points per track status, as the chart's traces hold them. */
+function newSeries() {
+  return STATUSES.map(() => ({x: [], y: [], text: []}));
+}
 
 export async function render(main) {
   const view = new LiveView(main);
@@ -37,6 +42,9 @@ class LiveView {
     this.after = 0;
     this.points = 0;
     this.recent = [];
+    this.series = newSeries();  // every point of the session, for a chart drawn late
+    this.chartDrawn = false;
+    this.stopChart = () => {};
     this.stopped = false;
     this.timer = null;
     this.start = null;
@@ -48,6 +56,7 @@ class LiveView {
 
   stop() {
     this.stopped = true;
+    this.stopChart();
     clearTimeout(this.timer);
   }
 
@@ -106,6 +115,7 @@ class LiveView {
       this.after = 0;
       this.points = 0;
       this.recent = [];
+      this.series = newSeries();
       await this.build(data);
     }
     this.update(data);
@@ -144,16 +154,44 @@ class LiveView {
     fill(this.main, refs.problem, head, refs.startBox,
       this.progressPanel(refs), this.cards(refs), this.queuePanel(refs),
       h("div", {class: "grid-2 row-gap"}, this.chartPanel(refs), this.recentPanel(refs)));
+    const opening = !this.refs;
     this.refs = refs;
-    await chart(refs.chart, (p) => ({
-      data: STATUSES.map((status) => ({
-        type: "scatter", mode: "markers", name: f.label(f.TRACK_STATUS, status), x: [], y: [], text: [],
+    this.stopChart();
+    this.chartDrawn = false;
+    if (opening && !isActive(data)) {
+      // A session over: its chart (below the fold) is drawn once the page is shown. Loading
+      // plotly.js (3.5 MB) took longer than all the rest of opening the window on Live.
+      this.stopChart = whenIdle(refs.chart, () => this.drawChart(refs.chart));
+    } else {
+      // A session running: its chart grows from its first polls, which come every 700 ms
+      // once the page shows, so plotly's loading (a second or so of the page's thread on a
+      // slow machine) comes before rather than between them.
+      refs.chart.dataset.chart = "waiting";
+      await this.drawChart(refs.chart);
+      refs.chart.dataset.chart = "drawn";
+    }
+  }
+
+  async drawChart(element) {
+    const series = this.series;
+    await chart(element, (p) => ({
+      data: STATUSES.map((status, i) => ({
+        type: "scatter", mode: "markers", name: f.label(f.TRACK_STATUS, status),
+        x: [...series[i].x], y: [...series[i].y], text: [...series[i].text],
         marker: {color: p[STATUS_COLOURS[status]], size: 7, opacity: .85},
         hovertemplate: "#%{x} %{text}<br>%{y:.2f} s<extra>%{fullData.name}</extra>",
       })),
       layout: {showlegend: true, xaxis: {title: "Track (in the order finished)", rangemode: "tozero"},
         yaxis: {title: "Seconds", rangemode: "tozero"}, margin: {l: 52, r: 12, t: 30, b: 44}},
     }));
+    if (series !== this.series || !element.isConnected) return;  // another session by now
+    // Points that came while plotly loaded and drew.
+    const late = STATUSES.map((_, i) => ({x: series[i].x.slice(element.data[i].x.length),
+      y: series[i].y.slice(element.data[i].y.length), text: series[i].text.slice(element.data[i].text.length)}));
+    const indices = late.map((_, i) => i).filter((i) => late[i].x.length);
+    if (indices.length) extend(element, {x: indices.map((i) => late[i].x), y: indices.map((i) => late[i].y),
+      text: indices.map((i) => late[i].text)}, indices);
+    this.chartDrawn = true;
   }
 
   progressPanel(refs) {
@@ -350,14 +388,17 @@ class LiveView {
     const byStatus = STATUSES.map(() => ({x: [], y: [], text: []}));
     for (const track of tracks) {
       this.points += 1;
-      const series = byStatus[Math.max(0, STATUSES.indexOf(track.status))];
-      series.x.push(this.points);
-      series.y.push(track.elapsed_ms / 1000);
-      series.text.push(plotText(f.trackName(track.rekordbox.artist, track.rekordbox.name)));
+      const index = Math.max(0, STATUSES.indexOf(track.status));
+      const text = plotText(f.trackName(track.rekordbox.artist, track.rekordbox.name));
+      for (const series of [byStatus[index], this.series[index]]) {
+        series.x.push(this.points);
+        series.y.push(track.elapsed_ms / 1000);
+        series.text.push(text);
+      }
     }
     const indices = byStatus.map((_, i) => i).filter((i) => byStatus[i].x.length);
-    extend(this.refs.chart, {x: indices.map((i) => byStatus[i].x), y: indices.map((i) => byStatus[i].y),
-      text: indices.map((i) => byStatus[i].text)}, indices);
+    if (this.chartDrawn) extend(this.refs.chart, {x: indices.map((i) => byStatus[i].x),
+      y: indices.map((i) => byStatus[i].y), text: indices.map((i) => byStatus[i].text)}, indices);
     this.recent = [...tracks.slice(-RECENT).reverse(), ...this.recent].slice(0, RECENT);
     fill(this.refs.recent, this.recent.map((track) => h("li", {"data-track": track.id},
       h("span", {class: "num muted"}, f.ms(track.elapsed_ms)),
