@@ -228,14 +228,16 @@ def _header(candidates: list[tuple[Candidate, list[Any]]]) -> list[list[Any]]:
             for c in first.components]
 
 
-_Expected = list[tuple[str, float, str | None, Any, str]]
+_Expected = list[tuple[str, float, str | None, Any, str, int]]
 
 
 def _expected(header: list[list[Any]]) -> _Expected:
     """Each header component's name, weight, Beatport side's code and its function, and the
-    detail's start (the DJ's side and " vs "), worked out once for a track's candidates."""
-    return [(name, weight, code, _SIDES[code] if code else None, f"{dj_side} vs ")
-            for name, weight, dj_side in header for code in [_CODES.get(name)]]
+    detail's start (the DJ's side and " vs ") and its length, worked out once for a track's
+    candidates."""
+    return [(name, weight, code, _SIDES[code] if code else None, start, len(start))
+            for name, weight, dj_side in header
+            for code, start in [(_CODES.get(name), f"{dj_side} vs ")]]
 
 
 def _components(components: tuple[Component, ...], values: list[Any],
@@ -248,10 +250,11 @@ def _components(components: tuple[Component, ...], values: list[Any],
     Called for each of a long session's 40,000 candidates on the writer's thread, so in one
     pass, a Beatport side worked out only when the detail starts as expected."""
     packed: list[list[Any]] = []
+    add = packed.append
     weighted = total = 0.0
     if len(components) == len(expected):
-        for component, (name, weight, code, side, start) in zip(components, expected,
-                                                                strict=True):
+        for component, (name, weight, code, side, start, cut) in zip(components, expected,
+                                                                     strict=True):
             if component.name != name or component.weight != weight:
                 break  # not the header's components: kept in full, below
             similarity = round(component.similarity, 4)
@@ -260,13 +263,12 @@ def _components(components: tuple[Component, ...], values: list[Any],
             detail = component.detail
             if side is not None and detail.startswith(start):
                 try:
-                    computed = side(values) == detail[len(start):]
+                    if side(values) == detail[cut:]:
+                        add([similarity, code])
+                        continue
                 except (TypeError, AttributeError, ValueError):  # a field of another type
-                    computed = False
-                if computed:
-                    packed.append([similarity, code])
-                    continue
-            packed.append([similarity, None, detail])
+                    pass
+            add([similarity, None, detail])
         else:
             return packed, round(weighted / total, 4) if total else None
     full = [[c.name, round(c.similarity, 4), c.weight, c.detail] for c in components]
