@@ -245,7 +245,7 @@ def _components(components: tuple[Component, ...], values: list[Any],
     """A candidate's components against the header (`_expected`): [similarity, code] where
     the header's DJ's side, " vs " and the code's Beatport side give the detail back, else
     [similarity, None, detail]; all of them in full ({"full": [[name, similarity, weight,
-    detail], ...]}) when names or weights differ. Also the score they give (`_weighted`).
+    detail], ...]}) when names or weights differ. Also the score they give (`_score`).
 
     Called for each of a long session's 40,000 candidates on the writer's thread, so in one
     pass, a Beatport side worked out only when the detail starts as expected."""
@@ -271,18 +271,15 @@ def _components(components: tuple[Component, ...], values: list[Any],
             add([similarity, None, detail])
         else:
             return packed, round(weighted / total, 4) if total else None
-    full = [[c.name, round(c.similarity, 4), c.weight, c.detail] for c in components]
-    return {"full": full}, _weighted([(round(c.similarity, 4), c.weight) for c in components])
-
-
-def _weighted(parts: list[tuple[float, float]]) -> float | None:
-    """A candidate's score from its components, as the scoring computes it (frozen here);
-    None when they weigh nothing."""
-    return _score([similarity for similarity, _weight in parts], [weight for _s, weight in parts])
+    full: list[list[Any]] = [[c.name, round(c.similarity, 4), c.weight, c.detail]
+                             for c in components]
+    return {"full": full}, _score([similarity for _n, similarity, _w, _d in full],
+                                  [weight for _n, _s, weight, _d in full])
 
 
 def _score(similarities: list[float], weights: list[float]) -> float | None:
-    """`_weighted` of the components' similarities and weights, given apart."""
+    """A candidate's score from its components' similarities and weights, as the scoring
+    computes it (frozen here); None when they weigh nothing."""
     total = sum(weights)
     if not total:
         return None
@@ -361,7 +358,8 @@ class Pack:
         _rank, score, found_by, vetoes, lost, packed, values = entry
         components = self._components(packed, values)
         if score is None:
-            score = _weighted([(c["similarity"], c["weight"]) for c in components])
+            score = _score([c["similarity"] for c in components],
+                           [c["weight"] for c in components])
         return {"score": score, "components": components,
                 "vetoes": vetoes, "lost_because": "; ".join(vetoes) if lost == 0 else lost,
                 "found_by": found_by}
@@ -405,25 +403,24 @@ class Pack:
 
     def match(self, beatport_id: int | None) -> BeatportTrack | None:
         """The track's match (its bp_id given), from the best candidate or kept in full."""
-        if beatport_id is None:
+        if beatport_id is None or (values := self._match_values()) is None:
             return None
-        if "match" in self.extra:
-            return beatport_track(beatport_id, self.extra["match"])
-        entry = self.by_rank.get(self.best_rank) if self.best_rank is not None else None
-        return None if entry is None else beatport_track(beatport_id, entry[6])
+        return beatport_track(beatport_id, values)
 
     def match_fields(self, beatport_id: int | None) -> dict[str, Any] | None:
         """`match` as a track's fields by name, id first, lists as lists (what the track
         shape holds), without building the track."""
-        if beatport_id is None:
-            return None
-        if "match" in self.extra:
-            values = self.extra["match"]
-        elif self.best_rank is not None and self.best_rank in self.by_rank:
-            values = self.by_rank[self.best_rank][6]
-        else:
+        if beatport_id is None or (values := self._match_values()) is None:
             return None
         return {"id": beatport_id, **beatport_fields(beatport_id, values)}
+
+    def _match_values(self) -> list[Any] | None:
+        """The `beatport_values` of the track's match: kept in full, else the best
+        candidate's (None when neither is stored)."""
+        if "match" in self.extra:
+            return self.extra["match"]
+        entry = self.by_rank.get(self.best_rank) if self.best_rank is not None else None
+        return None if entry is None else entry[6]
 
     def breakdown(self) -> list[dict[str, Any]]:
         """The components of the chosen (or doubtful, or best) candidate: the track's."""
