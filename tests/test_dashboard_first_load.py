@@ -15,15 +15,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from dashboard_fixtures import demo_history
 from playwright.sync_api import Page, expect
 from test_dashboard_browser import Pages, browser, navigate, pages  # noqa: F401
 
-from cuepoint_tray.catalog_server import CatalogServer
 from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
 from cuepoint_tray.paths import AppPaths, resolve_paths
-from cuepoint_tray.rekordbox import read_library
 from cuepoint_tray.resources import resource_folder
-from cuepoint_tray.session import run_match
 from cuepoint_tray.settings import Settings, save_settings
 
 WEB = resource_folder("web")
@@ -83,12 +81,7 @@ def serve(paths: AppPaths) -> DashboardServer:
 
 @pytest.fixture(scope="module")
 def with_a_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DashboardServer]:
-    paths = resolve_paths(tmp_path_factory.mktemp("first-load")).create()
-    library = read_library(DEMO / "rekordbox.xml")
-    with CatalogServer(DEMO / "catalog.jsonl").start() as catalog:
-        settings = Settings(beatport_web_url=catalog.url, beatport_api_url=catalog.url + "/v4",
-                            requests_per_second=500.0)
-        run_match(library, [library.find_playlist("Crate Digging")], settings, paths)
+    paths = demo_history(tmp_path_factory.mktemp("first-load"))
     save_settings(Settings(rekordbox_library=str(DEMO / "rekordbox.xml")), paths.settings_file)
     with serve(paths) as server:
         yield server

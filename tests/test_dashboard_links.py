@@ -12,19 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dashboard_fixtures import demo_history
 from playwright.sync_api import expect
 from test_dashboard_browser import Pages, browser, open_track, pages  # noqa: F401
 from test_store_builders import set_beatport_url
 
-from cuepoint_tray.catalog_server import CatalogServer
 from cuepoint_tray.dashboard import DashboardAPI, DashboardServer
-from cuepoint_tray.paths import resolve_paths
-from cuepoint_tray.rekordbox import read_library
-from cuepoint_tray.resources import resource_folder
-from cuepoint_tray.session import run_match
-from cuepoint_tray.settings import Settings
 
-DEMO = resource_folder("assets", "demo")
 TOKEN = "links-token-0123456789"
 URLS = {
     "https://www.beatport.com/track/solstice/123": True,
@@ -40,12 +34,7 @@ URLS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DashboardServer, list[int]]]:
-    paths = resolve_paths(tmp_path_factory.mktemp("links")).create()
-    library = read_library(DEMO / "rekordbox.xml")
-    with CatalogServer(DEMO / "catalog.jsonl").start() as catalog:
-        settings = Settings(beatport_web_url=catalog.url, beatport_api_url=catalog.url + "/v4",
-                            requests_per_second=500.0)
-        run_match(library, [library.find_playlist("Crate Digging")], settings, paths)
+    paths = demo_history(tmp_path_factory.mktemp("links"))
     with sqlite3.connect(paths.database) as db:
         matched = [row[0] for row in db.execute(
             "SELECT id FROM track_results WHERE status = 'matched' ORDER BY position")]
