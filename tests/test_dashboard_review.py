@@ -29,6 +29,7 @@ from test_dashboard_browser import (  # noqa: F401  (fixtures)
     Pages,
     assert_shown_literally,
     browser,
+    live_chart,
     navigate,
     pages,
 )
@@ -331,6 +332,7 @@ def test_screenshots_of_the_review_pages(reviewed: Reviewed, pages: Pages) -> No
             shoot("export")
             navigate(page, "#/live")
             expect(page.locator("#start-panel [data-picker-ready]")).to_be_visible()
+            live_chart(page)  # drawn just after the page shows: shot as a DJ sees it
             shoot("live")
             page.locator("#playlist-search").fill("warm")
             page.locator("#start-panel").scroll_into_view_if_needed()
