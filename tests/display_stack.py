@@ -184,8 +184,18 @@ class DisplayStack:
 
     def x(self, command: list[str], check: bool = False) -> str:
         """Run an X/D-Bus tool on this desktop; its stdout ("" when it fails, unless check)."""
-        done = subprocess.run(command, capture_output=True, text=True, env=self.child_env(),
-                              timeout=60, check=check)
+        def run() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(command, capture_output=True, text=True,
+                                  env=self.child_env(), timeout=60, check=check)
+        try:
+            done = run()
+        except OSError:  # a fork the machine refused for a moment: once more, then say why
+            time.sleep(1)
+            try:
+                done = run()
+            except OSError as error:
+                raise OSError(f"{command[0]} could not start ({error}); this test process "
+                              f"has {_resources()}") from error
         return done.stdout if done.returncode == 0 else ""
 
     def tray_icon(self, name: str = "cuepoint-tray") -> str | None:
@@ -316,3 +326,11 @@ def _window_class(window: Any) -> tuple[str, ...]:
         return tuple(window.get_wm_class() or ())
     except Exception:
         return ()
+
+
+def _resources() -> str:
+    """What a failed fork may have run short of, for the failure's message."""
+    status = Path("/proc/self/status").read_text(encoding="utf-8")
+    wanted = ("VmSize", "VmRSS", "Threads")
+    kept = [line.replace("\t", " ") for line in status.splitlines() if line.startswith(wanted)]
+    return ", ".join([f"{len(os.listdir('/proc/self/fd'))} open files", *kept])

@@ -198,6 +198,7 @@ def tray_first_run(desktop: Any, program: Path, data: Path, *, cwd: Path, env: d
                            stdout=(data.parent / f"{name}.out").open("wb"),
                            stderr=subprocess.STDOUT)
     shot = data.parent / f"{name}-icon.png"
+    log = data / "logs" / "cuepoint.log"
     try:
         icon = wait_until(desktop.tray_icon, 60, "the tray icon to dock")
 
@@ -215,6 +216,8 @@ def tray_first_run(desktop: Any, program: Path, data: Path, *, cwd: Path, env: d
         window = wait_until(lambda: desktop.visible_window("CuePoint Tray"), 60, "the window")
         wait_until(lambda: desktop.painted(window), 30, "the window to draw its page")
         desktop.screenshot(f"{name}-window")
+        # WebKit may paint before pywebview reports the page loaded: quit only once it has
+        wait_until(lambda: "window loaded" in read_log(log), 30, "the window to report its page")
     finally:
         app.send_signal(signal.SIGTERM)
         try:
@@ -224,6 +227,8 @@ def tray_first_run(desktop: Any, program: Path, data: Path, *, cwd: Path, env: d
             app.wait(5)
     real = draw_icon(load_base_icon(), IconLook())
     disc = draw_icon(load_base_icon(data.parent / "no-such-icon.png"), IconLook())
-    log = data / "logs" / "cuepoint.log"
-    return TrayLook(icon_distance(docked, real), icon_distance(docked, disc),
-                    log.read_text(encoding="utf-8") if log.exists() else "")
+    return TrayLook(icon_distance(docked, real), icon_distance(docked, disc), read_log(log))
+
+
+def read_log(log: Path) -> str:
+    return log.read_text(encoding="utf-8") if log.exists() else ""
