@@ -126,6 +126,9 @@ class HistoryWriter:
         self._unwritten: dict[int, str] = {}  # session id -> why its tracks were not written
         self.transactions = 0  # batches committed; tests read it to see batching
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # Set when the writer must not wait out a batch: a call, a full batch, stop. The
+        # writer wakes once per batch, not per event (see _drain).
+        self._urgent = threading.Event()
         self._run_started = time.monotonic()
         self._wall_base_ms = 0.0
         self._closed = False
@@ -151,6 +154,8 @@ class HistoryWriter:
                         type(payload).__name__)
             return
         self._queue.put((self.session_id, payload))
+        if self._queue.qsize() >= self.batch_size:
+            self._urgent.set()
 
     # --- synchronous calls, run on the writer thread in queue order -----------------------
 
@@ -248,6 +253,7 @@ class HistoryWriter:
             return
         self._closed = True
         self._queue.put(_STOP)
+        self._urgent.set()
         self._thread.join(timeout=60)
         if self._thread.is_alive():
             log.error("history writer did not stop within 60 s")
@@ -269,37 +275,51 @@ class HistoryWriter:
             raise HistoryError("The history writer is closed.")
         future: Future[T] = Future()
         self._queue.put(_Call(run, future, atomic))
+        self._urgent.set()
         return future.result()
 
     # --- the writer thread -------------------------------------------------------------
 
     def _drain(self) -> None:
-        pending: list[_Item] = []
-        deadline = 0.0
         try:
             while True:
-                timeout = max(0.0, deadline - time.monotonic()) if pending else None
-                try:
-                    item = self._queue.get(timeout=timeout)
-                except queue.Empty:
-                    pending = self._write_batch(pending)
-                    continue
-                if isinstance(item, tuple):
-                    if not pending:
-                        deadline = time.monotonic() + self.batch_seconds
-                    pending.append(item)
-                    if len(pending) >= self.batch_size:
-                        pending = self._write_batch(pending)
-                    continue
-                pending = self._write_batch(pending)
-                if item is _STOP:
+                first = self._queue.get()
+                if isinstance(first, tuple):  # an event: the rest of its batch, in one wake
+                    self._urgent.wait(self.batch_seconds)
+                self._urgent.clear()
+                if not self._handle([first, *self._queued()]):
                     return
-                self._run_call(item)
         except BaseException as exc:  # the thread must not die silently
             self._failed(exc)
             raise
         finally:
             self.db.close()
+
+    def _queued(self) -> list[Any]:
+        """What is on the queue now, without waiting."""
+        items = []
+        while True:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                return items
+
+    def _handle(self, items: list[Any]) -> bool:
+        """Write the events in batches of up to `batch_size`, and run the calls, in queue
+        order; False once the writer is told to stop."""
+        pending: list[_Item] = []
+        for item in items:
+            if isinstance(item, tuple):
+                pending.append(item)
+                if len(pending) >= self.batch_size:
+                    pending = self._write_batch(pending)
+                continue
+            pending = self._write_batch(pending)
+            if item is _STOP:
+                return False
+            self._run_call(item)
+        self._write_batch(pending)
+        return True
 
     def _run_call(self, call: _Call) -> None:
         try:
