@@ -326,16 +326,16 @@ def test_the_key_is_derived_once_per_library_and_still_checked(rich: Path,
     """Each re-read of the same library opens its new snapshot with the key derived the
     first time (SQLCipher's own derivation is skipped); the tree is the same. A library with
     another salt gets its own key, and one with another key is still refused."""
-    from cuepoint_tray.rekordbox import masterdb
+    from cuepoint_tray.rekordbox import masterdb_key
 
     first = open_library(rich)
-    derived = masterdb.key_derivations
+    derived = masterdb_key.derivations
     again = open_library(rich)
-    assert masterdb.key_derivations == derived
+    assert masterdb_key.derivations == derived
     assert format_tree(again.root) == format_tree(first.root)
     assert again.tracks_of(again.find_playlist("Sets/Friday")) == first.tracks_of(
         first.find_playlist("Sets/Friday"))
     real = open_library(require(REAL / "master_locked.db"))  # another file, another salt
     assert format_tree(real.root) == ["Trial playlist - Cloud Library Sync  (empty)"]
-    assert masterdb.key_derivations <= derived + 1
+    assert masterdb_key.derivations <= derived + 1
     test_a_master_db_with_another_key(tmp_path)
