@@ -1,5 +1,5 @@
 """A master.db's SQLCipher key, kept on disk per library: a later run reads the library
-without deriving the key and without importing pyrekordbox or SQLAlchemy; a missing,
+without deriving the key, and no run imports pyrekordbox or SQLAlchemy for it; a missing,
 damaged, wrong or unwritable key file never stops a read. And the entries of every list,
 grouped by SQLite, are what reading them row by row gives."""
 
@@ -59,10 +59,21 @@ def test_a_later_run_reads_with_the_kept_key_and_loads_neither_pyrekordbox_nor_s
         library: Path, tmp_path: Path) -> None:
     key_file = tmp_path / "cache" / "masterdb-keys.json"
     first, _ = read_in_a_new_process(library, key_file)
-    assert first["derived"] == 1 and first["tree"] == TREE
+    assert first == {"derived": 1, "tree": TREE, "loaded": []}
     assert key_file.stat().st_mode & 0o777 == 0o600
     later, _ = read_in_a_new_process(library, key_file)
     assert later == {"derived": 0, "tree": TREE, "loaded": []}
+
+
+def test_the_passphrase_read_from_pyrekordbox_s_source_is_the_one_it_carries() -> None:
+    from cuepoint_tray.rekordbox import masterdb_key
+
+    masterdb.quiet_pyrekordbox()
+    from pyrekordbox.masterdb.database import BLOB
+    from pyrekordbox.utils import deobfuscate
+
+    assert masterdb_key._passphrase_in_source() == deobfuscate(BLOB)
+    assert masterdb_key.passphrase() == deobfuscate(BLOB)
 
 
 def test_a_damaged_key_file_is_written_again(library: Path, tmp_path: Path) -> None:

@@ -1,32 +1,36 @@
 """The SQLCipher key of a Rekordbox master.db, derived once per library and kept on disk.
 
 Rekordbox 6 and 7 encrypt master.db with one passphrase, the same for every library, which
-pyrekordbox ships (obfuscated). SQLCipher turns it into the file's key with PBKDF2 over the
-file's salt (its first 16 bytes): a third of a CPU-second, on every connection. Given the
-key itself ("raw", x'…'), SQLCipher skips that. A library keeps its salt, so the key is
-derived once (importing pyrekordbox, about a second, only for its passphrase) and kept:
+pyrekordbox ships (obfuscated; `passphrase` reads it without importing pyrekordbox).
+SQLCipher turns it into the file's key with PBKDF2 over the file's salt (its first 16
+bytes): a third of a CPU-second, on every connection. Given the key itself ("raw", x'…'),
+SQLCipher skips that. A library keeps its salt, so the key is derived once and kept:
 
 - in this process, by salt, for the tray's re-reads;
 - on disk, in a small JSON file in the app's cache folder (`AppPaths.masterdb_keys`), so a
-  later run (the command line, the tray after a restart) neither derives it nor imports
-  pyrekordbox. The callers that know the app's folders pass the file's path.
+  later run (the command line, the tray after a restart) does not derive it again. The
+  callers that know the app's folders pass the file's path.
 
 The key is no secret: every Rekordbox library's key comes from the same published
 passphrase and the salt stored in the clear at the file's start. The file is written 0600
 all the same (only the user reads it), as a key file should be. A missing, damaged or
 unwritable key file never stops a read: the key is derived again and the reason logged.
-A kept key is only trusted once SQLCipher accepts it (see masterdb._Snapshot).
+A kept key is only trusted once SQLCipher accepts it (masterdb._connect).
 """
 
 from __future__ import annotations
 
+import ast
+import base64
 import hashlib
+import importlib.util
 import json
 import logging
 import os
 import re
 import tempfile
 import threading
+import zlib
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -88,7 +92,15 @@ def forget_key(salt: bytes) -> None:
 
 
 def passphrase() -> str:
-    """Rekordbox's passphrase, as pyrekordbox carries it."""
+    """Rekordbox's passphrase, as pyrekordbox carries it (obfuscated).
+
+    Read from pyrekordbox's source, two constants, when it is there as expected: importing
+    pyrekordbox runs all of it and SQLAlchemy (about a second, and 60 MB the tray would
+    then keep) for them. Imported otherwise (a frozen build without sources, another
+    layout); a wrong one would only be refused by SQLCipher, in one sentence."""
+    found = _passphrase_in_source()
+    if found is not None:
+        return found
     from cuepoint_tray.rekordbox.masterdb import quiet_pyrekordbox
 
     quiet_pyrekordbox()
@@ -96,6 +108,38 @@ def passphrase() -> str:
     from pyrekordbox.utils import deobfuscate
 
     return str(deobfuscate(BLOB))
+
+
+def _passphrase_in_source() -> str | None:
+    try:
+        spec = importlib.util.find_spec("pyrekordbox")  # finds it without running it
+        if spec is None or spec.origin is None:
+            return None
+        package = Path(spec.origin).parent
+        blob = _constant(package / "masterdb" / "database.py", "BLOB")
+        key = _constant(package / "utils.py", "BLOB_KEY")
+        if blob is None or key is None:
+            return None
+        # pyrekordbox.utils.deobfuscate:
+        data = base64.b85decode(blob)
+        xored = bytes(byte ^ key[n % len(key)] for n, byte in enumerate(data))
+        return zlib.decompress(xored).decode("utf-8")
+    except (OSError, ValueError, SyntaxError, ImportError, zlib.error) as exc:
+        log.info("pyrekordbox's passphrase is not where it was: importing pyrekordbox (%s)",
+                 exc)
+        return None
+
+
+def _constant(source: Path, name: str) -> bytes | None:
+    """The bytes a module's top-level `name = b"..."` assigns, without running the module."""
+    for statement in ast.parse(source.read_bytes(), str(source)).body:
+        if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and statement.targets[0].id == name
+                and isinstance(statement.value, ast.Constant)
+                and isinstance(statement.value.value, bytes)):
+            return statement.value.value
+    return None
 
 
 def _remember(salt: bytes, raw_key: str) -> None:
