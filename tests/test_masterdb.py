@@ -339,3 +339,23 @@ def test_the_key_is_derived_once_per_library_and_still_checked(rich: Path,
     assert format_tree(real.root) == ["Trial playlist - Cloud Library Sync  (empty)"]
     assert masterdb_key.derivations <= derived + 1
     test_a_master_db_with_another_key(tmp_path)
+
+
+def test_the_snapshot_is_never_synced_to_disk(tmp_path: Path) -> None:
+    """Closing a snapshot with a copied WAL checkpoints it; synced, that was an fsync of the
+    whole copy inside the driver's close(), with the GIL held (a stall of the tray's menu)."""
+    plain = tmp_path / "master.db"
+    plain.write_bytes(require(REAL / "master_unlocked.db").read_bytes())
+    rekordbox = sqlite3.connect(plain, isolation_level=None)
+    rekordbox.execute("PRAGMA journal_mode = WAL")
+    rekordbox.execute("PRAGMA wal_autocheckpoint = 0")
+    rekordbox.execute("UPDATE djmdPlaylist SET Name = 'In the WAL' WHERE ID = '2602250856'")
+    try:
+        library = open_library(plain)
+        snapshot = library._snapshot  # type: ignore[attr-defined]
+        assert Path(str(snapshot.copy) + "-wal").exists()
+        assert snapshot.read(lambda db: db.execute("PRAGMA synchronous").fetchone()) == (0,)
+        library.close()  # type: ignore[attr-defined]
+        assert not snapshot.copy.parent.exists()
+    finally:
+        rekordbox.close()
