@@ -5,8 +5,8 @@ Rekordbox keeps the library in an SQLCipher-encrypted SQLite file. The playlist 
 tracks are read with plain SQL through the driver (sqlcipher3, or sqlite3 for a decrypted
 copy): no ORM, so listing a big library costs little and adds little to the tray's memory.
 pyrekordbox, and SQLAlchemy with it (about a second to import, some 60 MB), is imported only
-for what only it knows: Rekordbox's passphrase, when a library's key was never derived
-(masterdb_key.py keeps it), and the rules of an intelligent playlist, when a library has one.
+for the rules of an intelligent playlist, when a library has one. The key is worked out from
+the passphrase pyrekordbox carries, once per library, and kept (masterdb_key.py).
 
 Why a snapshot: Rekordbox may be running. Any SQLite connection to its file — even a
 read-only one — takes shared locks while it reads; with a rollback journal that makes
