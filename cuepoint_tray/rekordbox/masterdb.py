@@ -2,8 +2,9 @@
 never written.
 
 Rekordbox keeps the library in an SQLCipher-encrypted SQLite file. The playlist tree and the
-tracks are read with plain SQL through the driver (sqlcipher3, or sqlite3 for a decrypted
-copy): no ORM, so listing a big library costs little and adds little to the tray's memory.
+tracks are read with plain SQL through the driver (sqlcipher3, a decrypted copy too; sqlite3
+when it is missing): no ORM, so listing a big library costs little and adds little to the
+tray's memory.
 pyrekordbox, and SQLAlchemy with it (about a second to import, some 60 MB), is imported only
 for the rules of an intelligent playlist, when a library has one. The key is worked out from
 the passphrase pyrekordbox carries, once per library, and kept (masterdb_key.py).
