@@ -132,12 +132,15 @@ def _context(args: argparse.Namespace) -> Context:
 
 
 def _settings_now(paths: AppPaths, args: argparse.Namespace) -> Settings:
-    """The settings file as it is now, with the command line's Beatport options over it."""
+    """The settings file as it is now, with the command line's Beatport options over it.
+    Commands that never ask Beatport leave the system keyring alone: finding its backend
+    alone takes a quarter of a second (and a locked keyring may ask to be unlocked)."""
     from cuepoint_tray.startup import command_line_settings, settings_reader
 
     overrides = command_line_settings(getattr(args, "beatport_url", None),
                                       getattr(args, "token", None))
-    return settings_reader(paths, overrides)()
+    needs_token = args.command not in _WITHOUT_BEATPORT
+    return settings_reader(paths, overrides, with_secrets=needs_token)()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -284,7 +287,8 @@ def _add_library_option(command: argparse.ArgumentParser, *, required: bool = Fa
 def cmd_playlists(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.rekordbox import format_tree, open_playlists
 
-    library = open_playlists(_library_path(args, context))
+    library = open_playlists(_library_path(args, context),
+                             key_file=context.paths.masterdb_keys)
     for line in format_tree(library.root):
         print(line)
     return 0
@@ -419,7 +423,8 @@ def _register_match(commands: argparse._SubParsersAction[argparse.ArgumentParser
 def cmd_match(args: argparse.Namespace, context: Context) -> int:
     from cuepoint_tray.rekordbox import open_playlists
 
-    library = open_playlists(_library_path(args, context))
+    library = open_playlists(_library_path(args, context),
+                             key_file=context.paths.masterdb_keys)
     names = args.playlist or [context.settings.default_playlist]
     if not any(names):
         raise CuepointError("Which playlist? Pass --playlist 'Folder/Playlist' or set "
@@ -542,7 +547,7 @@ def cmd_eval(args: argparse.Namespace, context: Context) -> int:
 
     truth = read_truth(Path(args.truth))
     families = read_families(Path(args.families)) if args.families else None
-    library = open_library(Path(args.library))
+    library = open_library(Path(args.library), key_file=context.paths.masterdb_keys)
     playlist = library.find_playlist(args.playlist)
     with CatalogServer(Path(args.catalog), token=args.token).start() as server, \
             tempfile.TemporaryDirectory(prefix="cuepoint-eval-") as scratch:
@@ -998,3 +1003,7 @@ def cmd_dashboard(args: argparse.Namespace, context: Context) -> int:
 _REGISTRARS = [_register_settings, _register_login, _register_playlists, _register_catalog_server,
                _register_search, _register_match, _register_eval, _register_demo,
                _register_history, _register_review, _register_dashboard]
+
+# Commands that never ask Beatport, so need no token from the keyring (see _settings_now).
+_WITHOUT_BEATPORT = frozenset({cmd_playlists, cmd_sessions, cmd_show, cmd_compare, cmd_report,
+                               cmd_export, cmd_vacuum})

@@ -82,7 +82,7 @@ class SessionController:
                  listeners: Sequence[Listener] = ()) -> None:
         self.paths = paths
         self.settings = settings  # read at each start, so new settings apply to the next run
-        self.library = CurrentLibrary()
+        self.library = CurrentLibrary(key_file=paths.masterdb_keys)
         self.listeners = list(listeners)
         self._lock = threading.Lock()
         self._state = ControllerState()

@@ -35,6 +35,11 @@ class AppPaths:
         return self.config_dir / "settings.toml"
 
     @property
+    def masterdb_keys(self) -> Path:
+        """The SQLCipher key of each Rekordbox master.db read, by salt (masterdb_key.py)."""
+        return self.cache_dir / "masterdb-keys.json"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "cuepoint.log"
 

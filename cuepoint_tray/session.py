@@ -102,7 +102,7 @@ def resume_match(session_id: int, settings: Settings, paths: AppPaths, *,
         # too, while another live process's is refused by resume_session.
         if session["status"] == "completed" and len(done) >= session["tracks"]:
             raise CuepointError(f"Session {session_id} is completed: nothing to resume.")
-        library = open_library(Path(session["xml_path"]))
+        library = open_library(Path(session["xml_path"]), key_file=paths.masterdb_keys)
         playlists = [library.find_playlist(path) for path in session["playlists"]]
         tracks = _tracks_by_id(library, playlists)
         jobs = jobs_for([(p.path_text, p.track_ids) for p in playlists])

@@ -46,11 +46,13 @@ def command_line_settings(beatport_url: str | None = None,
     return overrides
 
 
-def settings_reader(paths: AppPaths, overrides: Mapping[str, Any]) -> Callable[[], Settings]:
-    """The settings file as it is at each call, with `overrides` over it."""
+def settings_reader(paths: AppPaths, overrides: Mapping[str, Any], *,
+                    with_secrets: bool = True) -> Callable[[], Settings]:
+    """The settings file as it is at each call, with `overrides` over it (`with_secrets` as
+    for load_settings)."""
     def settings() -> Settings:
-        return with_values(load_settings(paths.settings_file), overrides,
-                           source="the command line")
+        return with_values(load_settings(paths.settings_file, with_secrets=with_secrets),
+                           overrides, source="the command line")
     return settings
 
 

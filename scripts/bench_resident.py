@@ -2,7 +2,11 @@
 process tree (the tray, the window process, WebKit's processes) under Xvfb.
 
     python scripts/bench_resident.py [--window S] [--reopens N] [--source DIR]
-                                     [--xml FILE --playlist P]
+                                     [--library FILE --playlist P]
+
+`--library` (also `--xml`, `--masterdb`) is an XML export or a master.db, used in place
+(CuePoint only reads it; a master.db through a snapshot copy); e.g. `--masterdb
+master50k.db --playlist "Everything 5000"` for bench_masterdb.py's 50,000-track library.
 
 Phases, each measured over `--window` seconds (default 40) of nothing happening:
   1. the tray alone, after start-up;
@@ -193,15 +197,16 @@ def main() -> int:
     parser.add_argument("--reopens", type=int, default=1,
                         help="times the window is closed for a while and opened again")
     parser.add_argument("--source", type=Path, default=ROOT, help="run the tray from here")
-    parser.add_argument("--xml", type=Path, default=resource_folder("assets", "demo")
-                        / "rekordbox.xml")
+    parser.add_argument("--library", "--xml", "--masterdb", dest="library", type=Path,
+                        default=resource_folder("assets", "demo") / "rekordbox.xml",
+                        help="the Rekordbox library: an XML export or a master.db")
     parser.add_argument("--playlist", default="Crate Digging")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-resident-") as folder:
         data = Path(folder) / "data"
         (data / "config").mkdir(parents=True)
-        save_settings(with_values(Settings(), {"rekordbox_library": str(args.xml),
+        save_settings(with_values(Settings(), {"rekordbox_library": str(args.library),
                                                "default_playlist": args.playlist},
                                   source="the benchmark"), data / "config" / "settings.toml")
         with DisplayStack(Path(folder) / "desktop").start() as desktop:

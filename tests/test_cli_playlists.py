@@ -104,3 +104,21 @@ def test_real_command_prints_no_traceback(tmp_path: Path) -> None:
     assert done.returncode == 1 and done.stdout == ""
     assert_one_error_line(done.stderr)
     assert "is cut off before its end" in done.stderr
+
+
+def test_listing_leaves_the_system_keyring_alone_and_matching_does_not(tmp_path: Path) -> None:
+    """Listing needs no Beatport token: finding keyring's backend alone took a quarter of a
+    second of every `cuepoint playlists` (and a locked keyring may ask to be unlocked)."""
+    xml = tmp_path / "rekordbox.xml"
+    xml.write_text(NESTED, encoding="utf-8")
+    code = ("import sys\nfrom cuepoint_tray.cli import _context, build_parser\n"
+            "_context(build_parser().parse_args(sys.argv[1:]))\n"
+            "print('keyring' in sys.modules)")
+    asked = {}
+    for command in (["playlists", "--library", str(xml)],
+                    ["match", "--library", str(xml), "--playlist", "Later"]):
+        done = subprocess.run([sys.executable, "-c", code, "--data-dir", str(tmp_path / "data"),
+                               *command], capture_output=True, text=True, timeout=60,
+                              check=True)
+        asked[command[0]] = done.stdout.strip()
+    assert asked == {"playlists": "False", "match": "True"}

@@ -326,16 +326,36 @@ def test_the_key_is_derived_once_per_library_and_still_checked(rich: Path,
     """Each re-read of the same library opens its new snapshot with the key derived the
     first time (SQLCipher's own derivation is skipped); the tree is the same. A library with
     another salt gets its own key, and one with another key is still refused."""
-    from cuepoint_tray.rekordbox import masterdb
+    from cuepoint_tray.rekordbox import masterdb_key
 
     first = open_library(rich)
-    derived = masterdb.key_derivations
+    derived = masterdb_key.derivations
     again = open_library(rich)
-    assert masterdb.key_derivations == derived
+    assert masterdb_key.derivations == derived
     assert format_tree(again.root) == format_tree(first.root)
     assert again.tracks_of(again.find_playlist("Sets/Friday")) == first.tracks_of(
         first.find_playlist("Sets/Friday"))
     real = open_library(require(REAL / "master_locked.db"))  # another file, another salt
     assert format_tree(real.root) == ["Trial playlist - Cloud Library Sync  (empty)"]
-    assert masterdb.key_derivations <= derived + 1
+    assert masterdb_key.derivations <= derived + 1
     test_a_master_db_with_another_key(tmp_path)
+
+
+def test_the_snapshot_is_never_synced_to_disk(tmp_path: Path) -> None:
+    """Closing a snapshot with a copied WAL checkpoints it; synced, that was an fsync of the
+    whole copy inside the driver's close(), with the GIL held (a stall of the tray's menu)."""
+    plain = tmp_path / "master.db"
+    plain.write_bytes(require(REAL / "master_unlocked.db").read_bytes())
+    rekordbox = sqlite3.connect(plain, isolation_level=None)
+    rekordbox.execute("PRAGMA journal_mode = WAL")
+    rekordbox.execute("PRAGMA wal_autocheckpoint = 0")
+    rekordbox.execute("UPDATE djmdPlaylist SET Name = 'In the WAL' WHERE ID = '2602250856'")
+    try:
+        library = open_library(plain)
+        snapshot = library._snapshot  # type: ignore[attr-defined]
+        assert Path(str(snapshot.copy) + "-wal").exists()
+        assert snapshot.read(lambda db: db.execute("PRAGMA synchronous").fetchone()) == (0,)
+        library.close()  # type: ignore[attr-defined]
+        assert not snapshot.copy.parent.exists()
+    finally:
+        rekordbox.close()

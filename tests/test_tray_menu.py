@@ -222,3 +222,24 @@ def test_choose_playlist_is_sorted_as_a_person_sorts_and_long_names_are_cut() ->
     assert cut.intent == Intent("choose_playlist", f"zz Archive/{long_name}")  # the whole path
     match = entry(menu, "Match")
     assert match.text == f"Match “{name}”"
+
+
+def test_the_playlist_submenu_follows_the_chosen_playlist_and_a_new_tree() -> None:
+    """The submenu is built once per tree read and chosen playlist (the tray looks every two
+    seconds): choosing another, or a new read of the library, shows at once."""
+    def checked(state: TrayState) -> list[str]:
+        found = []
+        for item in entry(build_menu(state), "Choose playlist").submenu:
+            found += [e.text for e in (item.submenu or (item,)) if e.checked]
+        return found
+
+    assert checked(READY) == checked(READY) == ["Crate Digging  (2)"]
+    friday = replace(READY, library=replace(READY.library, current_path=(
+        "Demo", "Friday Warm-up"), current_playlist="Demo/Friday Warm-up"))
+    assert checked(friday) == ["Friday Warm-up  (3)"]
+    renamed = PlaylistFolder("ROOT", (), (*TREE.children[:2], Playlist(
+        "Crate Digging v2", ("Crate Digging v2",), ("4", "5"))))
+    reread = replace(READY, library=replace(READY.library, tree=renamed,
+                                            current_path=("Crate Digging v2",)))
+    assert checked(reread) == ["Crate Digging v2  (2)"]
+    assert checked(READY) == ["Crate Digging  (2)"]

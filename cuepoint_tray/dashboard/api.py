@@ -72,7 +72,8 @@ class DashboardAPI:
         self._history: SqliteDatabase | None = None  # opened (and migrated) on first use
         self._history_lock = threading.Lock()
         self._checked_at = 0.0
-        self._library = CurrentLibrary()  # when there is no controller to share one with
+        # When there is no controller to share one with:
+        self._library = CurrentLibrary(key_file=paths.masterdb_keys)
         self._export_lock = threading.Lock()
         # The playlist tree someone already read for a library path, if it is still the one
         # on disk (the tray reads it for its menu): the picker then opens without reading a

@@ -24,13 +24,16 @@ class CurrentLibrary:
     """Hands out the library for a path, re-reading it when it changes on disk.
 
     `platform`, `home` and `environ` say where Rekordbox's own master.db is looked for when
-    no library is set (tests pass their own)."""
+    no library is set (tests pass their own); `key_file` keeps a master.db's key between
+    runs (`AppPaths.masterdb_keys`; None: derived once per process)."""
 
     def __init__(self, *, platform: str | None = None, home: Path | None = None,
-                 environ: Mapping[str, str] | None = None) -> None:
+                 environ: Mapping[str, str] | None = None,
+                 key_file: Path | None = None) -> None:
         self.platform = platform
         self.home = home
         self.environ = environ
+        self.key_file = key_file
         self._lock = threading.Lock()
         self._key: tuple[object, ...] | None = None
         self._library: PlaylistTree | None = None
@@ -50,6 +53,7 @@ class CurrentLibrary:
             key = (str(location.resolve()), *library_stamp(location))
             if self._library is None or key[1] is None or key != self._key:
                 # says what is wrong with the file
-                self._library = open_playlists(location, whole_read=whole_read)
+                self._library = open_playlists(location, whole_read=whole_read,
+                                               key_file=self.key_file)
                 self._key = key
             return self._library

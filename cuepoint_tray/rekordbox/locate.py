@@ -43,13 +43,15 @@ def library_format(path: Path) -> Format:
     return "sqlcipher" if binary else "xml"
 
 
-def open_library(path: str | os.PathLike[str]) -> PlaylistTree:
-    """The library at `path`: a Rekordbox XML export or a master.db (plain or encrypted)."""
+def open_library(path: str | os.PathLike[str], *,
+                 key_file: Path | None = None) -> PlaylistTree:
+    """The library at `path`: a Rekordbox XML export or a master.db (plain or encrypted;
+    `key_file` keeps its key between runs: `AppPaths.masterdb_keys`)."""
     location = Path(path).expanduser()
     kind = library_format(location)
     if kind == "xml":
         return read_library(location)
-    return read_master_db(location, encrypted=kind == "sqlcipher")
+    return read_master_db(location, encrypted=kind == "sqlcipher", key_file=key_file)
 
 
 class WholeReadNeeded(Exception):
@@ -58,15 +60,16 @@ class WholeReadNeeded(Exception):
     elsewhere. Not a CuepointError: it says nothing to the DJ."""
 
 
-def open_playlists(path: str | os.PathLike[str], *, whole_read: bool = True) -> PlaylistTree:
+def open_playlists(path: str | os.PathLike[str], *, whole_read: bool = True,
+                   key_file: Path | None = None) -> PlaylistTree:
     """The library at `path` for listing and matching its playlists: an XML export's tree
     read without parsing its collection (a playlist's tracks are read when it is matched),
-    or a master.db. An export that is not as Rekordbox writes it is read whole, unless
-    `whole_read` is False: then WholeReadNeeded is raised."""
+    or a master.db (`key_file` as for open_library). An export that is not as Rekordbox
+    writes it is read whole, unless `whole_read` is False: then WholeReadNeeded is raised."""
     location = Path(path).expanduser()
     kind = library_format(location)
     if kind != "xml":
-        return read_master_db(location, encrypted=kind == "sqlcipher")
+        return read_master_db(location, encrypted=kind == "sqlcipher", key_file=key_file)
     tree = read_tree(location)
     if tree is not None:
         return tree

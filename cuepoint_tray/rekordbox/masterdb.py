@@ -1,7 +1,13 @@
-"""Rekordbox 6/7's own library database, `master.db`, read through pyrekordbox and never written.
+"""Rekordbox 6/7's own library database, `master.db`, read through SQLite's own driver and
+never written.
 
-Rekordbox keeps the library in an SQLCipher-encrypted SQLite file; pyrekordbox carries its
-key, its table models and the evaluator of intelligent-playlist rules.
+Rekordbox keeps the library in an SQLCipher-encrypted SQLite file. The playlist tree and the
+tracks are read with plain SQL through the driver (sqlcipher3, a decrypted copy too; sqlite3
+when it is missing): no ORM, so listing a big library costs little and adds little to the
+tray's memory.
+pyrekordbox, and SQLAlchemy with it (about a second to import, some 60 MB), is imported only
+for the rules of an intelligent playlist, when a library has one. The key is worked out from
+the passphrase pyrekordbox carries, once per library, and kept (masterdb_key.py).
 
 Why a snapshot: Rekordbox may be running. Any SQLite connection to its file — even a
 read-only one — takes shared locks while it reads; with a rollback journal that makes
@@ -19,29 +25,37 @@ front; tracks are read per playlist, when a playlist is matched.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
+import sqlite3
 import tempfile
 import threading
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cuepoint_tray.domain import Playlist, PlaylistFolder, RekordboxTrack
 from cuepoint_tray.errors import RekordboxError
+from cuepoint_tray.rekordbox import masterdb_key
 from cuepoint_tray.rekordbox.library import PlaylistTree
 from cuepoint_tray.rekordbox.tree import ROOT_NAME, RekordboxPlaylist
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
+    from typing import TypeAlias
+
+    from sqlalchemy.engine import Engine
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    # The driver's connection: sqlite3's, or sqlcipher3's (the same API).
+    Connection: TypeAlias = sqlite3.Connection | sqlcipher.Connection
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +125,13 @@ class MasterDbLibrary(PlaylistTree):
         self._snapshot.close()
 
 
-def read_master_db(path: str | os.PathLike[str], *, encrypted: bool = True) -> MasterDbLibrary:
+def read_master_db(path: str | os.PathLike[str], *, encrypted: bool = True,
+                   key_file: Path | None = None) -> MasterDbLibrary:
     """Read the playlist tree of the master.db at `path`; every problem raises RekordboxError
-    in one sentence. `encrypted` is False for a plain (decrypted) copy."""
+    in one sentence. `encrypted` is False for a plain (decrypted) copy. `key_file` keeps the
+    library's key between runs (masterdb_key.py; None: derived once per process)."""
     source = Path(path)
-    snapshot = _Snapshot.of(source, encrypted)
+    snapshot = _Snapshot.of(source, encrypted, key_file)
     try:
         root = snapshot.read(_read_tree)
     except BaseException:
@@ -127,17 +143,22 @@ def read_master_db(path: str | os.PathLike[str], *, encrypted: bool = True) -> M
 # --- the snapshot --------------------------------------------------------------------------------
 
 class _Snapshot:
-    """A private copy of master.db (and its WAL or journal), opened on demand, then deleted."""
+    """A private copy of master.db (and its WAL or journal), opened on demand, then deleted.
 
-    def __init__(self, source: Path, copy: Path, encrypted: bool) -> None:
+    One connection, shared by the threads that read it (one at a time: the tree before the
+    library is handed out, tracks under the library's lock)."""
+
+    def __init__(self, source: Path, copy: Path, encrypted: bool,
+                 key_file: Path | None = None) -> None:
         self.source = source
         self.copy = copy
         self.encrypted = encrypted
-        self._engine: Engine | None = None
-        self._cleanup = weakref.finalize(self, _remove, copy.parent, [None])
+        self.key_file = key_file
+        self._open: list[Connection] = []  # the connection once opened; closed with the copy
+        self._cleanup = weakref.finalize(self, _remove, copy.parent, self._open)
 
     @classmethod
-    def of(cls, source: Path, encrypted: bool) -> _Snapshot:
+    def of(cls, source: Path, encrypted: bool, key_file: Path | None = None) -> _Snapshot:
         _remove_stale_snapshots()
         folder = Path(tempfile.mkdtemp(prefix=SNAPSHOT_PREFIX))
         try:
@@ -145,28 +166,19 @@ class _Snapshot:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        return cls(source, folder / "master.db", encrypted)
+        return cls(source, folder / "master.db", encrypted, key_file)
 
     def read(self, work: Any) -> Any:
         """`work(connection)` on the snapshot; database failures become one plain sentence."""
-        from sqlalchemy.exc import DBAPIError
-
         try:
-            with self._connect() as connection:
-                return work(connection)
-        except DBAPIError as exc:
-            raise _database_error(self.source, self.encrypted, exc.orig or exc) from exc
-        except _DRIVER_ERRORS as exc:
+            return work(self._connection())
+        except _driver_errors() as exc:
             raise _database_error(self.source, self.encrypted, exc) from exc
 
-    @contextmanager
-    def _connect(self) -> Iterator[Connection]:
-        if self._engine is None:
-            self._engine = _engine(self.copy, self.encrypted)
-            self._cleanup.detach()
-            self._cleanup = weakref.finalize(self, _remove, self.copy.parent, [self._engine])
-        with self._engine.connect() as connection:
-            yield connection
+    def _connection(self) -> Connection:
+        if not self._open:
+            self._open.append(_connect(self.copy, self.encrypted, self.key_file))
+        return self._open[0]
 
     def close(self) -> None:
         self._cleanup()
@@ -182,10 +194,11 @@ def _remove_stale_snapshots(now: float | None = None) -> None:
                 shutil.rmtree(folder, ignore_errors=True)
 
 
-def _remove(folder: Path, engines: list[Engine | None]) -> None:
-    for engine in engines:
-        if engine is not None:
-            engine.dispose()
+def _remove(folder: Path, connections: list[Connection]) -> None:
+    for connection in connections:
+        with suppress(Exception):  # closing may fail on a thread at exit: the files still go
+            connection.close()
+    connections.clear()
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -230,68 +243,103 @@ def _stamps(source: Path) -> tuple[tuple[int, int] | None, ...]:
     return tuple(stamp(Path(str(source) + suffix)) for suffix in ("", *_SIDE_FILES))
 
 
-def _engine(copy: Path, encrypted: bool) -> Engine:
-    """One connection to the snapshot, shared by the threads that read it (one at a time:
-    the tree before the library is handed out, tracks under the library's lock). SQLCipher
-    derives the key on every new connection (a quarter of a second): once is enough."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import StaticPool
+# --- the connection and its key ----------------------------------------------------------------
 
-    quiet_pyrekordbox()
-    shared = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
-    if not encrypted:
-        return create_engine(f"sqlite:///{copy}", **shared)
-    from pyrekordbox.masterdb.database import BLOB
-    from pyrekordbox.utils import deobfuscate
-    from sqlalchemy.engine import URL
+def _connect(copy: Path, encrypted: bool, key_file: Path | None) -> Connection:
+    """The snapshot opened through the driver, never synced to disk (see _unsynced)."""
+    return _unsynced(_open(copy, encrypted, key_file))
+
+
+def _unsynced(connection: Connection) -> Connection:
+    """The snapshot is a throwaway copy: nothing it writes needs to reach the disk. What it
+    writes is a copied WAL, checkpointed into the copy when the connection closes, which
+    with SQLite's default syncing meant an fsync of the whole just-copied file (80 MB for
+    a 50,000-track library, 40-55 ms) inside the driver's close(), which holds the GIL:
+    GTK's main loop stalled once on every re-read of the tray's library."""
+    connection.execute("PRAGMA synchronous = OFF")
+    return connection
+
+
+def _open(copy: Path, encrypted: bool, key_file: Path | None) -> Connection:
+    """An encrypted snapshot with its raw key, the one kept for its salt when SQLCipher
+    accepts it, else derived (and then kept); a plain one as it is."""
+    if not encrypted:  # sqlcipher3 opens a plain file too, with a newer SQLite than sqlite3's
+        return _driver().connect(str(copy), check_same_thread=False)
+    salt = _salt(copy)
+    if salt is None:  # SQLCipher says what is wrong when it reads the file
+        return _keyed(copy, _quoted(masterdb_key.passphrase()))
+    kept = masterdb_key.kept_key(salt, key_file)
+    if kept is not None:
+        connection = _keyed(copy, _quoted(kept))
+        if _accepts(connection):
+            return connection
+        connection.close()
+        masterdb_key.forget_key(salt)
+        log.info("the key kept for %s was refused: deriving it again", copy.name)
+    raw = masterdb_key.derive_key(salt)
+    connection = _keyed(copy, _quoted(raw))
+    try:  # SQLCipher's own error tells a foreign key from damage
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        connection.close()
+        raise
+    masterdb_key.keep_key(salt, raw, key_file)
+    return connection
+
+
+def _driver() -> Any:
+    """SQLCipher's driver; sqlite3 when it is not installed (then only a plain copy reads)."""
+    try:
+        from sqlcipher3 import dbapi2
+    except ImportError:
+        return sqlite3
+    return dbapi2
+
+
+def _keyed(copy: Path, key_literal: str) -> Connection:
     from sqlcipher3 import dbapi2
 
-    url = URL.create("sqlite+pysqlcipher", password=_raw_key(copy, deobfuscate(BLOB)),
-                     database=str(copy))
-    return create_engine(url, module=dbapi2, **shared)
+    connection: Connection = dbapi2.connect(str(copy), check_same_thread=False)
+    connection.execute(f"PRAGMA key = {key_literal}")
+    return connection
 
 
-# SQLCipher 4's defaults, which Rekordbox 6 and 7 use (pyrekordbox opens the file with them).
-_KDF_ITER = 256_000
-_SALT_BYTES = 16
-_raw_keys: dict[tuple[bytes, str], str] = {}
-_raw_keys_lock = threading.Lock()
-key_derivations = 0  # how many times a key was derived (read by the tests)
+def _accepts(connection: Connection) -> bool:
+    """Whether the key opens the file (SQLCipher checks it on the first page read)."""
+    from sqlcipher3 import dbapi2
+
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except dbapi2.DatabaseError as exc:
+        if "not a database" in str(exc).lower():
+            return False
+        connection.close()
+        raise
+    return True
 
 
-def _raw_key(copy: Path, passphrase: str) -> str:
-    """The key SQLCipher derives from the passphrase and the file's salt (its first 16 bytes),
-    as a raw key ("x'…'"): SQLCipher then skips its key derivation, a quarter of a CPU-second
-    on every connection, i.e. on every re-read of the library. Derived once per salt (a
-    Rekordbox library keeps its salt), by hashlib, which lets go of the GIL meanwhile."""
-    global key_derivations
+def _salt(copy: Path) -> bytes | None:
+    """The salt SQLCipher keeps in the file's first 16 bytes; None when there is none."""
     try:
         with copy.open("rb") as stream:
-            salt = stream.read(_SALT_BYTES)
+            salt = stream.read(masterdb_key.SALT_BYTES)
     except OSError:
-        return passphrase  # SQLCipher says what is wrong when it opens the file
-    if len(salt) < _SALT_BYTES or salt == SQLITE_HEADER:
-        return passphrase
-    with _raw_keys_lock:
-        known = _raw_keys.get((salt, passphrase))
-    if known is not None:
-        return known
-    derived = hashlib.pbkdf2_hmac("sha512", passphrase.encode("utf-8"), salt, _KDF_ITER, 32)
-    raw = f"x'{derived.hex()}'"
-    with _raw_keys_lock:
-        if len(_raw_keys) >= 8:  # a few libraries at most: never grows with re-reads
-            _raw_keys.clear()
-        _raw_keys[(salt, passphrase)] = raw
-        key_derivations += 1
-    return raw
+        return None
+    if len(salt) < masterdb_key.SALT_BYTES or salt == SQLITE_HEADER:
+        return None
+    return salt
+
+
+def _quoted(key: str) -> str:
+    """A key as PRAGMA key takes it: a raw key x'…' in double quotes (as SQLAlchemy's
+    pysqlcipher dialect sends it), a passphrase in single quotes."""
+    if key.startswith("x'"):
+        return f'"{key}"'
+    return "'" + key.replace("'", "''") + "'"
 
 
 def load_reader() -> None:
-    """Import what reading a master.db needs (pyrekordbox, SQLAlchemy's SQLite dialects,
-    SQLCipher), about a second once per process: the tray does it before the first read."""
-    from sqlalchemy.dialects.sqlite import pysqlcipher, pysqlite  # noqa: F401
-
-    quiet_pyrekordbox()
+    """Import what reading a master.db needs (SQLCipher's driver): the benchmarks time it."""
     with suppress(ImportError):
         from sqlcipher3 import dbapi2  # noqa: F401
 
@@ -308,18 +356,15 @@ def quiet_pyrekordbox() -> None:
     logger.setLevel(logging.ERROR)
 
 
+@cache
 def _driver_errors() -> tuple[type[BaseException], ...]:
-    import sqlite3
-
+    """sqlite3's and SQLCipher's errors (imported when first needed: XML users never do)."""
     errors: list[type[BaseException]] = [sqlite3.Error]
     with suppress(ImportError):
         from sqlcipher3 import dbapi2
 
         errors.append(dbapi2.Error)
     return tuple(errors)
-
-
-_DRIVER_ERRORS = _driver_errors()
 
 
 # --- what goes wrong, in a sentence ---------------------------------------------------------------
@@ -396,7 +441,7 @@ class _Node:
 
 
 def _read_tree(db: Connection) -> PlaylistFolder:
-    nodes = [_Node(row) for row in db.exec_driver_sql(
+    nodes = [_Node(row) for row in db.execute(
         "SELECT ID, Seq, Name, Attribute, ParentID, SmartList, updated_at FROM djmdPlaylist "
         f"WHERE {_LIVE.format('djmdPlaylist')}")]
     entries = _entries(db, "djmdSongPlaylist", "PlaylistID")
@@ -404,7 +449,8 @@ def _read_tree(db: Connection) -> PlaylistFolder:
         node.changed_at = max(filter(None, (node.changed_at, entries.changed.get(node.id))),
                               default=None)
     children = _children(nodes)
-    top = tuple(_build(child, (), children, entries.ids, db) for child in children["root"])
+    rules = _IntelligentPlaylists(db)
+    top = tuple(_build(child, (), children, entries.ids, rules) for child in children["root"])
     history = _history_folder(db)
     return PlaylistFolder(ROOT_NAME, (), tuple(filter(None, (*top, history))))
 
@@ -418,14 +464,49 @@ class _Entries:
 def _entries(db: Connection, table: str, parent_column: str) -> _Entries:
     """Each list's track IDs in order, and when its entries last changed (deleted ones too).
 
-    One plain scan, sorted here: joining the tracks or sorting in SQL would make SQLCipher
-    decrypt pages at random, several times slower on a big library. A track Rekordbox marked
-    deleted while a list still holds it is left out when the list's tracks are read."""
+    One plain scan: joining the tracks, or walking the lists' index, would make SQLCipher
+    decrypt pages at random, several times slower on a big library. SQLite groups and
+    orders the entries itself, with no lock on Python while it does, and hands back one
+    row per list: a 50,000-track library's 70,000 entries would otherwise be as many Python
+    tuples, enough to set off a full garbage collection of the tray's heap on the thread
+    reading, which holds up GTK's main loop. An SQLite older than 3.44 (no ORDER BY in an
+    aggregate) gets the entries row by row and sorted here. A track Rekordbox marked deleted
+    while a list still holds it is left out when the list's tracks are read."""
+    if _sqlite_version(db) < (3, 44):
+        return _entries_row_by_row(db, table, parent_column)
+    live = "COALESCE(rb_local_deleted, 0) = 0 AND ContentID IS NOT NULL"
+    rows = db.execute(
+        f"SELECT {parent_column}, max(updated_at), count(ContentID) FILTER (WHERE {live}), "
+        f"group_concat(ContentID, char({_SEPARATOR}) ORDER BY COALESCE(TrackNo, 0), rowid) "
+        f"FILTER (WHERE {live}) FROM {table} GROUP BY +{parent_column}").fetchall()
+    found = _Entries()
+    for parent, changed, count, content in rows:
+        key = str(parent)
+        if content is not None:
+            ids = content.split(chr(_SEPARATOR))
+            if len(ids) != count:  # an ID holding the separator: Rekordbox's never do
+                return _entries_row_by_row(db, table, parent_column)
+            found.ids[key] = ids
+        stamp = _timestamp(changed)
+        if stamp is not None:
+            found.changed[key] = stamp
+    return found
+
+
+_SEPARATOR = 0x1F  # ASCII's unit separator, in no track ID
+
+
+def _sqlite_version(db: Connection) -> tuple[int, ...]:
+    (version,) = db.execute("SELECT sqlite_version()").fetchone()
+    return tuple(int(part) for part in str(version).split(".")[:2])
+
+
+def _entries_row_by_row(db: Connection, table: str, parent_column: str) -> _Entries:
+    """_entries for an SQLite before 3.44: the same, sorted in Python."""
     found = _Entries()
     numbered: dict[str, list[tuple[int, str]]] = defaultdict(list)
     latest: dict[str, str] = {}
-    # The driver's own cursor: SQLAlchemy's row objects cost more than the scan itself here.
-    rows = db.connection.driver_connection.execute(  # type: ignore[union-attr]
+    rows = db.execute(
         f"SELECT {parent_column}, ContentID, TrackNo, updated_at, rb_local_deleted FROM {table}")
     for parent, content, number, changed, deleted in rows:
         key = str(parent)
@@ -455,20 +536,20 @@ def _children(nodes: Iterable[_Node]) -> dict[str, list[_Node]]:
 
 
 def _build(node: _Node, parent: tuple[str, ...], children: dict[str, list[_Node]],
-           entries: dict[str, list[str]], db: Connection,
+           entries: dict[str, list[str]], rules: _IntelligentPlaylists,
            seen: frozenset[str] = frozenset()) -> PlaylistFolder | Playlist | None:
     path = (*parent, node.name)
     if node.id in seen:
         return None  # a loop of parents: Rekordbox's own tree never has one
     if node.attribute == _FOLDER:
-        inside = (_build(child, path, children, entries, db, seen | {node.id})
+        inside = (_build(child, path, children, entries, rules, seen | {node.id})
                   for child in children.get(node.id, ()))
         return PlaylistFolder(node.name, path, tuple(filter(None, inside)))
     if node.attribute == _PLAYLIST:
         return RekordboxPlaylist(node.name, path, tuple(entries.get(node.id, ())),
                                  changed_at=node.changed_at)
     if node.attribute == _INTELLIGENT:
-        track_ids, refused = _evaluate(node, path, db)
+        track_ids, refused = rules.evaluate(node, path)
         return RekordboxPlaylist(node.name, path, track_ids, kind="intelligent",
                                  refused=refused, changed_at=node.changed_at)
     log.info("skipped Rekordbox's system list %r (attribute %s)", node.name, node.attribute)
@@ -477,31 +558,57 @@ def _build(node: _Node, parent: tuple[str, ...], children: dict[str, list[_Node]
 
 # --- intelligent playlists -----------------------------------------------------------------------
 
-def _evaluate(node: _Node, path: tuple[str, ...], db: Connection) -> tuple[tuple[str, ...], str]:
-    """The tracks of an intelligent playlist as Rekordbox's rules select them, in the order
-    they came into the collection; or no tracks and why it cannot be evaluated."""
-    from pyrekordbox.masterdb.models import DjmdContent
-    from pyrekordbox.masterdb.smartlist import SmartList
-    from sqlalchemy import select
-    from sqlalchemy.exc import SQLAlchemyError
+class _IntelligentPlaylists:
+    """Rekordbox's rules, evaluated by pyrekordbox's SmartList as an SQLAlchemy query over
+    the snapshot's own connection. pyrekordbox and SQLAlchemy are imported, and the engine
+    made, at the first intelligent playlist: a library without one never loads them."""
 
-    name = "/".join(path)
-    rules = SmartList()
-    try:
-        rules.parse(node.rules)
-    except Exception as exc:  # pyrekordbox raises what XML and int() raise
-        return (), _refusal(name, f"its rules cannot be read ({type(exc).__name__})")
-    unsupported = _unsupported(rules)
-    if unsupported:
-        return (), _refusal(name, f"CuePoint cannot evaluate its rule on {unsupported}")
-    try:
-        query = (select(DjmdContent.ID).where(rules.filter_clause())
-                 .where(DjmdContent.rb_local_deleted == 0)
-                 .order_by(DjmdContent.created_at, DjmdContent.ID))
-        return tuple(str(row[0]) for row in db.execute(query)), ""
-    except (SQLAlchemyError, ValueError, TypeError, NotImplementedError) as exc:
-        log.warning("intelligent playlist %s: %s", name, exc)
-        return (), _refusal(name, "CuePoint cannot evaluate its rules")
+    def __init__(self, db: Connection) -> None:
+        self._db = db
+        self._engine: Engine | None = None
+
+    def evaluate(self, node: _Node, path: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+        """The playlist's tracks as its rules select them, in the order they came into the
+        collection; or no tracks and why it cannot be evaluated."""
+        quiet_pyrekordbox()
+        from pyrekordbox.masterdb.models import DjmdContent
+        from pyrekordbox.masterdb.smartlist import SmartList
+        from sqlalchemy import select
+        from sqlalchemy.exc import SQLAlchemyError
+
+        name = "/".join(path)
+        rules = SmartList()
+        try:
+            rules.parse(node.rules)
+        except Exception as exc:  # pyrekordbox raises what XML and int() raise
+            return (), _refusal(name, f"its rules cannot be read ({type(exc).__name__})")
+        unsupported = _unsupported(rules)
+        if unsupported:
+            return (), _refusal(name, f"CuePoint cannot evaluate its rule on {unsupported}")
+        try:
+            query = (select(DjmdContent.ID).where(rules.filter_clause())
+                     .where(DjmdContent.rb_local_deleted == 0)
+                     .order_by(DjmdContent.created_at, DjmdContent.ID))
+            with self._sqlalchemy().connect() as connection:
+                return tuple(str(row[0]) for row in connection.execute(query)), ""
+        except (SQLAlchemyError, ValueError, TypeError, NotImplementedError) as exc:
+            log.warning("intelligent playlist %s: %s", name, exc)
+            return (), _refusal(name, "CuePoint cannot evaluate its rules")
+
+    def _sqlalchemy(self) -> Engine:
+        """An engine whose one connection is the snapshot's (never closed by it: the
+        snapshot closes it with the copy)."""
+        if self._engine is None:
+            from sqlalchemy import create_engine
+            from sqlalchemy.pool import StaticPool
+
+            db = self._db
+            module: Any = sqlite3
+            if not isinstance(db, sqlite3.Connection):
+                from sqlcipher3 import dbapi2 as module
+            self._engine = create_engine("sqlite://", module=module, creator=lambda: db,
+                                         poolclass=StaticPool)
+        return self._engine
 
 
 def _unsupported(rules: Any) -> str:
@@ -525,7 +632,7 @@ def _refusal(name: str, why: str) -> str:
 
 def _history_folder(db: Connection) -> PlaylistFolder | None:
     """Rekordbox's HISTORY (the sets played, by year and month) as a "History" folder."""
-    nodes = [_Node(row) for row in db.exec_driver_sql(
+    nodes = [_Node(row) for row in db.execute(
         "SELECT ID, Seq, Name, Attribute, ParentID, NULL, updated_at FROM djmdHistory "
         f"WHERE {_LIVE.format('djmdHistory')}")]
     if not nodes:
@@ -555,11 +662,10 @@ def _history_node(node: _Node, parent: tuple[str, ...], children: dict[str, list
 
 def _read_tracks(db: Connection, track_ids: Sequence[str]) -> dict[str, RekordboxTrack]:
     tracks: dict[str, RekordboxTrack] = {}
-    driver = db.connection.driver_connection  # plain rows: see _entries
     for start in range(0, len(track_ids), _CHUNK):
         chunk = list(track_ids[start:start + _CHUNK])
         marks = ", ".join("?" * len(chunk))
-        for row in driver.execute(  # type: ignore[union-attr]
+        for row in db.execute(
                 f"{_TRACK_COLUMNS} WHERE c.ID IN ({marks}) AND {_LIVE.format('c')}", chunk):
             track = _track(row)
             tracks[track.track_id] = track

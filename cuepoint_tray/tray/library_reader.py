@@ -6,12 +6,13 @@ slices short enough for GTK's main loop (the main thread) to run between them, a
 nothing behind but the tree. That is how a change on disk reaches the menu within a second.
 
 A master.db's tree is read in the tray too (rekordbox/masterdb.py): a snapshot copy and its
-playlist tables, row by row through SQLite, which lets go of the GIL for each row, with the
-SQLCipher key derived once per library instead of once per read. Reading it in a child
-process cost a Python start and the import of pyrekordbox and SQLAlchemy on every change
-(1.4–2.2 CPU-s a change, shown 2.3–6.4 s later, against 0.36–0.51 CPU-s and 0.5–0.8 s
-now, on a 50,000-track master.db), and left the library the session matches from unread.
-Loading pyrekordbox, SQLAlchemy and SQLCipher adds some 60 MB to the tray, once.
+playlist tables through SQLCipher's driver, SQLite grouping each list's entries (it lets go
+of the GIL meanwhile), with the key kept per library (masterdb_key.py) instead of derived
+on every read. Reading it in a child process cost a Python start and the import of
+pyrekordbox and SQLAlchemy on every change (1.4–2.2 CPU-s a change, shown 2.3–6.4 s
+later, against 0.27–0.63 CPU-s and 0.3–0.6 s now, on a 50,000-track master.db), and left
+the library the session matches from unread. pyrekordbox and SQLAlchemy (some 60 MB) are
+loaded only when the library has an intelligent playlist.
 
 An export that is not as Rekordbox writes it must be read whole, which builds millions of
 Python objects: on a tray thread that holds the GIL for long stretches (GTK's main loop

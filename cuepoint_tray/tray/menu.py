@@ -115,7 +115,7 @@ def _matching(state: TrayState) -> list[MenuEntry]:
             f"Resume “{resumable.title}” ({resumable.done} of {resumable.tracks} done)",
             Intent("resume_session", resumable.id)))
     if library.tree is not None:
-        entries.append(MenuEntry("Choose playlist", submenu=_tree_entries(
+        entries.append(MenuEntry("Choose playlist", submenu=_playlist_menu(
             library.tree, library.current_path)))
     else:
         entries.append(MenuEntry("Choose playlist", enabled=False))
@@ -147,6 +147,25 @@ def ago(then: float, now: float) -> str:
         return f"{int(seconds // 3600)} h ago"
     days = int(seconds // 86400)
     return f"{days} day{'' if days == 1 else 's'} ago"
+
+
+# The last playlist submenu built, with the tree it was built from. The tray builds its
+# menu again on every look at the library (every two seconds) to see whether it changed;
+# the tree (immutable) is the same object until the library is read again, and naming and
+# sorting a big library's 350 playlists took 5-7 ms of each look: 0.3 % of a core, idle.
+_last_playlist_menu: tuple[PlaylistFolder, tuple[str, ...] | None, tuple[MenuEntry, ...]] | \
+    None = None
+
+
+def _playlist_menu(tree: PlaylistFolder,
+                   current: tuple[str, ...] | None) -> tuple[MenuEntry, ...]:
+    global _last_playlist_menu
+    last = _last_playlist_menu
+    if last is not None and last[0] is tree and last[1] == current:
+        return last[2]
+    entries = _tree_entries(tree, current)
+    _last_playlist_menu = (tree, current, entries)
+    return entries
 
 
 def _tree_entries(folder: PlaylistFolder,
