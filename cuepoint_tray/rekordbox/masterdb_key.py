@@ -26,12 +26,12 @@ import hashlib
 import importlib.util
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 import zlib
 from pathlib import Path
+
+from cuepoint_tray.file_writing import whole_file
 
 log = logging.getLogger(__name__)
 
@@ -172,17 +172,12 @@ def _read(key_file: Path) -> dict[str, str]:
 
 
 def _write(key_file: Path, keys: dict[str, str]) -> None:
-    """Replace the file whole (a reader never sees half of it), readable by the user only."""
+    """Replace the file whole (a reader never sees half of it); `whole_file`'s temporary
+    file, renamed into place, is readable by the user only (0600)."""
     text = json.dumps({"format": _FORMAT, "keys": keys}, indent=1)
-    temporary = ""
     try:
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=key_file.name + ".", dir=key_file.parent)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:  # mkstemp's mode: 0600
+        with whole_file(key_file, "w", encoding="utf-8") as stream:
             stream.write(text)
-        os.replace(temporary, key_file)
     except OSError as exc:
         log.info("the master.db key could not be kept in %s (%s): it is derived again "
                  "next time", key_file, exc)
-        if temporary:
-            Path(temporary).unlink(missing_ok=True)
