@@ -7,9 +7,12 @@ whose rules are all covered never imports pyrekordbox or SQLAlchemy."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,7 +86,6 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Rule]]
     playlist per rule, written with pyrekordbox into a copy of Rekordbox's own file."""
     require(REAL / "master_locked.db")
     from pyrekordbox.masterdb import models
-    from pyrekordbox.masterdb.smartlist import SmartList
 
     out = tmp_path_factory.mktemp("smart") / "master.db"
     artists = ["Artist 1", "ARTIST 1", "Ärtist", "O'Brien", "50% Off", "a_b", "axb", ""]
@@ -110,16 +112,39 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Rule]]
             row.rb_local_deleted = 1 if n in (5, 11) else 0
             if n % 2:
                 build.db.add(models.DjmdSongMyTag.create(
-                    ID=str(uuid.uuid4()), UUID=str(uuid.uuid4()), MyTagID=tags[n % 4],
+                    ID=str(uuid.uuid4()), UUID=str(uuid.uuid4()), MyTagID=tags[n // 2 % 4],
                     ContentID=content_id, TrackNo=1))
         for album in build.db.get_album():
             album.AlbumArtistID = artist_ids[int(album.ID) % len(artist_ids)]
-        for number, (prop, op, left, right, unit) in enumerate(every):
-            smart = SmartList(logical_operator=1)
-            smart.add_condition(prop, op, left, right, unit)
+        for number, rule in enumerate(every):
             build.db.flush()
-            build.db.create_smart_playlist(f"Rule {number}", smart)
+            build.db.create_smart_playlist(f"Rule {number}", smart_list([rule]))
+        for number, (logic, combined) in enumerate(COMBINED):
+            build.db.flush()
+            build.db.create_smart_playlist(f"Combined {number}", smart_list(combined, logic))
     return out, every
+
+
+# (LogicalOperator, rules): 1 all of them, 2 any (and any other number: any)
+COMBINED: list[tuple[int, list[Rule]]] = [
+    (1, [("genre", 8, "techno", "", ""), ("rating", 3, "51", "", "")]),
+    (2, [("genre", 8, "techno", "", ""), ("rating", 3, "51", "", "")]),
+    (2, [("artist", 10, "a", "", ""), ("myTag", 8, "123", "", ""),
+         ("dateCreated", 6, "20", "", "day")]),
+    (1, [("comments", 9, "%", "", ""), ("bpm", 5, "12100", "12900", ""),
+         ("albumArtist", 9, "Artist 2", "", "")]),
+    (3, [("key", 1, "Am", "", ""), ("label", 11, "1", "", "")]),
+    (1, [("genre", 1, "House", "", ""), ("mixName", 8, "x", "", "")]),
+]
+
+
+def smart_list(conditions: list[Rule], logic: int = 1) -> Any:
+    from pyrekordbox.masterdb.smartlist import SmartList
+
+    smart = SmartList(logical_operator=logic)
+    for prop, op, left, right, unit in conditions:
+        smart.add_condition(prop, op, left, right, unit)
+    return smart
 
 
 def oracle(library_path: Path) -> dict[str, list[str] | None]:
@@ -156,13 +181,30 @@ def ours(library_path: Path) -> dict[str, RekordboxPlaylist]:
             if isinstance(p, RekordboxPlaylist) and p.kind == "intelligent"}
 
 
+@pytest.fixture(params=["", "Asia/Tokyo", "America/Los_Angeles"])
+def local_time(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The machine's time zone (dates in rules are local, timestamps in master.db UTC)."""
+    before = os.environ.get("TZ")
+    if request.param:
+        os.environ["TZ"] = request.param
+        time.tzset()
+    yield
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+@pytest.mark.usefixtures("local_time")
 def test_every_rule_gives_the_tracks_pyrekordbox_gives_in_its_order(
         library: tuple[Path, list[Rule]]) -> None:
     path, every = library
     expected, got = oracle(path), ours(path)
-    assert set(got) == set(expected) == {f"Rule {n}" for n in range(len(every))}
-    for number, rule in enumerate(every):
-        name = f"Rule {number}"
+    assert set(got) == set(expected) == {
+        *(f"Rule {n}" for n in range(len(every))), *(f"Combined {n}" for n in range(6))}
+    cases = [(f"Rule {n}", rule) for n, rule in enumerate(every)]
+    for name, rule in [*cases, *((f"Combined {n}", c) for n, c in enumerate(COMBINED))]:
         if expected[name] is None:
             assert got[name].refused, rule
         else:
