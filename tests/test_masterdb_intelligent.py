@@ -147,28 +147,34 @@ def smart_list(conditions: list[Rule], logic: int = 1) -> Any:
     return smart
 
 
-def oracle(library_path: Path) -> dict[str, list[str] | None]:
-    """Every intelligent playlist's tracks as pyrekordbox selects them (None: it refuses)."""
+def oracle(library_path: Path) -> dict[str, list[str] | str]:
+    """Every intelligent playlist's tracks as pyrekordbox selects them, or why CuePoint
+    refused it before this module (its rule outside pyrekordbox's columns, or pyrekordbox
+    failing on it)."""
     from pyrekordbox.masterdb import MasterDatabase
     from pyrekordbox.masterdb.models import DjmdContent
     from pyrekordbox.masterdb.smartlist import SmartList
 
-    found: dict[str, list[str] | None] = {}
+    found: dict[str, list[str] | str] = {}
     db = MasterDatabase(library_path, unlock=True)
     try:
         for playlist in db.get_playlist().filter_by(Attribute=4):
             smart = SmartList()
             try:
                 smart.parse(playlist.SmartList)
-                if _unsupported(smart):  # refused before pyrekordbox is asked (as always)
-                    found[playlist.Name] = None
-                    continue
+            except Exception:  # noqa: BLE001  what XML and int() raise
+                found[playlist.Name] = "its rules cannot be read"
+                continue
+            if _unsupported(smart):
+                found[playlist.Name] = f"CuePoint cannot evaluate its rule on {_unsupported(smart)}"
+                continue
+            try:
                 query = (db.session.query(DjmdContent.ID).filter(smart.filter_clause())
                          .filter(DjmdContent.rb_local_deleted == 0)
                          .order_by(DjmdContent.created_at, DjmdContent.ID))
                 found[playlist.Name] = [str(row[0]) for row in query]
             except Exception:  # noqa: BLE001  the rule pyrekordbox cannot evaluate
-                found[playlist.Name] = None
+                found[playlist.Name] = "CuePoint cannot evaluate its rules"
     finally:
         db.close()
     return found
@@ -205,12 +211,14 @@ def test_every_rule_gives_the_tracks_pyrekordbox_gives_in_its_order(
         *(f"Rule {n}" for n in range(len(every))), *(f"Combined {n}" for n in range(6))}
     cases = [(f"Rule {n}", rule) for n, rule in enumerate(every)]
     for name, rule in [*cases, *((f"Combined {n}", c) for n, c in enumerate(COMBINED))]:
-        if expected[name] is None:
-            assert got[name].refused, rule
+        wanted = expected[name]
+        if isinstance(wanted, str):
+            assert f"is an intelligent playlist and {wanted}: copy" in got[name].refused, rule
+            assert got[name].track_ids == ()
         else:
-            assert list(got[name].track_ids) == expected[name], rule
+            assert (list(got[name].track_ids), got[name].refused) == (wanted, ""), rule
     # the rules select something, and not always everything: the comparison means something
-    sizes = [len(ids) for ids in expected.values() if ids is not None]
+    sizes = [len(ids) for ids in expected.values() if isinstance(ids, list)]
     assert sum(1 for size in sizes if 0 < size < max(sizes)) > len(sizes) // 2
 
 
@@ -296,24 +304,36 @@ def test_covered_rules_load_neither_pyrekordbox_nor_sqlalchemy(common_rules: Pat
     assert [len(expected[name] or ()) for name in ("Fresh", "Label or artist")] == [3, 4]
 
 
-def test_an_uncovered_rule_still_goes_to_pyrekordbox_with_its_refusal(
+def test_a_rule_refused_as_always_loads_nothing_and_keeps_its_sentence(
         common_rules: Path, tmp_path: Path) -> None:
     import shutil
 
     copy = tmp_path / "master.db"
     shutil.copyfile(common_rules, copy)
     with LibraryBuilder.reopen(copy) as build:
-        build.intelligent("Extended ones", [("mixName", 8, "Extended")])
-        build.intelligent("Named house", [("genre", 1, "House"), ("name", 2, "")])
+        build.intelligent("Extended ones", [("genre", 1, "House"), ("mixName", 8, "Extended")])
     read = read_in_a_new_process(copy)
-    assert read["loaded"] == ["pyrekordbox", "sqlalchemy"]
+    assert read["loaded"] == []
     assert "Extended ones  (intelligent: CuePoint cannot evaluate its rules)" in read["tree"]
     refused = ours(copy)["Extended ones"].refused
     assert refused == ("'Extended ones' is an intelligent playlist and CuePoint cannot evaluate "
                        "its rule on “mixName”: copy its tracks into a normal playlist in "
                        "Rekordbox (select all, drag) and match that one")
+    assert oracle(copy)["Extended ones"] == "CuePoint cannot evaluate its rule on “mixName”"
+
+
+def test_an_uncovered_rule_still_goes_to_pyrekordbox(common_rules: Path,
+                                                     tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "master.db"
+    shutil.copyfile(common_rules, copy)
+    with LibraryBuilder.reopen(copy) as build:
+        build.intelligent("Named house", [("genre", 1, "House"), ("name", 2, "")])
+    read = read_in_a_new_process(copy)
+    assert read["loaded"] == ["pyrekordbox", "sqlalchemy"]
     named_house = oracle(copy)["Named house"]  # an empty value: pyrekordbox's IS NOT NULL
-    assert named_house is not None and len(named_house) == 3
+    assert isinstance(named_house, list) and len(named_house) == 3
     assert list(ours(copy)["Named house"].track_ids) == named_house
 
 

@@ -29,10 +29,11 @@ a playlist holds never changes):
   YYYY-MM-DD date), in the last / not in the last N days (from now, local time).
 - myTag: contains / does not contain the My Tag's ID (negative IDs as Rekordbox writes them
   are shifted by 2**32, as pyrekordbox does).
-Left to pyrekordbox: albumArtist starts/ends with (refused there), rules that do not parse,
-an empty value, an unknown property or operator (mixName, periods other than days: refused
-there with their usual sentences), no conditions, a range whose upper end is not a number or
-date, and a query SQLite refuses.
+Refused here as always, without pyrekordbox (refused_rule): a mix name, and "in the last"
+a period other than days. Left to pyrekordbox: albumArtist starts/ends with (refused there),
+rules that do not parse, an empty value, an unknown property or operator (refused there with
+their usual sentences), no conditions, a range whose upper end is not a number or date, and a
+query SQLite refuses.
 """
 
 from __future__ import annotations
@@ -129,6 +130,41 @@ def track_query(rules_xml: str, now: datetime | None = None) -> tuple[str, list[
            f"AND {_CONTENT}.rb_local_deleted = ? "
            f"ORDER BY {_CONTENT}.created_at, {_CONTENT}.\"ID\"")
     return sql, [*parameters, 0]
+
+
+def refused_rule(rules_xml: str) -> str:
+    """The rule CuePoint has always refused ("“mixName”", "“dateCreated” in the last
+    months": pyrekordbox has no column for a mix name, nor a period but days), named as the
+    refusal names it; "" when there is none, or when the rules hold anything pyrekordbox
+    would reject first (it then gives its own reason)."""
+    try:
+        _, conditions = _parse(rules_xml)
+        for condition in conditions:
+            _check_as_pyrekordbox_does(condition)
+    except (_NotNative, ValueError):
+        return ""
+    for condition in conditions:
+        name, unit = condition["PropertyName"], condition["ValueUnit"]
+        if name == _MIX_NAME:
+            return f"“{name}”"
+        if int(condition["Operator"]) in (_IN_LAST, _NOT_IN_LAST) and unit != "day":
+            return f"“{name}” in the last {unit or 'period'}s"
+    return ""
+
+
+_MIX_NAME = "mixName"  # a property of Rekordbox's rules pyrekordbox maps to no column
+
+
+def _check_as_pyrekordbox_does(condition: dict[str, str]) -> None:
+    """Raise when pyrekordbox would not read the condition (a property it does not know, an
+    operator the property does not take, a range without its upper end)."""
+    name = condition["PropertyName"]
+    found = _PROPERTIES.get(name)
+    allowed = _TEXT_OPERATORS if name in (_MIX_NAME, "albumArtist") else (
+        _ONLY.get(name) or (_OPERATORS[found.kind] if found else frozenset()))
+    operator = int(condition["Operator"])
+    if operator not in allowed or (operator == _IN_RANGE and not condition["ValueRight"]):
+        raise _NotNative
 
 
 def _parse(rules_xml: str) -> tuple[bool, list[dict[str, str]]]:

@@ -574,6 +574,9 @@ class _IntelligentPlaylists:
     def evaluate(self, node: _Node, path: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
         """The playlist's tracks as its rules select them, in the order they came into the
         collection; or no tracks and why it cannot be evaluated."""
+        refused = intelligent.refused_rule(node.rules)
+        if refused:
+            return (), _refusal("/".join(path), f"CuePoint cannot evaluate its rule on {refused}")
         query = intelligent.track_query(node.rules)
         if query is not None:
             with suppress(*_driver_errors()):  # what SQLite refuses, pyrekordbox explains
