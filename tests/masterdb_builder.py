@@ -23,15 +23,16 @@ REAL_DB = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" 
 class LibraryBuilder:
     """A master.db being written; `close()` commits and closes it (also as a context manager)."""
 
-    def __init__(self, out: Path, *, encrypted: bool = True) -> None:
+    def __init__(self, out: Path, *, encrypted: bool = True, fresh: bool = True) -> None:
         from cuepoint_tray.rekordbox.masterdb import quiet_pyrekordbox
 
         quiet_pyrekordbox()
         from pyrekordbox.masterdb import MasterDatabase
 
-        source = REAL_DB / ("master_locked.db" if encrypted else "master_unlocked.db")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, out)
+        if fresh:
+            source = REAL_DB / ("master_locked.db" if encrypted else "master_unlocked.db")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, out)
         self.path = out
         self.audio = out.parent / f"{out.stem}-audio"
         self.audio.mkdir(exist_ok=True)
@@ -39,6 +40,11 @@ class LibraryBuilder:
         self._named: dict[tuple[str, str], str] = {}
         self._device = self.db.get_device().first()
         self._count = 0
+
+    @classmethod
+    def reopen(cls, path: Path, *, encrypted: bool = True) -> LibraryBuilder:
+        """A library written before, opened again to add to it or change it."""
+        return cls(path, encrypted=encrypted, fresh=False)
 
     def __enter__(self) -> LibraryBuilder:
         return self

@@ -6,8 +6,10 @@ tracks are read with plain SQL through the driver (sqlcipher3, a decrypted copy 
 when it is missing): no ORM, so listing a big library costs little and adds little to the
 tray's memory.
 pyrekordbox, and SQLAlchemy with it (about a second to import, some 60 MB), is imported only
-for the rules of an intelligent playlist, when a library has one. The key is worked out from
-the passphrase pyrekordbox carries, once per library, and kept (masterdb_key.py).
+for an intelligent playlist whose rules intelligent.py does not evaluate itself (the common
+ones it does: a genre, an artist, a rating, a My Tag, "added in the last N days"). The key
+is worked out from the passphrase pyrekordbox carries, once per library, and kept
+(masterdb_key.py).
 
 Why a snapshot: Rekordbox may be running. Any SQLite connection to its file — even a
 read-only one — takes shared locks while it reads; with a rollback journal that makes
@@ -44,7 +46,7 @@ from urllib.parse import quote
 
 from cuepoint_tray.domain import Playlist, PlaylistFolder, RekordboxTrack
 from cuepoint_tray.errors import RekordboxError
-from cuepoint_tray.rekordbox import masterdb_key
+from cuepoint_tray.rekordbox import intelligent, masterdb_key
 from cuepoint_tray.rekordbox.library import PlaylistTree
 from cuepoint_tray.rekordbox.tree import ROOT_NAME, RekordboxPlaylist
 
@@ -559,9 +561,11 @@ def _build(node: _Node, parent: tuple[str, ...], children: dict[str, list[_Node]
 # --- intelligent playlists -----------------------------------------------------------------------
 
 class _IntelligentPlaylists:
-    """Rekordbox's rules, evaluated by pyrekordbox's SmartList as an SQLAlchemy query over
-    the snapshot's own connection. pyrekordbox and SQLAlchemy are imported, and the engine
-    made, at the first intelligent playlist: a library without one never loads them."""
+    """Rekordbox's rules, evaluated as one plain SQL query on the snapshot's connection
+    (intelligent.py says which rules); any other rule by pyrekordbox's SmartList as an
+    SQLAlchemy query over the same connection, which gives the same tracks. pyrekordbox and
+    SQLAlchemy are imported, and the engine made, only for such a rule: a library whose
+    intelligent playlists are all evaluated natively never loads them."""
 
     def __init__(self, db: Connection) -> None:
         self._db = db
@@ -570,6 +574,17 @@ class _IntelligentPlaylists:
     def evaluate(self, node: _Node, path: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
         """The playlist's tracks as its rules select them, in the order they came into the
         collection; or no tracks and why it cannot be evaluated."""
+        refused = intelligent.refused_rule(node.rules)
+        if refused:
+            return (), _refusal("/".join(path), f"CuePoint cannot evaluate its rule on {refused}")
+        query = intelligent.track_query(node.rules)
+        if query is not None:
+            with suppress(*_driver_errors()):  # what SQLite refuses, pyrekordbox explains
+                return tuple(str(row[0]) for row in self._db.execute(*query)), ""
+        return self._by_pyrekordbox(node, path)
+
+    def _by_pyrekordbox(self, node: _Node,
+                        path: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
         quiet_pyrekordbox()
         from pyrekordbox.masterdb.models import DjmdContent
         from pyrekordbox.masterdb.smartlist import SmartList
