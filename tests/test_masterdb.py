@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -198,18 +200,26 @@ def test_a_library_locked_by_another_program_mid_write_still_reads_and_stays_wri
     assert [n.name for n in walk(open_library(plain).root)] == ["Renamed"]
 
 
-def test_changes_still_in_the_wal_are_read(tmp_path: Path) -> None:
+@contextmanager
+def a_change_in_the_wal(tmp_path: Path) -> Iterator[Path]:
+    """A plain copy of the real master.db whose playlist Rekordbox renamed to "In the WAL",
+    the change still in the WAL (Rekordbox's connection open, not checkpointed)."""
     plain = tmp_path / "master.db"
     plain.write_bytes(require(REAL / "master_unlocked.db").read_bytes())
     rekordbox = sqlite3.connect(plain, isolation_level=None)
     rekordbox.execute("PRAGMA journal_mode = WAL")
     rekordbox.execute("PRAGMA wal_autocheckpoint = 0")
     rekordbox.execute("UPDATE djmdPlaylist SET Name = 'In the WAL' WHERE ID = '2602250856'")
-    assert Path(str(plain) + "-wal").stat().st_size > 0
     try:
-        assert [n.name for n in walk(open_library(plain).root)] == ["In the WAL"]
+        yield plain
     finally:
         rekordbox.close()
+
+
+def test_changes_still_in_the_wal_are_read(tmp_path: Path) -> None:
+    with a_change_in_the_wal(tmp_path) as plain:
+        assert Path(str(plain) + "-wal").stat().st_size > 0
+        assert [n.name for n in walk(open_library(plain).root)] == ["In the WAL"]
 
 
 # --- a bad file gets one sentence -------------------------------------------------------------
@@ -344,18 +354,10 @@ def test_the_key_is_derived_once_per_library_and_still_checked(rich: Path,
 def test_the_snapshot_is_never_synced_to_disk(tmp_path: Path) -> None:
     """Closing a snapshot with a copied WAL checkpoints it; synced, that was an fsync of the
     whole copy inside the driver's close(), with the GIL held (a stall of the tray's menu)."""
-    plain = tmp_path / "master.db"
-    plain.write_bytes(require(REAL / "master_unlocked.db").read_bytes())
-    rekordbox = sqlite3.connect(plain, isolation_level=None)
-    rekordbox.execute("PRAGMA journal_mode = WAL")
-    rekordbox.execute("PRAGMA wal_autocheckpoint = 0")
-    rekordbox.execute("UPDATE djmdPlaylist SET Name = 'In the WAL' WHERE ID = '2602250856'")
-    try:
+    with a_change_in_the_wal(tmp_path) as plain:
         library = open_library(plain)
         snapshot = library._snapshot  # type: ignore[attr-defined]
         assert Path(str(snapshot.copy) + "-wal").exists()
         assert snapshot.read(lambda db: db.execute("PRAGMA synchronous").fetchone()) == (0,)
         library.close()  # type: ignore[attr-defined]
         assert not snapshot.copy.parent.exists()
-    finally:
-        rekordbox.close()
