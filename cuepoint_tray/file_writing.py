@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-FORMULA_START = _FORMULA_START  # what `spreadsheet_safe` looks for, for a cell-by-cell check
+FORMULA_FIRST = frozenset(_FORMULA_START)  # each is one character: for a cell-by-cell check
 # Room under the 255-byte limit for a suffix, a ".tmp" and mkstemp's random part.
 MAX_NAME_BYTES = 180
 

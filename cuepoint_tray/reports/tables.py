@@ -20,7 +20,7 @@ from typing import Any
 from peewee import SqliteDatabase
 
 from cuepoint_tray.domain import BeatportTrack, RekordboxTrack
-from cuepoint_tray.file_writing import FORMULA_START, spreadsheet_safe, whole_file
+from cuepoint_tray.file_writing import FORMULA_FIRST, spreadsheet_safe, whole_file
 from cuepoint_tray.matching.scoring import WEIGHTS
 from cuepoint_tray.store import queries
 from cuepoint_tray.store.database import reads
@@ -161,8 +161,8 @@ def write_tables(db: SqliteDatabase, session_id: int, folder: Path, *,
 def _write_rows(handle: Any, columns: tuple[str, ...],
                 rows: Iterable[Row] | Iterable[list[Any]]) -> None:
     """The header, then each row's cells in column order ("" for a missing one; a list is
-    already in that order), each `spreadsheet_safe`: a DictWriter's work without its
-    per-cell generator."""
+    already in that order), each
+    `spreadsheet_safe`: a DictWriter's work without its per-cell generator."""
     writer = csv.writer(handle, lineterminator="\r\n")
     writer.writerow(columns)
     writer.writerows(_safe_cells(row if isinstance(row, list)
@@ -171,5 +171,5 @@ def _write_rows(handle: Any, columns: tuple[str, ...],
 
 def _safe_cells(cells: list[Any]) -> list[Any]:
     """`spreadsheet_safe` for each cell, called only for text that needs it."""
-    return [spreadsheet_safe(cell) if cell.__class__ is str and cell.startswith(FORMULA_START)
+    return [spreadsheet_safe(cell) if cell.__class__ is str and cell[:1] in FORMULA_FIRST
             else cell for cell in cells]
