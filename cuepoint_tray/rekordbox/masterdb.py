@@ -272,19 +272,18 @@ def _open(copy: Path, encrypted: bool, key_file: Path | None) -> Connection:
         return _keyed(copy, _quoted(masterdb_key.passphrase()))
     kept = masterdb_key.kept_key(salt, key_file)
     if kept is not None:
-        connection = _keyed(copy, _quoted(kept))
-        if _accepts(connection):
-            return connection
-        connection.close()
+        from sqlcipher3 import dbapi2
+
+        try:
+            return _read_first_page(_keyed(copy, _quoted(kept)))
+        except dbapi2.DatabaseError as exc:
+            if "not a database" not in str(exc).lower():
+                raise
         masterdb_key.forget_key(salt)
         log.info("the key kept for %s was refused: deriving it again", copy.name)
     raw = masterdb_key.derive_key(salt)
-    connection = _keyed(copy, _quoted(raw))
-    try:  # SQLCipher's own error tells a foreign key from damage
-        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except BaseException:
-        connection.close()
-        raise
+    # With the derived key, SQLCipher's own error tells a foreign key from damage.
+    connection = _read_first_page(_keyed(copy, _quoted(raw)))
     masterdb_key.keep_key(salt, raw, key_file)
     return connection
 
@@ -306,18 +305,15 @@ def _keyed(copy: Path, key_literal: str) -> Connection:
     return connection
 
 
-def _accepts(connection: Connection) -> bool:
-    """Whether the key opens the file (SQLCipher checks it on the first page read)."""
-    from sqlcipher3 import dbapi2
-
+def _read_first_page(connection: Connection) -> Connection:
+    """The connection once SQLCipher has read the file's first page, which is when it checks
+    the key; closed, and the driver's error raised, when it cannot."""
     try:
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except dbapi2.DatabaseError as exc:
-        if "not a database" in str(exc).lower():
-            return False
+    except BaseException:
         connection.close()
         raise
-    return True
+    return connection
 
 
 def _salt(copy: Path) -> bytes | None:
