@@ -320,12 +320,16 @@ def _components(components: tuple[Component, ...], values: list[Any],
 
 def _score(similarities: list[float], weights: list[float]) -> float | None:
     """A candidate's score from its components' similarities and weights, as the scoring
-    computes it (frozen here); None when they weigh nothing."""
-    total = sum(weights)
-    if not total:
-        return None
-    return round(sum([similarity * weight for similarity, weight
-                      in zip(similarities, weights, strict=True)]) / total, 4)
+    computes it (frozen here); None when they weigh nothing.
+
+    Added up one by one, in order, as `_components` adds them when it decides the score
+    need not be stored: `sum` of floats compensates its rounding from Python 3.12 on, and
+    could then give back another last digit than the one the writer compared."""
+    weighted = total = 0.0
+    for similarity, weight in zip(similarities, weights, strict=True):
+        weighted += similarity * weight
+        total += weight
+    return round(weighted / total, 4) if total else None
 
 
 def pack_candidates(kept: list[tuple[int, Candidate]], best_rank: int | None,
