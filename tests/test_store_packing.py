@@ -49,8 +49,8 @@ _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
     b"",
 ], ids=["cut", "zeroed", "a terabyte said", "format 1 cut", "format 1 zeroed", "format 9",
         "empty"])
-def test_a_damaged_value_is_refused_as_damaged_without_unpacking_it(packed: bytes) -> None:
-    with pytest.raises(ValueError, match="damaged|format|size"):
+def test_a_damaged_value_is_refused_as_damaged(packed: bytes) -> None:
+    with pytest.raises(ValueError, match="damaged|unknown packed value format"):
         unpack_value(packed)
 
 
