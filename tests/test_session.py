@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import subprocess
 import sys
@@ -78,6 +79,9 @@ def test_files_hold_every_track_and_why(catalog_server, library, paths, tmp_path
     assert {results, candidates, queries, outcome.report_path} <= set(outcome.files)
     assert outcome.report_path is not None and outcome.report_path.parent == tmp_path
     assert results.read_text().count("\n") == 151
+    for table in (results, candidates, queries):  # one byte order mark, for Excel
+        start = table.read_bytes()[:6]
+        assert start.startswith(codecs.BOM_UTF8) and not start[3:].startswith(codecs.BOM_UTF8)
     assert "lost_because" in candidates.read_text().splitlines()[0]
     assert "full" in queries.read_text()
     document = json.loads(RENDERERS["json"](build_report(paths.database, outcome.session_id)))

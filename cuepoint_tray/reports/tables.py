@@ -27,6 +27,7 @@ from cuepoint_tray.store.database import reads
 from cuepoint_tray.store.packing import Pack
 
 Row = dict[str, Any]
+_BYTE_ORDER_MARK = "\ufeff"
 _REKORDBOX = tuple(f"rekordbox.{name}" for name in RekordboxTrack.__slots__)
 _BEATPORT = tuple(BeatportTrack.__slots__)
 
@@ -152,7 +153,10 @@ def write_tables(db: SqliteDatabase, session_id: int, folder: Path, *,
         path = Path(folder) / name
         content = (result_row(track) for track in tracks) \
             if tracks is not None and name == "results.csv" else rows(db, session_id)
-        with whole_file(path, "w", newline="", encoding="utf-8-sig") as handle:
+        with whole_file(path, "w", newline="", encoding="utf-8") as handle:
+            # utf-8-sig's mark, written once: that codec is Python code run for each row
+            # (a tenth of candidates.csv's time), UTF-8's is the interpreter's own.
+            handle.write(_BYTE_ORDER_MARK)
             _write_rows(handle, columns, content)
         written.append(path)
     return written
