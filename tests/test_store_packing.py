@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
 
-from cuepoint_tray.store.packing import pack_value, unpack_value
+from cuepoint_tray.store.packing import pack_texts, pack_value, unpack_value, value_text
 
 # A track's packed candidates as CuePoint wrote them before format 2 (deflate, format 1),
 # bytes copied from a history it wrote: histories on DJs' disks hold thousands of these.
@@ -34,6 +38,32 @@ def test_values_are_written_in_format_2_and_read_back_exactly() -> None:
     assert packed[0] == 2
     assert unpack_value(packed) == VALUE
     assert len(packed) < len(FORMAT_1) * 1.2  # about as small as format 1
+
+
+MANY = [VALUE, [1, [], []], {"ça": ["va", 1.5, None]}, [2 ** 70, "an integer orjson refuses"]]
+
+
+def test_values_packed_together_are_the_bytes_packed_one_by_one() -> None:
+    packed = pack_texts([value_text(value) for value in MANY])
+    assert packed == [pack_value(value) for value in MANY]
+    assert [unpack_value(value) for value in packed] == MANY
+    assert pack_texts([]) == []
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cffi") is None,
+                    reason="zstandard's CFFI backend needs the cffi package, not installed")
+def test_without_zstandards_batch_call_values_are_packed_one_by_one() -> None:
+    # Zstandard's CFFI backend (the one PyPy gets) has no batch call: the same bytes still.
+    script = ("import sys, zstandard\n"
+              "from cuepoint_tray.store.packing import pack_texts, pack_value, value_text\n"
+              "values = [[n, 'Ça Va' * n] for n in range(5)]\n"
+              "assert zstandard.backend == 'cffi', zstandard.backend\n"
+              "packed = pack_texts([value_text(v) for v in values])\n"
+              "sys.stdout.write(repr(packed == [pack_value(v) for v in values]))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "PYTHON_ZSTANDARD_IMPORT_POLICY": "cffi"},
+                          timeout=60)
+    assert done.stdout == "True", done.stderr
 
 
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"

@@ -34,7 +34,7 @@ from cuepoint_tray.domain import (
     QueryRecord,
     RekordboxTrack,
 )
-from cuepoint_tray.store.packing import Pack, pack_candidates
+from cuepoint_tray.store.packing import Pack, candidates_value, value_text
 
 SESSION_STATUSES = ("running", "paused", "completed", "cancelled", "interrupted", "failed")
 TRACK_STATUSES = ("matched", "review", "unmatched", "error")
@@ -368,14 +368,17 @@ def _fields(track: RekordboxTrack | BeatportTrack) -> dict[str, Any]:
 
 def track_columns(session_id: int, playlist: str, position: int, result: MatchResult,
                   kept: list[tuple[int, Candidate]]) -> dict[str, Any]:
-    """A MatchResult as a track_results row, its `kept` candidates packed in it."""
+    """A MatchResult as a track_results row, but for its `kept` candidates: their value's
+    text still to compress under "packed_candidates" (`packing.pack_texts` compresses a
+    batch's at once)."""
     best = _best_candidate(result)
     match = result.match
+    candidates = candidates_value(kept, best[0] if best else None, match)
     return {
         "session": session_id, "playlist": playlist, "position": position,
         **rekordbox_columns(result.rekordbox),
         "bp_id": match.id if match else None, "bp_title": match.title if match else None,
-        "packed_candidates": pack_candidates(kept, best[0] if best else None, match),
+        "packed_candidates": None if candidates is None else value_text(candidates),
         "fills_fields": int(match is not None
                             and will_change(_fields(result.rekordbox), _fields(match))),
         "status": result.status, "confidence": result.confidence, "score": result.score,

@@ -67,6 +67,7 @@ from cuepoint_tray.store.models import (
     review_rank,
     track_columns,
 )
+from cuepoint_tray.store.packing import pack_texts
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -422,7 +423,8 @@ def _write_tracks(db: SqliteDatabase, done: list[tuple[int, TrackDone]]) -> set[
     """Insert a batch's tracks with their queries and candidates; the sessions where a track
     replaced an older row (their totals must be recounted).
 
-    A statement per table for the whole batch, not per track: each statement lets the
+    A statement per table for the whole batch, not per track, and the batch's candidates
+    compressed in one call (`pack_texts`): each statement and each compression lets the
     matching threads take the interpreter, and on two cores every such switch made the
     writer's own work dearer (scripts/bench_session_memory.py). The tracks' ids are given
     here, as SQLite would give them (one past the highest), so that their queries and
@@ -452,12 +454,22 @@ def _write_tracks(db: SqliteDatabase, done: list[tuple[int, TrackDone]]) -> set[
         if result.error:
             errors.append({"session": session_id, "at": time.time(), "message": result.error,
                            "where": f"{job.playlist} #{job.position} ({result.rekordbox.name})"})
+    _pack_candidates(tracks)
     for model, rows in ((TrackTable, tracks), (QueryTable, queries),
                         (CandidateTable, candidates), (ErrorTable, errors)):
         _insert_many(db, model, rows)
     _execute_many(db, "UPDATE track_results SET review_candidate_id = (SELECT id FROM "
                       "candidates WHERE track_result_id = ? AND rank = ?) WHERE id = ?", reviews)
     return recount
+
+
+def _pack_candidates(tracks: list[dict[str, Any]]) -> None:
+    """Each track row's candidates text (`track_columns`) packed in place, the batch's at
+    once."""
+    with_candidates = [row for row in tracks if row["packed_candidates"] is not None]
+    packed = pack_texts([row["packed_candidates"] for row in with_candidates])
+    for row, value in zip(with_candidates, packed, strict=True):
+        row["packed_candidates"] = value
 
 
 # Turns sqlite3's errors into peewee's, as execute_sql does (peewee's stubs omit its table).
