@@ -165,8 +165,8 @@ def write_tables(db: SqliteDatabase, session_id: int, folder: Path, *,
 def _write_rows(handle: Any, columns: tuple[str, ...],
                 rows: Iterable[Row] | Iterable[list[Any]]) -> None:
     """The header, then each row's cells in column order ("" for a missing one; a list is
-    already in that order), each
-    `spreadsheet_safe`: a DictWriter's work without its per-cell generator."""
+    already in that order), each `spreadsheet_safe`: a DictWriter's work without its
+    per-cell generator."""
     writer = csv.writer(handle, lineterminator="\r\n")
     writer.writerow(columns)
     writer.writerows(_safe_cells(row if isinstance(row, list)
